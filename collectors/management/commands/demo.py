@@ -1,0 +1,44 @@
+"""Run the demo: the Graph simulator, two synced demo tenants, and the web server."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from collectors.demo import demo_login, start_simulator
+from collectors.progress import BarProgress
+from collectors.sync.base import Progress
+from collectors.sync.runner import COLLECTORS, run_collector
+from m365admin.choices import Collector, SyncTrigger
+
+
+class Command(BaseCommand):
+    help = "Start the built-in Graph simulator, sync the demo tenants from it, and serve the app."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, host: str, port: int, **options) -> None:
+        simulator, tenants = start_simulator()
+        self.stdout.write(f"Graph simulator listening on {simulator.base_url}")
+        bars = sys.stderr.isatty()
+        for tenant in tenants:
+            for name in COLLECTORS:
+                label = f"{tenant.name} · {Collector(name).label}"
+                run = run_collector(tenant, name, trigger=SyncTrigger.DEMO,
+                                    progress=BarProgress(label) if bars else Progress())
+                status = run.get_status_display() + (f": {run.error}" if run.error else "")
+                self.stdout.write(f"  {label}: {run.written} written, {status}")
+        username, password = demo_login()
+        self.stdout.write(self.style.SUCCESS(
+            f"\nm365admin is running at http://{host}:{port}/\n"
+            f"Sign in as {username} with password {password}\n"
+            "Press Ctrl+C to stop.\n"
+        ))
+        try:
+            call_command("serve", host=host, port=port)
+        finally:
+            simulator.stop()

@@ -1,0 +1,137 @@
+"""What every collector shares: the run row, the checkpoint, progress and page bookkeeping.
+
+A collector module exposes `sync(ctx: SyncContext) -> None`. It reads pages through
+`ctx.client`, and for each page opens one transaction in which it writes the rows with one bulk
+statement, moves the checkpoint and calls `ctx.page_done(...)`. So a run killed anywhere keeps
+every committed page and the next run resumes from the last committed checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from django.db import models
+
+from m365admin.models import SyncCheckpoint, SyncRun, Tenant
+
+from collectors.graph import GraphClient
+
+logger = logging.getLogger("collectors.sync")
+
+T = TypeVar("T")
+
+
+class SyncSkipped(Exception):
+    """The tenant cannot provide this collector's data (licence, permission): not a failure."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Progress:
+    """Where a collector reports how far it got; the command renders it (bar or log line)."""
+
+    def start(self, total: float | None, unit: str) -> None:
+        """A new stage begins; total is None when it is unknown (delta rounds)."""
+
+    def advance(self, amount: float) -> None:
+        """Some of the stage's total was done."""
+
+    def close(self) -> None:
+        """The run ended."""
+
+
+@dataclass
+class SyncContext:
+    tenant: Tenant
+    client: GraphClient
+    run: SyncRun
+    checkpoint: SyncCheckpoint
+    progress: Progress = field(default_factory=Progress)
+
+    def page_done(self, *, written: int = 0, removed: int = 0, rejected: int = 0) -> None:
+        """Count a page into the run and save the checkpoint.
+
+        Call inside the page's transaction, so the counts and the checkpoint commit with the
+        rows they describe.
+        """
+        self.run.pages += 1
+        self.run.written += written
+        self.run.removed += removed
+        self.run.rejected += rejected
+        self.run.save(update_fields=["pages", "written", "removed", "rejected"])
+        self.checkpoint.save()
+        logger.info(
+            "page tenant=%s collector=%s page=%d written=%d removed=%d rejected=%d",
+            self.tenant.tenant_id, self.run.collector, self.run.pages, written, removed, rejected,
+        )
+
+
+def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Iterate `items` in a background thread, `depth` ahead of the consumer.
+
+    Lets the next Graph page download and parse while the current one is written. An
+    exception in the producer is re-raised in the consumer at the point it happened.
+    """
+    buffer: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            buffer.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="graph-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def dedupe_by(items: Iterable[T], key: Callable[[T], object]) -> list[T]:
+    """Keep the last item per key: one statement must not touch the same row twice."""
+    return list({key(item): item for item in items}.values())
+
+
+def upsert(model: type[models.Model], objs: list[models.Model], unique_fields: list[str]) -> None:
+    """One multi-row INSERT … ON CONFLICT DO UPDATE for a page of a small entity."""
+    if not objs:
+        return
+    update_fields = [
+        f.name for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in unique_fields and f.name not in ("tenant", "code")
+    ]
+    model._default_manager.bulk_create(
+        objs, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields
+    )
+
+
+def remove_unseen(model: type[models.Model], tenant: Tenant, since: datetime) -> int:
+    """Snapshot entities (reports, SKUs, teams): rows the latest complete listing lacked."""
+    deleted, _ = model._default_manager.filter(tenant=tenant, synced__lt=since).delete()
+    return deleted

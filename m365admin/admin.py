@@ -1,0 +1,171 @@
+"""Django admin: tenants are edited here; everything synced from Graph is read-only."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from m365admin.models import (
+    DirectoryUser,
+    Mailbox,
+    OneDriveAccount,
+    ServiceHealth,
+    ServiceHealthIssue,
+    SignIn,
+    SubscribedSku,
+    SyncCheckpoint,
+    SyncRun,
+    Team,
+    Tenant,
+)
+
+
+class TenantForm(forms.ModelForm):
+    # Write-only: never rendered back, left blank to keep the stored secret.
+    client_secret = forms.CharField(
+        label=_("client secret"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted. Leave blank to keep the current secret."),
+    )
+
+    class Meta:
+        model = Tenant
+        fields = ["name", "tenant_id", "client_id", "authority_url", "graph_url", "enabled"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("client_secret") and not self.instance.has_client_secret():
+            self.add_error("client_secret", _("A new tenant needs its client secret."))
+        return cleaned
+
+    def save(self, commit: bool = True) -> Tenant:
+        tenant = super().save(commit=False)
+        if self.cleaned_data.get("client_secret"):
+            tenant.set_client_secret(self.cleaned_data["client_secret"])
+        if commit:
+            tenant.save()
+        return tenant
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    form = TenantForm
+    list_display = ["name", "tenant_id", "enabled", "is_demo", "created"]
+    list_filter = ["enabled", "is_demo"]
+    search_fields = ["name", "tenant_id", "client_id"]
+    readonly_fields = ["code", "is_demo", "created"]
+
+
+class GraphSourcedAdmin(admin.ModelAdmin):
+    """Rows that Graph owns: viewable and searchable, never edited by hand."""
+
+    list_select_related = ["tenant"]
+    list_filter: list = ["tenant"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(DirectoryUser)
+class DirectoryUserAdmin(GraphSourcedAdmin):
+    list_display = ["user_principal_name", "display_name", "tenant", "user_type",
+                    "account_enabled", "is_licensed", "last_sign_in", "deleted"]
+    list_filter = ["tenant", "user_type", "account_enabled", "is_licensed", "deleted"]
+    search_fields = ["user_principal_name", "display_name", "mail", "graph_id"]
+
+
+@admin.register(SignIn)
+class SignInAdmin(GraphSourcedAdmin):
+    list_display = ["created", "user_principal_name", "tenant", "app_display_name",
+                    "ip_address", "country", "client_app_used", "error_code",
+                    "risk_level_during_sign_in"]
+    list_filter = ["tenant", "client_app_used", "risk_level_during_sign_in", "country"]
+    search_fields = ["user_principal_name", "graph_id", "correlation_id"]
+    date_hierarchy = "created"
+    # Counting millions of rows for the paginator costs more than the page itself.
+    show_full_result_count = False
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        # Exact matches only: a LIKE '%…%' over every partition would scan them all.
+        if not search_term:
+            return queryset, False
+        term = search_term.strip()
+        matches = Q(user_principal_name=term) | Q(graph_id=term) | Q(correlation_id=term)
+        return queryset.filter(matches), False
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(GraphSourcedAdmin):
+    list_display = ["user_principal_name", "display_name", "tenant", "storage_used_bytes",
+                    "prohibit_send_quota_bytes", "last_activity_date", "is_deleted"]
+    list_filter = ["tenant", "is_deleted", "has_archive"]
+    search_fields = ["user_principal_name", "display_name"]
+
+
+@admin.register(OneDriveAccount)
+class OneDriveAccountAdmin(GraphSourcedAdmin):
+    list_display = ["owner_principal_name", "tenant", "storage_used_bytes",
+                    "storage_allocated_bytes", "file_count", "last_activity_date"]
+    list_filter = ["tenant", "is_deleted"]
+    search_fields = ["owner_principal_name", "owner_display_name", "site_url"]
+
+
+@admin.register(Team)
+class TeamAdmin(GraphSourcedAdmin):
+    list_display = ["display_name", "tenant", "visibility", "is_archived", "created_in_graph"]
+    list_filter = ["tenant", "visibility", "is_archived"]
+    search_fields = ["display_name", "description", "graph_id"]
+
+
+@admin.register(SubscribedSku)
+class SubscribedSkuAdmin(GraphSourcedAdmin):
+    list_display = ["sku_part_number", "tenant", "capability_status", "consumed_units",
+                    "prepaid_enabled"]
+    list_filter = ["tenant", "capability_status"]
+    search_fields = ["sku_part_number", "sku_id"]
+
+
+@admin.register(ServiceHealth)
+class ServiceHealthAdmin(GraphSourcedAdmin):
+    list_display = ["service", "tenant", "status", "synced"]
+    list_filter = ["tenant", "status"]
+    search_fields = ["service", "service_id"]
+
+
+@admin.register(ServiceHealthIssue)
+class ServiceHealthIssueAdmin(GraphSourcedAdmin):
+    list_display = ["issue_id", "title", "service", "tenant", "classification", "status",
+                    "is_resolved", "start"]
+    list_filter = ["tenant", "classification", "is_resolved", "service"]
+    search_fields = ["issue_id", "title", "service"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(GraphSourcedAdmin):
+    list_display = ["started", "tenant", "collector", "status", "trigger", "pages", "written",
+                    "removed", "rejected", "error"]
+    list_filter = ["tenant", "collector", "status", "trigger"]
+    search_fields = ["error", "error_code"]
+    date_hierarchy = "started"
+
+
+@admin.register(SyncCheckpoint)
+class SyncCheckpointAdmin(GraphSourcedAdmin):
+    list_display = ["tenant", "collector", "watermark", "updated"]
+    list_filter = ["tenant", "collector"]
+    search_fields = ["tenant__name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Deleting a checkpoint is how an administrator forces a full resync.
+        return request.user.has_perm("m365admin.delete_synccheckpoint")

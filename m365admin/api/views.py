@@ -1,0 +1,101 @@
+"""Read-only API viewsets: each declares its queryset, serializer and filter set."""
+
+from __future__ import annotations
+
+from rest_framework import viewsets
+from rest_framework.pagination import CursorPagination
+
+from m365admin import filtersets
+from m365admin.api import serializers
+from m365admin.models import (
+    DirectoryUser,
+    Mailbox,
+    OneDriveAccount,
+    ServiceHealth,
+    ServiceHealthIssue,
+    SignIn,
+    SubscribedSku,
+    SyncRun,
+    Team,
+    Tenant,
+)
+
+
+class SignInCursorPagination(CursorPagination):
+    """Keyset pagination: stable and cheap at any depth of a multi-million-row table."""
+
+    ordering = ("-created", "-id")
+    page_size = 200
+    max_page_size = 1000
+    page_size_query_param = "page_size"
+
+
+class TenantViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Tenant.objects.all()
+    serializer_class = serializers.TenantSerializer
+    filterset_class = filtersets.TenantFilterSet
+    lookup_field = "code"
+
+
+class DirectoryUserViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = DirectoryUser.objects.select_related("tenant")
+    serializer_class = serializers.DirectoryUserSerializer
+    filterset_class = filtersets.DirectoryUserFilterSet
+    ordering_fields = ["user_principal_name", "last_sign_in", "created_in_graph"]
+
+
+class SignInViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = SignIn.objects.select_related("tenant")
+    serializer_class = serializers.SignInSerializer
+    filterset_class = filtersets.SignInFilterSet
+    pagination_class = SignInCursorPagination
+    ordering_fields: list[str] = []  # the cursor fixes the order
+
+
+class MailboxViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Mailbox.objects.select_related("tenant")
+    serializer_class = serializers.MailboxSerializer
+    filterset_class = filtersets.MailboxFilterSet
+    ordering_fields = ["user_principal_name", "storage_used_bytes", "last_activity_date"]
+
+
+class OneDriveAccountViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = OneDriveAccount.objects.select_related("tenant")
+    serializer_class = serializers.OneDriveAccountSerializer
+    filterset_class = filtersets.OneDriveAccountFilterSet
+    ordering_fields = ["owner_principal_name", "storage_used_bytes", "last_activity_date"]
+
+
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Team.objects.select_related("tenant")
+    serializer_class = serializers.TeamSerializer
+    filterset_class = filtersets.TeamFilterSet
+    ordering_fields = ["display_name", "created_in_graph"]
+
+
+class SubscribedSkuViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = SubscribedSku.objects.select_related("tenant")
+    serializer_class = serializers.SubscribedSkuSerializer
+    filterset_class = filtersets.SubscribedSkuFilterSet
+    ordering_fields = ["sku_part_number", "consumed_units"]
+
+
+class ServiceHealthViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = ServiceHealth.objects.select_related("tenant")
+    serializer_class = serializers.ServiceHealthSerializer
+    filterset_class = filtersets.ServiceHealthFilterSet
+    ordering_fields = ["service", "status"]
+
+
+class ServiceHealthIssueViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = ServiceHealthIssue.objects.select_related("tenant")
+    serializer_class = serializers.ServiceHealthIssueSerializer
+    filterset_class = filtersets.ServiceHealthIssueFilterSet
+    ordering_fields = ["start", "last_modified"]
+
+
+class SyncRunViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = SyncRun.objects.select_related("tenant")
+    serializer_class = serializers.SyncRunSerializer
+    filterset_class = filtersets.SyncRunFilterSet
+    ordering_fields = ["started"]

@@ -1,0 +1,63 @@
+"""Choices for the M365 entity models: constants with their labels, compared by constant."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Collector(models.TextChoices):
+    """The Graph collectors, one per entity (collectors/sync/<value>.py)."""
+
+    USERS = "users", _("Users")
+    SIGNIN_ACTIVITY = "signin_activity", _("Last sign-in activity")
+    SIGNINS = "signins", _("Sign-ins")
+    SKUS = "skus", _("Licences")
+    MAILBOXES = "mailboxes", _("Mailbox usage")
+    ONEDRIVE = "onedrive", _("OneDrive usage")
+    TEAMS = "teams", _("Teams")
+    SERVICE_HEALTH = "service_health", _("Service health")
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class SyncTrigger(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    SCHEDULED = "scheduled", _("Scheduled")
+    DEMO = "demo", _("Demo")
+
+
+class UserType(models.TextChoices):
+    MEMBER = "Member", _("Member")
+    GUEST = "Guest", _("Guest")
+    OTHER = "Other", _("Other")
+
+
+class HealthLevel(models.TextChoices):
+    """The traffic-light reading of Graph's serviceHealthStatus (CONTRACT 2.7)."""
+
+    OPERATIONAL = "operational", _("Operational")
+    DEGRADED = "degraded", _("Degraded")
+    INTERRUPTED = "interrupted", _("Interrupted")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+# serviceHealthStatus values (camelCase, compared case-insensitively) by level.
+HEALTH_STATUS_LEVELS: dict[str, str] = {
+    **dict.fromkeys(
+        ("serviceoperational", "servicerestored", "falsepositive",
+         "postincidentreviewpublished", "resolved"),
+        HealthLevel.OPERATIONAL,
+    ),
+    **dict.fromkeys(
+        ("investigating", "restoringservice", "verifyingservice", "extendedrecovery",
+         "investigationsuspended", "servicedegradation"),
+        HealthLevel.DEGRADED,
+    ),
+    "serviceinterruption": HealthLevel.INTERRUPTED,
+}

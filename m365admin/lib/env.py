@@ -1,0 +1,98 @@
+"""Typed readers for environment variables.
+
+Each reader names the variable in its error, so a bad deployment stops at start-up with a
+message an operator can act on instead of failing later somewhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    # Only the two spellings Python prints: "yes", "1" or "on" are ambiguous across tools.
+    if value not in ("True", "False"):
+        raise ImproperlyConfigured(f"{name} must be True or False, not {value!r}.")
+    return value == "True"
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_secret(name: str) -> str | None:
+    """A secret from `NAME` or from the file named by `NAME_FILE` (Docker/Kubernetes secrets)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {exc.strerror}.") from None
+    return env_str(name)
+
+
+def secret_in_var(name: str, var_dir: Path, filename: str, generate) -> str:
+    """`NAME` (or `NAME_FILE`) if set, else a value generated once into `var_dir/filename`.
+
+    The generated file is created with mode 0600 and never committed (var/ is ignored), so a
+    fresh clone runs with no setup and a deployment can still pin its own value.
+    """
+    value = env_secret(name)
+    if value:
+        return value
+    path = var_dir / filename
+    if not path.exists():
+        try:
+            var_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first: read theirs
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name} is not set and {path} cannot be created ({exc.strerror}): "
+                f"set {name} or make {var_dir} writable."
+            ) from None
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(generate())
+    return path.read_text().strip()

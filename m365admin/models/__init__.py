@@ -1,0 +1,20 @@
+from m365admin.models.directory import DirectoryUser, SubscribedSku
+from m365admin.models.health import ServiceHealth, ServiceHealthIssue
+from m365admin.models.signins import SignIn
+from m365admin.models.sync import SyncCheckpoint, SyncRun
+from m365admin.models.tenants import Tenant
+from m365admin.models.usage import Mailbox, OneDriveAccount, Team
+
+__all__ = [
+    "DirectoryUser",
+    "Mailbox",
+    "OneDriveAccount",
+    "ServiceHealth",
+    "ServiceHealthIssue",
+    "SignIn",
+    "SubscribedSku",
+    "SyncCheckpoint",
+    "SyncRun",
+    "Tenant",
+    "Team",
+]

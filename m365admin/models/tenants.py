@@ -1,0 +1,91 @@
+"""The tenants we watch, and the base for everything synced from them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from m365admin.lib import crypto
+
+GUID_VALIDATOR = RegexValidator(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    _("Enter a GUID such as 00000000-0000-0000-0000-000000000000."),
+)
+# A tenant is named by its GUID or a verified domain (CONTRACT 3: not common/organizations).
+TENANT_ID_VALIDATOR = RegexValidator(
+    r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$",
+    _("Enter the tenant's GUID or one of its verified domains."),
+)
+
+
+class TenantQuerySet(models.QuerySet["Tenant"]):
+    def enabled(self) -> TenantQuerySet:
+        return self.filter(enabled=True)
+
+
+class Tenant(models.Model):
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    tenant_id = models.CharField(
+        _("tenant ID"), max_length=253, unique=True, validators=[TENANT_ID_VALIDATOR]
+    )
+    client_id = models.CharField(
+        _("application (client) ID"), max_length=36, validators=[GUID_VALIDATOR]
+    )
+    # Fernet token; read through client_secret(), written through set_client_secret().
+    client_secret_encrypted = models.TextField(_("client secret (encrypted)"), blank=True)
+    authority_url = models.URLField(
+        _("authority URL"), default="https://login.microsoftonline.com",
+        help_text=_("The identity platform host, without the tenant."),
+    )
+    graph_url = models.URLField(
+        _("Graph URL"), default="https://graph.microsoft.com",
+        help_text=_("The Microsoft Graph host, without the version."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    # Served by the built-in Graph simulator; its URLs are rewritten when the simulator starts.
+    is_demo = models.BooleanField(_("demo tenant"), default=False, editable=False)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_client_secret(self, plaintext: str) -> None:
+        """Encrypt and keep the client secret; the plaintext is never stored."""
+        self.client_secret_encrypted = crypto.encrypt(plaintext)
+
+    def client_secret(self) -> str:
+        """The decrypted client secret (raises crypto.SecretUnreadable if no key fits)."""
+        return crypto.decrypt(self.client_secret_encrypted)
+
+    def has_client_secret(self) -> bool:
+        return bool(self.client_secret_encrypted)
+
+    def authority(self) -> str:
+        """The msal authority for client credentials: host + tenant (CONTRACT 3)."""
+        return f"{self.authority_url.rstrip('/')}/{self.tenant_id}"
+
+
+class TenantOwned(models.Model):
+    """Rows synced from one tenant. Deleting the tenant deletes them in the database, not row
+    by row in Python (millions of sign-ins)."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.DB_CASCADE, verbose_name=_("tenant")
+    )
+    synced = models.DateTimeField(_("last synced"), default=timezone.now)
+
+    class Meta:
+        abstract = True

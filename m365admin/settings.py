@@ -1,0 +1,257 @@
+"""Settings for m365admin, read from environment variables.
+
+Defaults give the embedded setup (SQLite under var/, in-process channel layer and cache);
+DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis. Every reader in m365admin.lib.env
+names the variable it failed on, so a bad value stops start-up with a clear message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+from m365admin.lib.crypto import parse_keys
+from m365admin.lib.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    secret_in_var,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("M365ADMIN_VAR_DIR", str(BASE_DIR / "var")))
+
+# Core
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = secret_in_var("SECRET_KEY", VAR_DIR, "secret_key", get_random_secret_key)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "channels",
+    "m365admin",
+    "collectors",
+    "monitoring",
+    "security",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "m365admin.urls"
+WSGI_APPLICATION = "m365admin.wsgi.application"
+ASGI_APPLICATION = "m365admin.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database
+# Django's psycopg pool needs CONN_MAX_AGE = 0; the pool is per process, so the real
+# connection cap is processes x DB_POOL_MAX.
+_database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'm365admin.sqlite3'}")
+try:
+    _database = dj_database_url.parse(_database_url, conn_max_age=0)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database URL we can use ({exc}); examples: "
+        "postgres://user:password@127.0.0.1:5432/m365admin or sqlite:///var/m365admin.sqlite3"
+    ) from None
+if _database["ENGINE"] == "django.db.backends.postgresql":
+    _database["OPTIONS"] = {
+        "pool": {
+            "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
+            "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
+            "timeout": env_float("DB_POOL_TIMEOUT", 10.0, minimum=0.1),
+        },
+    }
+elif _database["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and IMMEDIATE transactions let the web threads read while a sync writes.
+    _database["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    if _database["NAME"] != ":memory:":
+        Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+else:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must point at PostgreSQL or SQLite, not {_database['ENGINE']}."
+    )
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Channel layer and cache: in-process by default, Redis when REDIS_URL is set.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "m365admin"},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "m365admin",
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Secrets at rest (tenant client secrets): the first key encrypts, all keys decrypt.
+_fernet_keys = secret_in_var(
+    "FERNET_KEYS", VAR_DIR, "fernet.keys", lambda: Fernet.generate_key().decode()
+)
+FERNET_KEYS = [key.strip() for key in _fernet_keys.split(",") if key.strip()]
+parse_keys(FERNET_KEYS, "FERNET_KEYS")
+
+# Authentication
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "m365admin:tenant-list"
+LOGOUT_REDIRECT_URL = "login"
+
+# Languages: English and Japanese, chosen from the browser or the switcher.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_TZ = True
+
+# Static files, served by WhiteNoise (compressed, cache-busted) from daphne or a WSGI server.
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Security headers. CSP is nonce-based: no inline script or style anywhere.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Behind TLS (production) these are switched on together with HTTPS=True.
+_https = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+SECURE_SSL_REDIRECT = _https and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0, minimum=0)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# REST API
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["m365admin.api.permissions.ModelViewPermission"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
+        "rest_framework.renderers.BrowsableAPIRenderer"
+    )
+
+# Microsoft Graph
+GRAPH_MAX_IN_FLIGHT = env_int("GRAPH_MAX_IN_FLIGHT", 10, minimum=1)
+GRAPH_TIMEOUT = env_float("GRAPH_TIMEOUT", 30.0, minimum=1.0)
+# A PEM bundle to trust for Graph and the identity platform, deliberately, per request
+# (requests ignores a session's verify when REQUESTS_CA_BUNDLE is set).
+GRAPH_CA_BUNDLE = env_str("GRAPH_CA_BUNDLE")
+# Sign-ins: how far back the first sync reaches, and the overlap that catches late arrivals.
+SIGNIN_INITIAL_DAYS = env_int("SIGNIN_INITIAL_DAYS", 30, minimum=1)
+SIGNIN_OVERLAP_MINUTES = env_int("SIGNIN_OVERLAP_MINUTES", 15, minimum=0)
+SIGNIN_WINDOW_HOURS = env_int("SIGNIN_WINDOW_HOURS", 24, minimum=1)
+SIGNIN_PARTITIONS_AHEAD = env_int("SIGNIN_PARTITIONS_AHEAD", 3, minimum=1)
+SIGNIN_RETENTION_DAYS = env_int("SIGNIN_RETENTION_DAYS", 365, minimum=30)
+# The beta signIns endpoint adds authenticationRequirement (MFA gaps); Microsoft does not
+# support beta in production, so it is opt-in.
+GRAPH_SIGNINS_BETA = env_bool("GRAPH_SIGNINS_BETA", False)
+
+# The built-in Graph simulator (demo tenant and tests).
+SIMULATOR_DIR = VAR_DIR / "simulator"
+DEMO_USERS = env_int("DEMO_USERS", 50, minimum=1)
+DEMO_SIGNINS = env_int("DEMO_SIGNINS", 5000, minimum=0)
+
+# Logging: one line per event on stderr; secrets never reach a log record.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # msal logs request details at DEBUG; keep it quiet unless asked for.
+        "msal": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}

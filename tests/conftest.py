@@ -1,0 +1,99 @@
+"""Shared fixtures: personas, tenants, the Graph simulator, and the PostgreSQL marker rule."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+
+from collectors.clients import forget_clients
+from m365admin import partitions
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked postgres skip on SQLite locally and fail in CI, where PostgreSQL must be."""
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        message = "needs PostgreSQL: set DATABASE_URL=postgres://… (CI always does)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest exists only after collectstatic; tests render templates without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state():
+    # Partitions and Graph clients are cached per process; tests roll their databases back.
+    partitions.forget_known_months()
+    forget_clients()
+    yield
+    forget_clients()
+
+
+# Personas ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(django_user_model):
+    return django_user_model.objects.create_superuser("alice", "alice@example.com", "pw-alice-123456")
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    """Reads every M365 entity, changes nothing."""
+    user = django_user_model.objects.create_user("victor", "victor@example.com", "pw-victor-123456")
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="m365admin", codename__startswith="view_")
+    )
+    return user
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    """Signed in, with no permission at all."""
+    return django_user_model.objects.create_user("oscar", "oscar@example.com", "pw-oscar-123456")
+
+
+# The Graph simulator ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def simulator(tmp_path_factory):
+    from collectors.simulator import GraphSimulator
+
+    sim = GraphSimulator(host="127.0.0.1", port=0, state_dir=tmp_path_factory.mktemp("graph-sim"))
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def sim_tenant(simulator, settings):
+    """A fresh simulated tenant (small) and its Tenant row pointing at the simulator."""
+    from collectors.simulator import SimTenant
+
+    from tests.factories import make_tenant
+
+    spec = SimTenant(
+        tenant_id=str(uuid.uuid4()), client_id=str(uuid.uuid4()), client_secret="s3cret-" + uuid.uuid4().hex,
+        users=30, signins=600, days=3, seed=7,
+    )
+    simulator.add_tenant(spec)
+    settings.GRAPH_CA_BUNDLE = str(simulator.ca_bundle)
+    tenant = make_tenant(
+        tenant_id=spec.tenant_id, client_id=spec.client_id, secret=spec.client_secret,
+        authority_url=simulator.base_url, graph_url=simulator.base_url,
+    )
+    return tenant, simulator.tenant(spec.tenant_id)
