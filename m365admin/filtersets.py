@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import (
     DirectoryUser,
@@ -32,7 +33,7 @@ class TenantFilterSet(django_filters.FilterSet):
 
 
 class DirectoryUserFilterSet(TenantScoped):
-    q = django_filters.CharFilter(method="search", label="search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
 
     class Meta:
         model = DirectoryUser

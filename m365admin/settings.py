@@ -8,6 +8,7 @@ names the variable it failed on, so a bad value stops start-up with a clear mess
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -98,8 +99,10 @@ except ValueError as exc:
         f"DATABASE_URL is not a database URL we can use ({exc}); examples: "
         "postgres://user:password@127.0.0.1:5432/m365admin or sqlite:///var/m365admin.sqlite3"
     ) from None
+# Options given in the URL (?sslmode=require …) are kept; ours are added beside them.
+_database.setdefault("OPTIONS", {})
 if _database["ENGINE"] == "django.db.backends.postgresql":
-    _database["OPTIONS"] = {
+    _database["OPTIONS"] |= {
         "pool": {
             "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
             "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
@@ -108,13 +111,19 @@ if _database["ENGINE"] == "django.db.backends.postgresql":
     }
 elif _database["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and IMMEDIATE transactions let the web threads read while a sync writes.
-    _database["OPTIONS"] = {
+    _database["OPTIONS"] |= {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
     if _database["NAME"] != ":memory:":
-        Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"DATABASE_URL: cannot create the folder for the SQLite file "
+                f"{_database['NAME']} ({exc.strerror})."
+            ) from None
 else:
     raise ImproperlyConfigured(
         f"DATABASE_URL must point at PostgreSQL or SQLite, not {_database['ENGINE']}."
@@ -167,6 +176,13 @@ LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    # Django would stop later with a bare ValueError and a traceback.
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must be an IANA time zone such as UTC or Asia/Tokyo, not {TIME_ZONE!r}."
+    ) from None
 USE_TZ = True
 
 # Static files, served by WhiteNoise (compressed, cache-busted) from daphne or a WSGI server.
@@ -230,7 +246,6 @@ GRAPH_CA_BUNDLE = env_str("GRAPH_CA_BUNDLE")
 # Sign-ins: how far back the first sync reaches, and the overlap that catches late arrivals.
 SIGNIN_INITIAL_DAYS = env_int("SIGNIN_INITIAL_DAYS", 30, minimum=1)
 SIGNIN_OVERLAP_MINUTES = env_int("SIGNIN_OVERLAP_MINUTES", 15, minimum=0)
-SIGNIN_WINDOW_HOURS = env_int("SIGNIN_WINDOW_HOURS", 24, minimum=1)
 SIGNIN_PARTITIONS_AHEAD = env_int("SIGNIN_PARTITIONS_AHEAD", 3, minimum=1)
 SIGNIN_RETENTION_DAYS = env_int("SIGNIN_RETENTION_DAYS", 365, minimum=30)
 # The beta signIns endpoint adds authenticationRequirement (MFA gaps); Microsoft does not
@@ -243,12 +258,18 @@ DEMO_USERS = env_int("DEMO_USERS", 50, minimum=1)
 DEMO_SIGNINS = env_int("DEMO_SIGNINS", 5000, minimum=0)
 
 # Logging: one line per event on stderr; secrets never reach a log record.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    # logging.config would stop start-up with a traceback instead.
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line"}},
-    "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
         # msal logs request details at DEBUG; keep it quiet unless asked for.
         "msal": {"level": "WARNING"},

@@ -80,20 +80,31 @@ def simulator(tmp_path_factory):
 
 
 @pytest.fixture
-def sim_tenant(simulator, settings):
-    """A fresh simulated tenant (small) and its Tenant row pointing at the simulator."""
+def make_sim_tenant(simulator, settings):
+    """Builds a fresh simulated tenant and its Tenant row pointing at the simulator."""
     from collectors.simulator import SimTenant
 
     from tests.factories import make_tenant
 
-    spec = SimTenant(
-        tenant_id=str(uuid.uuid4()), client_id=str(uuid.uuid4()), client_secret="s3cret-" + uuid.uuid4().hex,
-        users=30, signins=600, days=3, seed=7,
-    )
-    simulator.add_tenant(spec)
     settings.GRAPH_CA_BUNDLE = str(simulator.ca_bundle)
-    tenant = make_tenant(
-        tenant_id=spec.tenant_id, client_id=spec.client_id, secret=spec.client_secret,
-        authority_url=simulator.base_url, graph_url=simulator.base_url,
-    )
-    return tenant, simulator.tenant(spec.tenant_id)
+
+    def make(**spec_fields):
+        spec_fields = {"users": 30, "signins": 600, "days": 3, "seed": 7, **spec_fields}
+        spec = simulator.add_tenant(SimTenant(
+            tenant_id=str(uuid.uuid4()), client_id=str(uuid.uuid4()),
+            client_secret="s3cret-" + uuid.uuid4().hex, **spec_fields,
+        ))
+        tenant = make_tenant(
+            tenant_id=spec.tenant_id, client_id=spec.client_id, secret=spec.client_secret,
+            authority_url=simulator.base_url, graph_url=simulator.base_url,
+        )
+        return tenant, spec
+
+    yield make
+    simulator.faults.clear()
+
+
+@pytest.fixture
+def sim_tenant(make_sim_tenant):
+    """A small simulated tenant: (Tenant row, SimTenant)."""
+    return make_sim_tenant()

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -20,7 +21,7 @@ from django.db import models
 
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 
-from collectors.graph import GraphClient
+from collectors.graph import GraphClient, GraphLicenseRequired
 
 logger = logging.getLogger("collectors.sync")
 
@@ -33,6 +34,18 @@ class SyncSkipped(Exception):
     def __init__(self, message: str, code: str = "") -> None:
         super().__init__(message)
         self.code = code
+
+
+@contextmanager
+def premium_licence_needed(what: str) -> Iterator[None]:
+    """Turn Graph's licence refusal into a skipped run that says what is missing."""
+    try:
+        yield
+    except GraphLicenseRequired as exc:
+        raise SyncSkipped(
+            "this tenant has no Entra ID P1/P2 licence (or the app lacks AuditLog.Read.All): "
+            f"{what}", code=exc.code,
+        ) from None
 
 
 class Progress:
@@ -73,6 +86,11 @@ class SyncContext:
             self.tenant.tenant_id, self.run.collector, self.run.pages, written, removed, rejected,
         )
 
+    def count_removed(self, removed: int) -> None:
+        """Count rows removed after a complete listing (not a page of its own)."""
+        self.run.removed += removed
+        self.run.save(update_fields=["removed"])
+
 
 def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     """Iterate `items` in a background thread, `depth` ahead of the consumer.
@@ -83,20 +101,24 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     buffer: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def put(entry: tuple[str, object]) -> bool:
+        # Give up once the consumer has gone, instead of blocking on a full buffer forever.
+        while not stop.is_set():
+            try:
+                buffer.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        buffer.put(("item", item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(("item", item)):
                     return
-            buffer.put(("end", None))
+            put(("end", None))
         except BaseException as exc:  # handed to the consumer, which re-raises it
-            buffer.put(("error", exc))
+            put(("error", exc))
 
     thread = threading.Thread(target=produce, name="graph-prefetch", daemon=True)
     thread.start()

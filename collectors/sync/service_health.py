@@ -35,7 +35,7 @@ def sync(ctx: SyncContext) -> None:
     with transaction.atomic():
         removed = remove_unseen(ServiceHealth, ctx.tenant, started)
         removed += remove_unseen(ServiceHealthIssue, ctx.tenant, started)
-        ctx.page_done(removed=removed)
+        ctx.count_removed(removed)
 
 
 def overview(ctx: SyncContext, item: dict[str, Any], now: datetime) -> ServiceHealth | None:

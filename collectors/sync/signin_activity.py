@@ -12,8 +12,7 @@ from django.db import transaction
 
 from m365admin.models import DirectoryUser
 
-from collectors.graph import GraphLicenseRequired
-from collectors.sync.base import SyncContext, SyncSkipped
+from collectors.sync.base import SyncContext, premium_licence_needed
 from collectors.sync.parse import obj, parse_datetime
 
 PAGE_SIZE = 500  # the documented cap when signInActivity is selected
@@ -27,16 +26,11 @@ _FIELDS = {
 def sync(ctx: SyncContext) -> None:
     ctx.progress.start(None, "users")
     params = {"$select": "id,signInActivity", "$top": str(PAGE_SIZE)}
-    try:
+    with premium_licence_needed("last sign-in times are not available"):
         for page in ctx.client.iter_pages("/v1.0/users", params=params):
             with transaction.atomic():
                 ctx.page_done(written=write_page(ctx, page.items))
             ctx.progress.advance(len(page.items))
-    except GraphLicenseRequired as exc:
-        raise SyncSkipped(
-            "this tenant has no Entra ID P1/P2 licence (or the app lacks AuditLog.Read.All): "
-            "last sign-in times are not available", code=exc.code,
-        ) from None
 
 
 def write_page(ctx: SyncContext, items: list[dict[str, Any]]) -> int:

@@ -1,9 +1,8 @@
 """Sign-in logs, incrementally by createdDateTime watermark (CONTRACT 2.3).
 
 Each run reads from the watermark minus a small overlap (late arrivals) up to the moment the
-run started, in windows of SIGNIN_WINDOW_HOURS, oldest first. Pages come oldest first too, so
-after each committed page the watermark is that page's newest sign-in: a run killed anywhere
-resumes at the last committed page. Sign-ins at the boundary come back twice and the upsert on
+run started, oldest first, so after each committed page the watermark is that page's newest
+sign-in: a run killed anywhere resumes at the last committed page. Sign-ins at the boundary come back twice and the upsert on
 (tenant, graph_id, created) absorbs them.
 
 PostgreSQL gets COPY into a temporary table and one INSERT … ON CONFLICT per page (the bulk
@@ -23,7 +22,7 @@ from django.db import connection, transaction
 from m365admin import partitions
 from m365admin.models import SignIn
 
-from collectors.sync.base import SyncContext, dedupe_by, prefetch
+from collectors.sync.base import SyncContext, dedupe_by, prefetch, premium_licence_needed
 from collectors.sync.parse import obj, parse_bool, parse_datetime, parse_ip, parse_int, text
 
 logger = logging.getLogger("collectors.sync")
@@ -43,22 +42,26 @@ _UPDATE_FIELDS = [
 
 
 def sync(ctx: SyncContext) -> None:
+    with premium_licence_needed("Graph does not give out its sign-in logs"):
+        _sync(ctx)
+
+
+def _sync(ctx: SyncContext) -> None:
     run_started = datetime.now(timezone.utc)
     start = _resume_point(ctx, run_started)
     ctx.progress.start((run_started - start).total_seconds(), "s")
-    window = timedelta(hours=settings.SIGNIN_WINDOW_HOURS)
-    while start < run_started:
-        end = min(start + window, run_started)
-        for page in prefetch(ctx.client.iter_pages(_endpoint(), params=_window_params(start, end))):
-            newest = write_page(ctx, page.items)
-            if newest is not None:
-                ctx.progress.advance(max(0.0, (newest - start).total_seconds()))
-                start = max(start, newest)
-        with transaction.atomic():
-            ctx.checkpoint.watermark = end
-            ctx.checkpoint.save(update_fields=["watermark", "updated"])
-        ctx.progress.advance((end - start).total_seconds())
-        start = end
+    done = start
+    params = _query(start, run_started)
+    for page in prefetch(ctx.client.iter_pages(_endpoint(), params=params)):
+        newest = write_page(ctx, page.items)
+        if newest is not None and newest > done:
+            ctx.progress.advance((newest - done).total_seconds())
+            done = newest
+    # Everything up to the moment the run started is stored, including quiet stretches.
+    with transaction.atomic():
+        ctx.checkpoint.watermark = max(run_started, ctx.checkpoint.watermark or run_started)
+        ctx.checkpoint.save(update_fields=["watermark", "updated"])
+    ctx.progress.advance(max(0.0, (run_started - done).total_seconds()))
 
 
 def _resume_point(ctx: SyncContext, now: datetime) -> datetime:
@@ -74,7 +77,7 @@ def _endpoint() -> str:
     return f"/{version}/auditLogs/signIns"
 
 
-def _window_params(start: datetime, end: datetime) -> dict[str, str]:
+def _query(start: datetime, end: datetime) -> dict[str, str]:
     return {
         "$filter": f"createdDateTime ge {_iso(start)} and createdDateTime le {_iso(end)}",
         "$orderby": "createdDateTime asc",

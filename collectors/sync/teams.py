@@ -26,7 +26,7 @@ def sync(ctx: SyncContext) -> None:
         ctx.progress.advance(len(page.items))
     # Only a listing that reached its last page may remove teams.
     with transaction.atomic():
-        ctx.page_done(removed=remove_unseen(Team, ctx.tenant, started))
+        ctx.count_removed(remove_unseen(Team, ctx.tenant, started))
 
 
 def _details(ctx: SyncContext, team_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -27,13 +27,14 @@ class TenantSerializer(serializers.ModelSerializer):
 
 
 class TenantOwnedSerializer(serializers.ModelSerializer):
+    # Rows are retrieved by `id` (/api/v1/<kind>/<id>/); Graph IDs repeat across tenants.
     tenant = serializers.UUIDField(source="tenant.code", read_only=True)
 
 
 class DirectoryUserSerializer(TenantOwnedSerializer):
     class Meta:
         model = DirectoryUser
-        fields = ["tenant", "graph_id", "user_principal_name", "display_name", "mail",
+        fields = ["id", "tenant", "graph_id", "user_principal_name", "display_name", "mail",
                   "department", "job_title", "account_enabled", "user_type", "created_in_graph",
                   "assigned_licenses", "is_licensed", "last_sign_in",
                   "last_non_interactive_sign_in", "last_successful_sign_in", "deleted",
@@ -45,7 +46,7 @@ class SignInSerializer(TenantOwnedSerializer):
 
     class Meta:
         model = SignIn
-        fields = ["tenant", "graph_id", "created", "user_graph_id", "user_principal_name",
+        fields = ["id", "tenant", "graph_id", "created", "user_graph_id", "user_principal_name",
                   "user_display_name", "app_id", "app_display_name", "ip_address",
                   "client_app_used", "is_interactive", "succeeded", "error_code",
                   "failure_reason", "conditional_access_status", "authentication_requirement",
@@ -60,9 +61,9 @@ class MailboxSerializer(TenantOwnedSerializer):
 
     class Meta:
         model = Mailbox
-        fields = ["tenant", "user_principal_name", "display_name", "is_deleted", "deleted_date",
-                  "created_date", "last_activity_date", "item_count", "storage_used_bytes",
-                  "issue_warning_quota_bytes", "prohibit_send_quota_bytes",
+        fields = ["id", "tenant", "user_principal_name", "display_name", "is_deleted",
+                  "deleted_date", "created_date", "last_activity_date", "item_count",
+                  "storage_used_bytes", "issue_warning_quota_bytes", "prohibit_send_quota_bytes",
                   "prohibit_send_receive_quota_bytes", "quota_used_percent",
                   "deleted_item_count", "deleted_item_size_bytes", "has_archive",
                   "report_refresh_date", "report_period", "synced"]
@@ -73,7 +74,7 @@ class OneDriveAccountSerializer(TenantOwnedSerializer):
 
     class Meta:
         model = OneDriveAccount
-        fields = ["tenant", "site_url", "owner_display_name", "owner_principal_name",
+        fields = ["id", "tenant", "site_url", "owner_display_name", "owner_principal_name",
                   "is_deleted", "last_activity_date", "file_count", "active_file_count",
                   "storage_used_bytes", "storage_allocated_bytes", "quota_used_percent",
                   "report_refresh_date", "report_period", "synced"]
@@ -82,7 +83,7 @@ class OneDriveAccountSerializer(TenantOwnedSerializer):
 class TeamSerializer(TenantOwnedSerializer):
     class Meta:
         model = Team
-        fields = ["tenant", "graph_id", "display_name", "description", "visibility",
+        fields = ["id", "tenant", "graph_id", "display_name", "description", "visibility",
                   "is_archived", "created_in_graph", "web_url", "synced"]
 
 
@@ -91,7 +92,7 @@ class SubscribedSkuSerializer(TenantOwnedSerializer):
 
     class Meta:
         model = SubscribedSku
-        fields = ["tenant", "sku_id", "sku_part_number", "applies_to", "capability_status",
+        fields = ["id", "tenant", "sku_id", "sku_part_number", "applies_to", "capability_status",
                   "consumed_units", "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
                   "prepaid_locked_out", "available_units", "service_plans", "synced"]
 
@@ -101,7 +102,7 @@ class ServiceHealthSerializer(TenantOwnedSerializer):
 
     class Meta:
         model = ServiceHealth
-        fields = ["tenant", "service_id", "service", "status", "level", "synced"]
+        fields = ["id", "tenant", "service_id", "service", "status", "level", "synced"]
 
 
 class ServiceHealthIssueSerializer(TenantOwnedSerializer):
@@ -109,7 +110,7 @@ class ServiceHealthIssueSerializer(TenantOwnedSerializer):
 
     class Meta:
         model = ServiceHealthIssue
-        fields = ["tenant", "issue_id", "service", "title", "impact_description",
+        fields = ["id", "tenant", "issue_id", "service", "title", "impact_description",
                   "classification", "origin", "status", "level", "feature", "feature_group",
                   "is_resolved", "start", "end", "last_modified", "synced"]
 

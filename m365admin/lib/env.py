@@ -6,6 +6,7 @@ message an operator can act on instead of failing later somewhere else.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -48,6 +49,10 @@ def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
         number = float(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+    # float() also reads "nan" and "inf"; nan compares False with everything, so it would
+    # slip past the minimum below.
+    if not math.isfinite(number):
+        raise ImproperlyConfigured(f"{name} must be a finite number, not {value!r}.")
     if number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
     return number

@@ -32,8 +32,9 @@ def create_signin_table(apps, schema_editor):
     )
     schema_editor.execute(
         "ALTER TABLE m365admin_signin ADD CONSTRAINT m365admin_signin_tenant_fk "
-        "FOREIGN KEY (tenant_id) REFERENCES m365admin_tenant (id) ON DELETE CASCADE "
-        "DEFERRABLE INITIALLY DEFERRED"
+        # Checked immediately, not deferred: a deferred check leaves trigger events that block
+        # detaching or dropping a partition in the transaction that wrote to it.
+        "FOREIGN KEY (tenant_id) REFERENCES m365admin_tenant (id) ON DELETE CASCADE"
     )
     for constraint in SignIn._meta.constraints:
         schema_editor.add_constraint(SignIn, constraint)

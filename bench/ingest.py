@@ -1,0 +1,190 @@
+"""Sign-in ingest benchmark: simulated Graph over loopback HTTPS -> collector -> PostgreSQL.
+
+Prints, as medians of several runs: end-to-end sign-ins per second through the real collector
+(msal token, paging, JSON parsing, COPY + upsert per page, checkpoint per page), the peak RSS
+of the collector's process, and the ceiling: a raw psycopg COPY of the same rows into the same
+partitioned table, with the ratio of the two. A smaller run is measured too, so that memory
+growing with volume would show.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/m365admin_bench \\
+        .venv/bin/python bench/ingest.py --signins 1000000 --runs 3
+
+The database named in DATABASE_URL is created if missing and its sign-ins are truncated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = {"tenant_id": str(uuid.UUID(int=0xBE7C4)), "client_id": str(uuid.UUID(int=0xC11E)),
+          "client_secret": "bench-secret"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--signins", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--worker", choices=["ingest", "ceiling"], help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        _setup_django()
+        result = _ingest(args.base_url) if args.worker == "ingest" else _ceiling()
+        print(json.dumps(result))
+        return
+    _orchestrate(args.signins, args.runs)
+
+
+def _orchestrate(signins: int, runs: int) -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench/ingest.py measures PostgreSQL: set DATABASE_URL=postgres://…")
+    _create_database(url)
+    _manage("migrate", "--no-input", "-v0")
+    with tempfile.TemporaryDirectory() as state_dir:
+        env = {**os.environ}
+        sizes = [(max(signins // 4, 1000), 1), (signins, runs)]
+        results: dict[int, list[dict]] = {}
+        for size, count in sizes:
+            simulator, base_url = _start_simulator(size, state_dir)
+            env["GRAPH_CA_BUNDLE"] = str(Path(state_dir) / "cert.pem")
+            try:
+                results[size] = [_worker(["--worker", "ingest", "--base-url", base_url], env)
+                                 for _ in range(count)]
+            finally:
+                simulator.terminate()
+                simulator.wait()
+        ceilings = [_worker(["--worker", "ceiling"], env) for _ in range(runs)]
+    _report(signins, results, ceilings)
+
+
+def _report(signins: int, results: dict[int, list[dict]], ceilings: list[dict]) -> None:
+    full = results[signins]
+    rate = statistics.median(r["rows"] / r["seconds"] for r in full)
+    ceiling = statistics.median(c["rows"] / c["seconds"] for c in ceilings)
+    print(f"sign-ins per run            {full[0]['rows']:,}")
+    for r in full:
+        print(f"  run: {r['seconds']:.1f} s, {r['rows'] / r['seconds']:,.0f} sign-ins/s, "
+              f"peak RSS {r['max_rss_mb']:.0f} MB")
+    print(f"end to end (median of {len(full)})   {rate:,.0f} sign-ins/s")
+    print(f"peak RSS (median)           {statistics.median(r['max_rss_mb'] for r in full):.0f} MB")
+    for size, runs in results.items():
+        if size != signins:
+            print(f"peak RSS at {size:,} sign-ins  {runs[0]['max_rss_mb']:.0f} MB (memory flat if close)")
+    print(f"raw COPY ceiling (median of {len(ceilings)})  {ceiling:,.0f} rows/s")
+    print(f"ratio end to end / ceiling  {rate / ceiling:.2f}")
+
+
+def _worker(arguments: list[str], env: dict[str, str]) -> dict:
+    output = subprocess.run([sys.executable, __file__, *arguments], env=env, check=True,
+                            capture_output=True, text=True, cwd=ROOT)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def _start_simulator(signins: int, state_dir: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "simulate", "--port", "0", "--state-dir", state_dir,
+         "--users", "2000", "--signins", str(signins), "--days", "29",
+         "--tenant-id", TENANT["tenant_id"], "--client-id", TENANT["client_id"],
+         "--client-secret", TENANT["client_secret"]],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    first = process.stdout.readline()
+    if "Graph simulator on " not in first:
+        process.terminate()
+        sys.exit(f"the simulator did not start: {first!r}")
+    return process, first.split("Graph simulator on ", 1)[1].strip()
+
+
+def _manage(*arguments: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, check=True)
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "m365admin.settings")
+    import django
+
+    django.setup()
+
+
+def _reset_signins() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE m365admin_signin")
+
+
+def _ingest(base_url: str) -> dict:
+    import logging
+
+    from collectors.sync.runner import run_collector
+    from m365admin.choices import Collector, SyncStatus
+    from m365admin.models import SignIn, SyncCheckpoint, Tenant
+
+    logging.disable(logging.INFO)  # one log line per page would be measured too
+    _reset_signins()
+    Tenant.objects.filter(tenant_id=TENANT["tenant_id"]).delete()
+    tenant = Tenant(name="bench", tenant_id=TENANT["tenant_id"], client_id=TENANT["client_id"],
+                    authority_url=base_url, graph_url=base_url)
+    tenant.set_client_secret(TENANT["client_secret"])
+    tenant.save()
+    SyncCheckpoint.objects.filter(tenant=tenant).delete()
+    started = time.perf_counter()
+    run = run_collector(tenant, Collector.SIGNINS)
+    seconds = time.perf_counter() - started
+    if run.status != SyncStatus.SUCCEEDED:
+        sys.exit(f"the sync failed: {run.error}")
+    rows = SignIn.objects.filter(tenant=tenant).count()
+    return {"rows": rows, "seconds": seconds, "max_rss_mb": _max_rss_mb()}
+
+
+def _ceiling() -> dict:
+    """COPY the rows the last run stored back into the same table, timing only the COPY."""
+    from django.db import connection
+
+    from collectors.sync.signins import COLUMNS
+
+    columns = ", ".join(COLUMNS)
+    with tempfile.TemporaryFile() as dump, connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY (SELECT {columns} FROM m365admin_signin) TO STDOUT") as copy:
+            for block in copy:
+                dump.write(block)
+        cursor.execute("SELECT count(*) FROM m365admin_signin")
+        rows = cursor.fetchone()[0]
+        cursor.execute("TRUNCATE m365admin_signin")
+        dump.seek(0)
+        started = time.perf_counter()
+        with cursor.cursor.copy(f"COPY m365admin_signin ({columns}) FROM STDIN") as copy:
+            while block := dump.read(1 << 20):
+                copy.write(block)
+        seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": seconds}
+
+
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    main()
