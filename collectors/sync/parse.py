@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 # Graph's "no value" for a timestamp (signInActivity and others).
@@ -38,6 +39,12 @@ def parse_date(value: Any) -> date | None:
 def parse_ip(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
+    return _normalised_ip(value)
+
+
+@lru_cache(maxsize=65536)
+def _normalised_ip(value: str) -> str | None:
+    # Cached: a tenant's sign-ins come from comparatively few addresses.
     try:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:

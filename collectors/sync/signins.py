@@ -31,10 +31,11 @@ PAGE_SIZE = 1000  # the documented maximum for signIns
 
 # Model columns written by the collector, in COPY order (everything but the id).
 COLUMNS = [f.column for f in SignIn._meta.local_fields if not f.primary_key]
-_FIELD_LIMITS = {
-    f.column: f.max_length for f in SignIn._meta.local_fields if getattr(f, "max_length", None)
-}
-_JSON_COLUMNS = {"risk_event_types"}
+_TEXT_LIMITS = [
+    (f.column, f.max_length) for f in SignIn._meta.local_fields
+    if getattr(f, "max_length", None) and f.column != "ip_address"
+]
+_JSON_INDEX = COLUMNS.index("risk_event_types")  # the one JSON column, sent as JSON text
 _CONFLICT = ("tenant_id", "graph_id", "created")
 _UPDATE_FIELDS = [
     f.name for f in SignIn._meta.local_fields if not f.primary_key and f.column not in _CONFLICT
@@ -91,10 +92,10 @@ def _iso(moment: datetime) -> str:
 
 def write_page(ctx: SyncContext, items: list[dict[str, Any]]) -> datetime | None:
     """Write one page and move the watermark to its newest sign-in; returns that time."""
-    now = datetime.now(timezone.utc)
+    mapper = RowMapper(ctx.tenant.pk, datetime.now(timezone.utc))
     rows, rejected = [], 0
     for item in items:
-        row = to_row(item, ctx.tenant.pk, now)
+        row = mapper.row(item)
         if row is None:
             rejected += 1
         else:
@@ -116,58 +117,66 @@ def write_page(ctx: SyncContext, items: list[dict[str, Any]]) -> datetime | None
     return newest
 
 
-def to_row(item: dict[str, Any], tenant_pk: int, now: datetime) -> dict[str, Any] | None:
-    """Map one signIn object to column values; None when it cannot be stored."""
-    graph_id = item.get("id")
-    created = parse_datetime(item.get("createdDateTime"))
-    if not graph_id or created is None:
-        return None
-    # Clock skew guard: a timestamp far outside what Graph keeps would create stray partitions.
-    if not now - timedelta(days=settings.SIGNIN_RETENTION_DAYS) <= created <= now + timedelta(days=1):
-        return None
-    status = obj(item.get("status"))
-    location = obj(item.get("location"))
-    geo = obj(location.get("geoCoordinates"))
-    device = obj(item.get("deviceDetail"))
-    risk_events = item.get("riskEventTypes_v2", item.get("riskEventTypes"))
-    error_code = parse_int(status.get("errorCode"))
-    row = {
-        "tenant_id": tenant_pk,
-        "graph_id": graph_id,
-        "created": created,
-        "user_graph_id": item.get("userId"),
-        "user_principal_name": item.get("userPrincipalName"),
-        "user_display_name": item.get("userDisplayName"),
-        "app_id": item.get("appId"),
-        "app_display_name": item.get("appDisplayName"),
-        "ip_address": parse_ip(item.get("ipAddress")),
-        "client_app_used": item.get("clientAppUsed"),
-        "is_interactive": parse_bool(item.get("isInteractive")),
-        "error_code": 0 if error_code is None else error_code,
-        "failure_reason": status.get("failureReason"),
-        "conditional_access_status": item.get("conditionalAccessStatus"),
-        "authentication_requirement": item.get("authenticationRequirement"),
-        "risk_detail": item.get("riskDetail"),
-        "risk_level_aggregated": item.get("riskLevelAggregated"),
-        "risk_level_during_sign_in": item.get("riskLevelDuringSignIn"),
-        "risk_state": item.get("riskState"),
-        "risk_event_types": [str(e) for e in risk_events] if isinstance(risk_events, list) else [],
-        "country": location.get("countryOrRegion"),
-        "state": location.get("state"),
-        "city": location.get("city"),
-        "latitude": _coordinate(geo.get("latitude")),
-        "longitude": _coordinate(geo.get("longitude")),
-        "operating_system": device.get("operatingSystem"),
-        "browser": device.get("browser"),
-        "device_compliant": parse_bool(device.get("isCompliant")),
-        "device_managed": parse_bool(device.get("isManaged")),
-        "resource_display_name": item.get("resourceDisplayName"),
-        "correlation_id": item.get("correlationId"),
-    }
-    for column, limit in _FIELD_LIMITS.items():
-        if column != "ip_address":
-            row[column] = text(row[column], limit)
-    return row
+class RowMapper:
+    """Maps signIn objects to column values for one tenant, with the page's time bounds."""
+
+    def __init__(self, tenant_pk: int, now: datetime) -> None:
+        self.tenant_pk = tenant_pk
+        # Clock-skew guard: a timestamp far outside what Graph keeps would make stray partitions.
+        self.earliest = now - timedelta(days=settings.SIGNIN_RETENTION_DAYS)
+        self.latest = now + timedelta(days=1)
+
+    def row(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """Column values of one sign-in; None when it cannot be stored."""
+        graph_id = item.get("id")
+        created = parse_datetime(item.get("createdDateTime"))
+        if not graph_id or created is None or not self.earliest <= created <= self.latest:
+            return None
+        status = obj(item.get("status"))
+        location = obj(item.get("location"))
+        geo = obj(location.get("geoCoordinates"))
+        device = obj(item.get("deviceDetail"))
+        risk_events = item.get("riskEventTypes_v2", item.get("riskEventTypes"))
+        error_code = parse_int(status.get("errorCode"))
+        row = {
+            "tenant_id": self.tenant_pk,
+            "graph_id": graph_id,
+            "created": created,
+            "user_graph_id": item.get("userId"),
+            "user_principal_name": item.get("userPrincipalName"),
+            "user_display_name": item.get("userDisplayName"),
+            "app_id": item.get("appId"),
+            "app_display_name": item.get("appDisplayName"),
+            "ip_address": parse_ip(item.get("ipAddress")),
+            "client_app_used": item.get("clientAppUsed"),
+            "is_interactive": parse_bool(item.get("isInteractive")),
+            "error_code": 0 if error_code is None else error_code,
+            "failure_reason": status.get("failureReason"),
+            "conditional_access_status": item.get("conditionalAccessStatus"),
+            "authentication_requirement": item.get("authenticationRequirement"),
+            "risk_detail": item.get("riskDetail"),
+            "risk_level_aggregated": item.get("riskLevelAggregated"),
+            "risk_level_during_sign_in": item.get("riskLevelDuringSignIn"),
+            "risk_state": item.get("riskState"),
+            "risk_event_types": [str(e) for e in risk_events] if isinstance(risk_events, list) else [],
+            "country": location.get("countryOrRegion"),
+            "state": location.get("state"),
+            "city": location.get("city"),
+            "latitude": _coordinate(geo.get("latitude")),
+            "longitude": _coordinate(geo.get("longitude")),
+            "operating_system": device.get("operatingSystem"),
+            "browser": device.get("browser"),
+            "device_compliant": parse_bool(device.get("isCompliant")),
+            "device_managed": parse_bool(device.get("isManaged")),
+            "resource_display_name": item.get("resourceDisplayName"),
+            "correlation_id": item.get("correlationId"),
+        }
+        for column, limit in _TEXT_LIMITS:
+            value = row[column]
+            # The common case (a string that fits) costs one check: this runs a million times.
+            if value.__class__ is not str or len(value) > limit:
+                row[column] = text(value, limit)
+        return row
 
 
 def _coordinate(value: Any) -> float | None:
@@ -197,10 +206,9 @@ def _copy_upsert(rows: list[dict[str, Any]]) -> None:
         )
         with cursor.cursor.copy(f"COPY signin_stage ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([
-                    orjson.dumps(row[c]).decode() if c in _JSON_COLUMNS else row[c]
-                    for c in COLUMNS
-                ])
+                values = [row[column] for column in COLUMNS]
+                values[_JSON_INDEX] = orjson.dumps(values[_JSON_INDEX]).decode()
+                copy.write_row(values)
         cursor.execute(
             f"INSERT INTO m365admin_signin ({columns}) SELECT {columns} FROM signin_stage "
             f"ON CONFLICT ({', '.join(_CONFLICT)}) DO UPDATE SET {updates}"

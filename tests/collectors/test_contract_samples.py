@@ -38,7 +38,7 @@ def test_the_samples_are_there():
 
 def test_a_v1_sign_in_maps_to_a_row():
     item = sample("signins_list.json")["value"][0]
-    row = signins.to_row(item, tenant_pk=1, now=datetime(2020, 3, 14, tzinfo=timezone.utc))
+    row = signins.RowMapper(1, datetime(2020, 3, 14, tzinfo=timezone.utc)).row(item)
     assert row["graph_id"] == "66ea54eb-6301-4ee5-be62-ff5a759b0100"
     # Seven fractional digits, rounded to microseconds, in UTC.
     assert row["created"] == datetime(2020, 3, 13, 19, 15, 41, 619583, tzinfo=timezone.utc)
@@ -56,7 +56,7 @@ def test_a_v1_sign_in_maps_to_a_row():
 def test_a_beta_sign_in_maps_its_authentication_requirement():
     for item in sample("signins_list_beta.json")["value"]:
         created = datetime.fromisoformat(item["createdDateTime"])
-        row = signins.to_row(item, tenant_pk=1, now=created)
+        row = signins.RowMapper(1, created).row(item)
         assert row is not None
         assert row["graph_id"] == item["id"]
         assert row["authentication_requirement"] == item.get("authenticationRequirement", "")
@@ -65,18 +65,18 @@ def test_a_beta_sign_in_maps_its_authentication_requirement():
 @pytest.mark.parametrize("created", ["", "0001-01-01T00:00:00Z", None, "not a date"])
 def test_a_sign_in_without_a_usable_time_is_rejected(created):
     item = dict(sample("signins_list.json")["value"][0], createdDateTime=created)
-    assert signins.to_row(item, tenant_pk=1, now=NOW) is None
+    assert signins.RowMapper(1, NOW).row(item) is None
 
 
 def test_a_sign_in_far_outside_retention_is_rejected():
     item = sample("signins_list.json")["value"][0]  # from 2020
-    assert signins.to_row(item, tenant_pk=1, now=NOW) is None
+    assert signins.RowMapper(1, NOW).row(item) is None
 
 
 def test_missing_optional_fields_and_unknown_enums_are_kept_loosely():
     item = {"id": "x", "createdDateTime": "2026-11-27T10:00:00Z", "riskState": "someNewState",
             "location": {"geoCoordinates": {}}, "ipAddress": "not-an-ip", "status": None}
-    row = signins.to_row(item, tenant_pk=1, now=NOW)
+    row = signins.RowMapper(1, NOW).row(item)
     assert row["risk_state"] == "someNewState"
     assert row["ip_address"] is None and row["latitude"] is None
     assert row["error_code"] == 0 and row["user_principal_name"] == ""

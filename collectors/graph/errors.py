@@ -1,0 +1,175 @@
+"""Errors raised by the Graph client.
+
+Every error carries the HTTP status, Graph's error code, a message, the request id and the URL
+(without its query string), and renders as one line an operator can act on. Nothing here ever
+holds the client secret or a token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import requests
+
+LICENSE_CODE = "authentication_requestfromnonpremiumtenantorb2ctenant"
+RESYNC_CODES = frozenset({"syncstatenotfound", "resyncrequired"})
+
+
+class GraphError(Exception):
+    """Base class: something went wrong talking to Graph or the identity platform."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        request_id: str = "",
+        url: str = "",
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = one_line(message)
+        self.request_id = request_id
+        self.url = safe_url(url)
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        details = []
+        if self.status is not None:
+            details.append(f"HTTP {self.status}")
+        if self.code and self.code not in self.message:
+            details.append(self.code)
+        if self.url and self.url not in self.message:
+            details.append(self.url)
+        if self.request_id:
+            details.append(f"request-id {self.request_id}")
+        return f"{self.message} ({'; '.join(details)})" if details else self.message
+
+
+class GraphAuthError(GraphError):
+    """No token could be had, or Graph rejected a freshly issued one."""
+
+
+class GraphUnavailable(GraphError):
+    """Graph kept failing (5xx, timeouts, connection errors) until the retries ran out."""
+
+
+class GraphThrottled(GraphError):
+    """Graph still answered 429 after the last allowed attempt."""
+
+
+class GraphBreakerOpen(GraphUnavailable):
+    """The circuit breaker for this tenant and service rejected the call without sending it."""
+
+    def __init__(self, message: str, *, retry_in: float, url: str = "") -> None:
+        super().__init__(message, url=url)
+        self.retry_in = retry_in
+
+
+class GraphLicenseRequired(GraphError):
+    """The tenant lacks the Entra ID P1/P2 licence this data needs (403 non-premium tenant)."""
+
+
+class GraphResyncRequired(GraphError):
+    """A delta round cannot continue: drop local state and start a full sync from `location`."""
+
+    def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
+
+
+class GraphMalformedResponse(GraphError):
+    """The body was truncated, not JSON, or not the JSON object that was due."""
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace (AADSTS descriptions carry CRLFs) into single spaces."""
+    return " ".join(text.split())
+
+
+def safe_url(url: str) -> str:
+    """Drop query and fragment: skip tokens are long and pre-authenticated links are secrets."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def error_from_response(response: requests.Response, url: str) -> GraphError:
+    """Turn a non-success Graph response into the most specific GraphError."""
+    status = response.status_code
+    error = _error_object(response.content)
+    codes = list(_codes(error))
+    code = next((c for c in codes if c), "")
+    lowered = {c.lower() for c in codes}
+    message = str(error.get("message") or response.reason or "request failed")
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "request_id": _request_id(error, response.headers),
+        "url": url,
+    }
+    if status == 410 or lowered & RESYNC_CODES:
+        location = response.headers.get("Location")
+        return GraphResyncRequired(
+            f"delta state expired, full resync required: {message}", location=location, **kwargs
+        )
+    if status == 403 and LICENSE_CODE in lowered:
+        return GraphLicenseRequired(
+            f"tenant has no Entra ID P1/P2 licence for this data: {message}", **kwargs
+        )
+    if status == 401:
+        return GraphAuthError(f"Graph rejected the access token: {message}", **kwargs)
+    if status == 429:
+        return GraphThrottled(f"still throttled after the last retry: {message}", **kwargs)
+    if status >= 500:
+        return GraphUnavailable(f"Graph is failing: {message}", **kwargs)
+    return GraphError(message, **kwargs)
+
+
+def _error_object(content: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _inner(error: Mapping[str, Any]) -> dict[str, Any] | None:
+    # The docs spell it both innerError and innererror.
+    for key, value in error.items():
+        if key.lower() == "innererror" and isinstance(value, dict):
+            return value
+    return None
+
+
+def _codes(error: Mapping[str, Any]) -> Iterator[str]:
+    """The top-level code first, then any codes nested in innerError chains."""
+    current: Mapping[str, Any] | None = error
+    while current is not None:
+        code = current.get("code")
+        if isinstance(code, str):
+            yield code
+        current = _inner(current)
+
+
+def _request_id(error: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+    inner = _inner(error) or {}
+    return str(inner.get("request-id") or headers.get("request-id") or "")
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
+
+
+def describe_exception(exc: BaseException) -> str:
+    """A short reason for a transport failure, e.g. '[Errno 111] Connection refused'."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    match = _ERRNO.search(str(exc))
+    return match.group(0).strip() if match else type(exc).__name__
