@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.conf import settings
 from django.db import connection
 
 from collectors.clients import forget_clients
@@ -16,9 +17,14 @@ IN_CI = os.environ.get("CI") == "true"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Tests marked postgres skip on SQLite locally and fail in CI, where PostgreSQL must be."""
+    """Tests that need a service skip without it locally, and fail in CI, where it must be."""
+    missing = []
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        message = "needs PostgreSQL: set DATABASE_URL=postgres://… (CI always does)"
+        missing.append("PostgreSQL: set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        missing.append("Redis: set REDIS_URL=redis://…")
+    if missing:
+        message = "needs " + "; ".join(missing) + " (CI always does)"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)

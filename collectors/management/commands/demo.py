@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.core.management import call_command
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, host: str, port: int, **options) -> None:
+        # Each run is summed up below; the per-page and per-run log lines would repeat it.
+        logging.getLogger("collectors.sync").setLevel(logging.ERROR)
         simulator, tenants = start_simulator()
         self.stdout.write(f"Graph simulator listening on {simulator.base_url}")
         bars = sys.stderr.isatty()
