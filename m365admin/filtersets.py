@@ -58,7 +58,7 @@ class SignInFilterSet(TenantScoped):
         ]
 
     def filter_failed(self, queryset, name, value):
-        return queryset.failed() if value else queryset.filter(error_code=0)
+        return queryset.failed() if value else queryset.succeeded()
 
 
 class MailboxFilterSet(TenantScoped):

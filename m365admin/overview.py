@@ -8,8 +8,9 @@ from datetime import timedelta
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from m365admin.choices import Collector
+from m365admin.choices import Collector, UserType
 from m365admin.models import DirectoryUser, Mailbox, SignIn, SyncRun, Team, Tenant
+from m365admin.models.signins import SUCCESS_CODE
 
 
 @dataclass
@@ -45,14 +46,14 @@ def tenant_overviews() -> list[TenantOverview]:
         DirectoryUser.objects.filter(deleted=False),
         users=Count("pk"),
         licensed=Count("pk", filter=Q(is_licensed=True)),
-        guests=Count("pk", filter=Q(user_type="Guest")),
+        guests=Count("pk", filter=Q(user_type=UserType.GUEST)),
     )
     mailboxes = _grouped(Mailbox.objects.filter(is_deleted=False), mailboxes=Count("pk"))
     teams = _grouped(Team.objects.all(), teams=Count("pk"))
     signins = _grouped(
         SignIn.objects.between(since, timezone.now() + timedelta(minutes=5)),
         signins_24h=Count("pk"),
-        failed_signins_24h=Count("pk", filter=~Q(error_code=0)),
+        failed_signins_24h=Count("pk", filter=~Q(error_code=SUCCESS_CODE)),
     )
     latest_ids = SyncRun.objects.values("tenant", "collector").annotate(latest=Max("pk")).values("latest")
     latest = {(run.tenant_id, run.collector): run for run in SyncRun.objects.filter(pk__in=latest_ids)}

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from m365admin.models import Tenant
+from django.db import models
+
+from m365admin import partitions
+from m365admin.choices import Collector
+from m365admin.models import (
+    DirectoryUser,
+    Mailbox,
+    OneDriveAccount,
+    ServiceHealth,
+    ServiceHealthIssue,
+    SignIn,
+    SubscribedSku,
+    SyncRun,
+    Team,
+    Tenant,
+)
+
+M = TypeVar("M", bound=models.Model)
 
 
 def make_tenant(*, secret: str = "not-a-real-secret", **fields) -> Tenant:
@@ -15,3 +35,53 @@ def make_tenant(*, secret: str = "not-a-real-secret", **fields) -> Tenant:
     tenant.set_client_secret(secret)
     tenant.save()
     return tenant
+
+
+# Rows synced from Graph, built in bulk ---------------------------------------------------------
+
+# The fields each model needs to be valid and unique, for serial number i (never reused in a run,
+# so several batches can share a tenant).
+_serial = itertools.count(1)
+_ROW_DEFAULTS: dict[type[models.Model], Callable[[int], dict[str, Any]]] = {
+    DirectoryUser: lambda i: {
+        "graph_id": f"user-{i}", "user_principal_name": f"user{i:04}@contoso.com",
+        "display_name": f"User {i}",
+    },
+    Mailbox: lambda i: {"user_principal_name": f"user{i:04}@contoso.com"},
+    OneDriveAccount: lambda i: {
+        "site_url": f"https://contoso-my.sharepoint.com/personal/user{i:04}",
+        "owner_principal_name": f"user{i:04}@contoso.com",
+    },
+    Team: lambda i: {"graph_id": f"team-{i}", "display_name": f"Team {i:04}"},
+    SubscribedSku: lambda i: {"sku_id": str(uuid.UUID(int=i)), "sku_part_number": f"SKU_{i:04}"},
+    ServiceHealth: lambda i: {
+        "service_id": f"Service{i}", "service": f"Service {i:04}", "status": "serviceOperational",
+    },
+    ServiceHealthIssue: lambda i: {
+        "issue_id": f"EX{i:06}", "service": "Exchange Online", "title": f"Issue {i}",
+        "status": "investigating",
+    },
+    SyncRun: lambda i: {"collector": Collector.USERS},
+    SignIn: lambda i: {
+        "graph_id": f"signin-{i}", "user_principal_name": f"user{i % 9}@contoso.com",
+    },
+}
+
+
+def make_rows(model: type[M], tenant: Tenant, count: int = 1, **fields: Any) -> list[M]:
+    """`count` rows of a tenant's `model` in one INSERT.
+
+    A field given as a callable is called with the row number (0, 1, …), so rows can differ:
+    `make_rows(SignIn, t, 3, created=lambda i: now - timedelta(minutes=i))`.
+    """
+    rows = []
+    for i in range(count):
+        values = _ROW_DEFAULTS[model](next(_serial))
+        values.update({name: value(i) if callable(value) else value
+                       for name, value in fields.items()})
+        rows.append(model(tenant=tenant, **values))
+    if model is SignIn:
+        assert all(row.created for row in rows), "sign-ins need `created` (the partition key)"
+        # On PostgreSQL a row needs its month's partition (m365admin.partitions).
+        partitions.ensure_months({partitions.month_start(row.created) for row in rows})
+    return model.objects.bulk_create(rows)

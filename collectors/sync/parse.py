@@ -6,9 +6,8 @@ value", enums in either case with new members appearing at any time, and nulls a
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 from datetime import date, datetime, timezone
-from functools import lru_cache
 from typing import Any
 
 # Graph's "no value" for a timestamp (signInActivity and others).
@@ -37,18 +36,18 @@ def parse_date(value: Any) -> date | None:
 
 
 def parse_ip(value: Any) -> str | None:
-    if not isinstance(value, str) or not value:
+    """An IPv4 or IPv6 address, or None; the database normalises its spelling."""
+    if not isinstance(value, str):
         return None
-    return _normalised_ip(value)
-
-
-@lru_cache(maxsize=65536)
-def _normalised_ip(value: str) -> str | None:
-    # Cached: a tenant's sign-ins come from comparatively few addresses.
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None
+    value = value.strip()
+    # inet_pton is C and an order of magnitude faster than ipaddress: this runs per sign-in.
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, value)
+        except OSError:
+            continue
+        return value
+    return None
 
 
 def parse_int(value: Any) -> int | None:

@@ -12,6 +12,7 @@ ceiling is COPY itself); SQLite gets Django's bulk upsert.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -23,7 +24,7 @@ from m365admin import partitions
 from m365admin.models import SignIn
 
 from collectors.sync.base import SyncContext, dedupe_by, prefetch, premium_licence_needed
-from collectors.sync.parse import obj, parse_bool, parse_datetime, parse_ip, parse_int, text
+from collectors.sync.parse import obj, parse_datetime, parse_ip, parse_int, text
 
 logger = logging.getLogger("collectors.sync")
 
@@ -52,9 +53,11 @@ def _sync(ctx: SyncContext) -> None:
     start = _resume_point(ctx, run_started)
     ctx.progress.start((run_started - start).total_seconds(), "s")
     done = start
-    params = _query(start, run_started)
-    for page in prefetch(ctx.client.iter_pages(_endpoint(), params=params)):
-        newest = write_page(ctx, page.items)
+    mapper = RowMapper(ctx.tenant.pk, run_started)
+    pages = ctx.client.iter_pages(_endpoint(), params=_query(start, run_started))
+    # Download, parse and map the next page in a thread while this one is written.
+    for mapped in prefetch(map_page(mapper, page.items) for page in pages):
+        newest = store_page(ctx, mapped)
         if newest is not None and newest > done:
             ctx.progress.advance((newest - done).total_seconds())
             done = newest
@@ -90,9 +93,13 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def write_page(ctx: SyncContext, items: list[dict[str, Any]]) -> datetime | None:
-    """Write one page and move the watermark to its newest sign-in; returns that time."""
-    mapper = RowMapper(ctx.tenant.pk, datetime.now(timezone.utc))
+@dataclass
+class MappedPage:
+    rows: list[dict[str, Any]]
+    rejected: int
+
+
+def map_page(mapper: RowMapper, items: list[dict[str, Any]]) -> MappedPage:
     rows, rejected = [], 0
     for item in items:
         row = mapper.row(item)
@@ -100,11 +107,16 @@ def write_page(ctx: SyncContext, items: list[dict[str, Any]]) -> datetime | None
             rejected += 1
         else:
             rows.append(row)
-    rows = dedupe_by(rows, lambda row: (row["graph_id"], row["created"]))
-    if rejected:
+    return MappedPage(dedupe_by(rows, lambda row: (row["graph_id"], row["created"])), rejected)
+
+
+def store_page(ctx: SyncContext, page: MappedPage) -> datetime | None:
+    """Write one page and move the watermark to its newest sign-in; returns that time."""
+    rows = page.rows
+    if page.rejected:
         logger.warning(
             "rejected tenant=%s collector=signins items=%d reason=missing id or createdDateTime "
-            "outside the retention window", ctx.tenant.tenant_id, rejected,
+            "outside the retention window", ctx.tenant.tenant_id, page.rejected,
         )
     newest = max((row["created"] for row in rows), default=None)
     partitions.ensure_months({partitions.month_start(row["created"]) for row in rows})
@@ -113,7 +125,7 @@ def write_page(ctx: SyncContext, items: list[dict[str, Any]]) -> datetime | None
             _upsert(rows)
         if newest is not None and (ctx.checkpoint.watermark is None or newest > ctx.checkpoint.watermark):
             ctx.checkpoint.watermark = newest
-        ctx.page_done(written=len(rows), rejected=rejected)
+        ctx.page_done(written=len(rows), rejected=page.rejected)
     return newest
 
 
@@ -149,7 +161,7 @@ class RowMapper:
             "app_display_name": item.get("appDisplayName"),
             "ip_address": parse_ip(item.get("ipAddress")),
             "client_app_used": item.get("clientAppUsed"),
-            "is_interactive": parse_bool(item.get("isInteractive")),
+            "is_interactive": _bool(item.get("isInteractive")),
             "error_code": 0 if error_code is None else error_code,
             "failure_reason": status.get("failureReason"),
             "conditional_access_status": item.get("conditionalAccessStatus"),
@@ -166,8 +178,8 @@ class RowMapper:
             "longitude": _coordinate(geo.get("longitude")),
             "operating_system": device.get("operatingSystem"),
             "browser": device.get("browser"),
-            "device_compliant": parse_bool(device.get("isCompliant")),
-            "device_managed": parse_bool(device.get("isManaged")),
+            "device_compliant": _bool(device.get("isCompliant")),
+            "device_managed": _bool(device.get("isManaged")),
             "resource_display_name": item.get("resourceDisplayName"),
             "correlation_id": item.get("correlationId"),
         }
@@ -177,6 +189,10 @@ class RowMapper:
             if value.__class__ is not str or len(value) > limit:
                 row[column] = text(value, limit)
         return row
+
+
+def _bool(value: Any) -> bool | None:
+    return value if value is True or value is False else None
 
 
 def _coordinate(value: Any) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -62,7 +63,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
-    return [item.strip() for item in value.split(",") if item.strip()]
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise ImproperlyConfigured(f"{name} has no entries: give a comma-separated list.")
+    return items
 
 
 def env_secret(name: str) -> str | None:
@@ -87,17 +91,32 @@ def secret_in_var(name: str, var_dir: Path, filename: str, generate) -> str:
         return value
     path = var_dir / filename
     if not path.exists():
+        _create_once(name, var_dir, path, generate())
+    value = path.read_text().strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set and {path} is empty: set {name}, or delete the file to have a "
+            "new value generated (only if nothing was encrypted or signed with the old one)."
+        )
+    return value
+
+
+def _create_once(name: str, var_dir: Path, path: Path, content: str) -> None:
+    """Write `path` atomically unless it exists: a process starting at the same moment either
+    wins or reads the winner's complete file, never an empty or half-written one."""
+    try:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=var_dir, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as handle:  # mkstemp creates it with mode 0600
+            handle.write(content)
         try:
-            var_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(temporary, path)  # fails if another process got there first
         except FileExistsError:
-            pass  # another process created it first: read theirs
-        except OSError as exc:
-            raise ImproperlyConfigured(
-                f"{name} is not set and {path} cannot be created ({exc.strerror}): "
-                f"set {name} or make {var_dir} writable."
-            ) from None
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(generate())
-    return path.read_text().strip()
+            pass
+        finally:
+            os.unlink(temporary)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"{name} is not set and {path} cannot be created ({exc.strerror}): "
+            f"set {name} or make {var_dir} writable."
+        ) from None

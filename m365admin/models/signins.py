@@ -24,6 +24,9 @@ class SignInQuerySet(models.QuerySet["SignIn"]):
     def failed(self) -> SignInQuerySet:
         return self.exclude(error_code=SUCCESS_CODE)
 
+    def succeeded(self) -> SignInQuerySet:
+        return self.filter(error_code=SUCCESS_CODE)
+
 
 class SignIn(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.DB_CASCADE, verbose_name=_("tenant"))

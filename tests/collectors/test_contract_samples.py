@@ -219,7 +219,8 @@ def test_the_onedrive_report_sample_maps_through_the_csv_columns(ctx):
 def test_a_sign_in_page_is_written_once_however_often_it_arrives(ctx):
     items = [dict(item, createdDateTime="2026-11-27T10:00:00Z") for item in sample("signins_list.json")["value"]]
     ctx.run.collector = Collector.SIGNINS
-    signins.write_page(ctx, items)
-    signins.write_page(ctx, items + items)
+    mapper = signins.RowMapper(ctx.tenant.pk, NOW)
+    signins.store_page(ctx, signins.map_page(mapper, items))
+    signins.store_page(ctx, signins.map_page(mapper, items + items))
     assert SignIn.objects.filter(tenant=ctx.tenant).count() == len(items)
     assert ctx.checkpoint.watermark == datetime(2026, 11, 27, 10, tzinfo=timezone.utc)
