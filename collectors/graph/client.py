@@ -7,10 +7,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, Generic, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-import orjson
+import msgspec
 import requests
 
 from .auth import TokenProvider
@@ -23,14 +24,25 @@ from .stats import GraphStats
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 BATCH_LIMIT = 20  # Graph rejects a $batch holding more
 _VERSIONS = frozenset({"v1.0", "beta"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
+class _Envelope(msgspec.Struct, Generic[T]):
+    """A collection response decoded straight into typed items (only their declared fields)."""
+
+    value: list[T]
+    next_link: str | None = msgspec.field(name="@odata.nextLink", default=None)
+    delta_link: str | None = msgspec.field(name="@odata.deltaLink", default=None)
+    count: int | None = msgspec.field(name="@odata.count", default=None)
+
+
 @dataclass(frozen=True)
 class Page:
-    items: list[dict[str, Any]]
+    items: list[Any]  # dicts, or instances of the item_type given to iter_pages
     next_link: str | None
     delta_link: str | None  # only on the last page of a delta round
     count: int | None  # only on the first page, and only when $count=true was sent
@@ -112,23 +124,21 @@ class GraphClient:
         path_or_url: str,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        item_type: type[msgspec.Struct] | None = None,
     ) -> Iterator[Page]:
-        """Follow @odata.nextLink verbatim, re-sending `headers` (ConsistencyLevel) on each page."""
+        """Follow @odata.nextLink verbatim, re-sending `headers` (ConsistencyLevel) on each page.
+
+        With `item_type` (a msgspec Struct), items are decoded into it, skipping undeclared
+        fields: several times cheaper than dicts for large pages such as sign-ins.
+        """
         url: str | None = self._url(path_or_url, params)
+        envelope = _Envelope[item_type] if item_type is not None else _Envelope[dict[str, Any]]
         while url is not None:
-            body = self.get(url, headers=headers)
-            items = body.get("value")
-            if not isinstance(items, list):
-                raise GraphMalformedResponse("collection response has no 'value' array", url=url)
-            page = Page(
-                items=items,
-                next_link=body.get("@odata.nextLink"),
-                delta_link=body.get("@odata.deltaLink"),
-                count=body.get("@odata.count"),
-                url=url,
-            )
-            yield page
-            url = page.next_link
+            response = self._send("GET", url, headers)
+            _raise_for_status(response, url)
+            body = _decode(response, url, envelope)
+            yield Page(body.value, body.next_link, body.delta_link, body.count, url)
+            url = body.next_link
 
     def batch(
         self, requests: Sequence[Mapping[str, Any]], version: str = "v1.0"
@@ -238,7 +248,7 @@ class GraphClient:
     ) -> tuple[dict[str, BatchResponse], str | None]:
         """Per-item answers, plus the outer Retry-After ("" if absent) when the whole batch
         answered 424 without per-item answers, as an older Graph revision did when throttled."""
-        body = orjson.dumps({"requests": items})
+        body = msgspec.json.encode({"requests": items})
         response = self._send("POST", url, {"Content-Type": "application/json"}, data=body)
         if response.status_code != 424:
             _raise_for_status(response, url)
@@ -284,6 +294,10 @@ def _raise_for_status(response: requests.Response, url: str) -> None:
 
 
 def _json_object(response: requests.Response, url: str) -> dict[str, Any]:
+    return _decode(response, url, dict[str, Any])
+
+
+def _decode(response: requests.Response, url: str, type_: Any) -> Any:
     details: dict[str, Any] = {
         "status": response.status_code,
         "request_id": response.headers.get("request-id", ""),
@@ -297,16 +311,18 @@ def _json_object(response: requests.Response, url: str) -> dict[str, Any]:
             **details,
         )
     try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError as exc:
+        return _decoder(type_).decode(response.content)
+    except msgspec.ValidationError as exc:
+        raise GraphMalformedResponse(f"unexpected JSON shape: {exc}", **details) from exc
+    except msgspec.DecodeError as exc:
         raise GraphMalformedResponse(
             f"truncated or invalid JSON ({len(response.content)} bytes): {exc}", **details
         ) from exc
-    if not isinstance(body, dict):
-        raise GraphMalformedResponse(
-            f"expected a JSON object, got {type(body).__name__}", **details
-        )
-    return body
+
+
+@cache
+def _decoder(type_: Any) -> msgspec.json.Decoder:
+    return msgspec.json.Decoder(type_)
 
 
 def _chunks(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

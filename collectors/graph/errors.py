@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import orjson
+import msgspec
 import requests
 
 LICENSE_CODE = "authentication_requestfromnonpremiumtenantorb2ctenant"
@@ -134,8 +134,8 @@ def error_from_response(response: requests.Response, url: str) -> GraphError:
 
 def _error_object(content: bytes) -> dict[str, Any]:
     try:
-        body = orjson.loads(content)
-    except orjson.JSONDecodeError:
+        body = msgspec.json.decode(content)
+    except msgspec.DecodeError:
         return {}
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else {}

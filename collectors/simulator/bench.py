@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import orjson
+import msgspec
 import requests
 
 from . import GraphSimulator, SimTenant
@@ -31,7 +31,7 @@ def _client(url: str, token: str, ca_bundle: str, pages: int, out: multiprocessi
     while next_url and count < pages:
         response = session.get(next_url, headers=headers, verify=ca_bundle, timeout=30)
         response.raise_for_status()
-        body = orjson.loads(response.content)
+        body = msgspec.json.decode(response.content)
         items += len(body["value"])
         count += 1
         next_url = body.get("@odata.nextLink")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-import orjson
+import msgspec
 
 from .odata import parse_query
 
@@ -57,7 +57,7 @@ class SimResponse:
             return self.body
         if self.json is None:
             return b""
-        return orjson.dumps(self.json)
+        return msgspec.json.encode(self.json)
 
 
 def error_body(code: str, message: str, request: SimRequest, date: str,

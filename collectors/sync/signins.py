@@ -2,8 +2,8 @@
 
 Each run reads from the watermark minus a small overlap (late arrivals) up to the moment the
 run started, oldest first, so after each committed page the watermark is that page's newest
-sign-in: a run killed anywhere resumes at the last committed page. Sign-ins at the boundary come back twice and the upsert on
-(tenant, graph_id, created) absorbs them.
+sign-in: a run killed anywhere resumes at the last committed page. Sign-ins at the boundary
+come back twice and the upsert on (tenant, graph_id, created) absorbs them.
 
 PostgreSQL gets COPY into a temporary table and one INSERT … ON CONFLICT per page (the bulk
 ceiling is COPY itself); SQLite gets Django's bulk upsert.
@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
-import orjson
+import msgspec
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -24,19 +23,20 @@ from m365admin import partitions
 from m365admin.models import SignIn
 
 from collectors.sync.base import SyncContext, dedupe_by, prefetch, premium_licence_needed
-from collectors.sync.parse import obj, parse_datetime, parse_ip, parse_int, text
+from collectors.sync.signin_rows import (
+    COLUMNS,
+    CREATED,
+    GRAPH_ID,
+    JSON_INDEX,
+    Row,
+    RowMapper,
+    SignInItem,
+    as_dict,
+)
 
 logger = logging.getLogger("collectors.sync")
 
 PAGE_SIZE = 1000  # the documented maximum for signIns
-
-# Model columns written by the collector, in COPY order (everything but the id).
-COLUMNS = [f.column for f in SignIn._meta.local_fields if not f.primary_key]
-_TEXT_LIMITS = [
-    (f.column, f.max_length) for f in SignIn._meta.local_fields
-    if getattr(f, "max_length", None) and f.column != "ip_address"
-]
-_JSON_INDEX = COLUMNS.index("risk_event_types")  # the one JSON column, sent as JSON text
 _CONFLICT = ("tenant_id", "graph_id", "created")
 _UPDATE_FIELDS = [
     f.name for f in SignIn._meta.local_fields if not f.primary_key and f.column not in _CONFLICT
@@ -54,7 +54,9 @@ def _sync(ctx: SyncContext) -> None:
     ctx.progress.start((run_started - start).total_seconds(), "s")
     done = start
     mapper = RowMapper(ctx.tenant.pk, run_started)
-    pages = ctx.client.iter_pages(_endpoint(), params=_query(start, run_started))
+    pages = ctx.client.iter_pages(
+        _endpoint(), params=_query(start, run_started), item_type=SignInItem
+    )
     # Download, parse and map the next page in a thread while this one is written.
     for mapped in prefetch(map_page(mapper, page.items) for page in pages):
         newest = store_page(ctx, mapped)
@@ -95,11 +97,11 @@ def _iso(moment: datetime) -> str:
 
 @dataclass
 class MappedPage:
-    rows: list[dict[str, Any]]
+    rows: list[Row]
     rejected: int
 
 
-def map_page(mapper: RowMapper, items: list[dict[str, Any]]) -> MappedPage:
+def map_page(mapper: RowMapper, items: list[SignInItem]) -> MappedPage:
     rows, rejected = [], 0
     for item in items:
         row = mapper.row(item)
@@ -107,7 +109,7 @@ def map_page(mapper: RowMapper, items: list[dict[str, Any]]) -> MappedPage:
             rejected += 1
         else:
             rows.append(row)
-    return MappedPage(dedupe_by(rows, lambda row: (row["graph_id"], row["created"])), rejected)
+    return MappedPage(dedupe_by(rows, lambda row: (row[GRAPH_ID], row[CREATED])), rejected)
 
 
 def store_page(ctx: SyncContext, page: MappedPage) -> datetime | None:
@@ -118,8 +120,8 @@ def store_page(ctx: SyncContext, page: MappedPage) -> datetime | None:
             "rejected tenant=%s collector=signins items=%d reason=missing id or createdDateTime "
             "outside the retention window", ctx.tenant.tenant_id, page.rejected,
         )
-    newest = max((row["created"] for row in rows), default=None)
-    partitions.ensure_months({partitions.month_start(row["created"]) for row in rows})
+    newest = max((row[CREATED] for row in rows), default=None)
+    partitions.ensure_months({partitions.month_start(row[CREATED]) for row in rows})
     with transaction.atomic():
         if rows:
             _upsert(rows)
@@ -129,91 +131,22 @@ def store_page(ctx: SyncContext, page: MappedPage) -> datetime | None:
     return newest
 
 
-class RowMapper:
-    """Maps signIn objects to column values for one tenant, with the page's time bounds."""
-
-    def __init__(self, tenant_pk: int, now: datetime) -> None:
-        self.tenant_pk = tenant_pk
-        # Clock-skew guard: a timestamp far outside what Graph keeps would make stray partitions.
-        self.earliest = now - timedelta(days=settings.SIGNIN_RETENTION_DAYS)
-        self.latest = now + timedelta(days=1)
-
-    def row(self, item: dict[str, Any]) -> dict[str, Any] | None:
-        """Column values of one sign-in; None when it cannot be stored."""
-        graph_id = item.get("id")
-        created = parse_datetime(item.get("createdDateTime"))
-        if not graph_id or created is None or not self.earliest <= created <= self.latest:
-            return None
-        status = obj(item.get("status"))
-        location = obj(item.get("location"))
-        geo = obj(location.get("geoCoordinates"))
-        device = obj(item.get("deviceDetail"))
-        risk_events = item.get("riskEventTypes_v2", item.get("riskEventTypes"))
-        error_code = parse_int(status.get("errorCode"))
-        row = {
-            "tenant_id": self.tenant_pk,
-            "graph_id": graph_id,
-            "created": created,
-            "user_graph_id": item.get("userId"),
-            "user_principal_name": item.get("userPrincipalName"),
-            "user_display_name": item.get("userDisplayName"),
-            "app_id": item.get("appId"),
-            "app_display_name": item.get("appDisplayName"),
-            "ip_address": parse_ip(item.get("ipAddress")),
-            "client_app_used": item.get("clientAppUsed"),
-            "is_interactive": _bool(item.get("isInteractive")),
-            "error_code": 0 if error_code is None else error_code,
-            "failure_reason": status.get("failureReason"),
-            "conditional_access_status": item.get("conditionalAccessStatus"),
-            "authentication_requirement": item.get("authenticationRequirement"),
-            "risk_detail": item.get("riskDetail"),
-            "risk_level_aggregated": item.get("riskLevelAggregated"),
-            "risk_level_during_sign_in": item.get("riskLevelDuringSignIn"),
-            "risk_state": item.get("riskState"),
-            "risk_event_types": [str(e) for e in risk_events] if isinstance(risk_events, list) else [],
-            "country": location.get("countryOrRegion"),
-            "state": location.get("state"),
-            "city": location.get("city"),
-            "latitude": _coordinate(geo.get("latitude")),
-            "longitude": _coordinate(geo.get("longitude")),
-            "operating_system": device.get("operatingSystem"),
-            "browser": device.get("browser"),
-            "device_compliant": _bool(device.get("isCompliant")),
-            "device_managed": _bool(device.get("isManaged")),
-            "resource_display_name": item.get("resourceDisplayName"),
-            "correlation_id": item.get("correlationId"),
-        }
-        for column, limit in _TEXT_LIMITS:
-            value = row[column]
-            # The common case (a string that fits) costs one check: this runs a million times.
-            if value.__class__ is not str or len(value) > limit:
-                row[column] = text(value, limit)
-        return row
-
-
-def _bool(value: Any) -> bool | None:
-    return value if value is True or value is False else None
-
-
-def _coordinate(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _upsert(rows: list[dict[str, Any]]) -> None:
+def _upsert(rows: list[Row]) -> None:
     if connection.vendor == "postgresql":
         _copy_upsert(rows)
     else:
         SignIn.objects.bulk_create(
-            [SignIn(**row) for row in rows],
+            [SignIn(**as_dict(row)) for row in rows],
             update_conflicts=True,
             unique_fields=["tenant", "graph_id", "created"],
             update_fields=_UPDATE_FIELDS,
         )
 
 
-def _copy_upsert(rows: list[dict[str, Any]]) -> None:
+def _copy_upsert(rows: list[Row]) -> None:
     columns = ", ".join(COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in _CONFLICT)
+    encode = msgspec.json.encode
     with connection.cursor() as cursor:
         # A per-connection scratch table (temporary tables live as long as the connection).
         cursor.execute(
@@ -222,9 +155,8 @@ def _copy_upsert(rows: list[dict[str, Any]]) -> None:
         )
         with cursor.cursor.copy(f"COPY signin_stage ({columns}) FROM STDIN") as copy:
             for row in rows:
-                values = [row[column] for column in COLUMNS]
-                values[_JSON_INDEX] = orjson.dumps(values[_JSON_INDEX]).decode()
-                copy.write_row(values)
+                row[JSON_INDEX] = encode(row[JSON_INDEX]).decode()  # jsonb takes JSON text
+                copy.write_row(row)
         cursor.execute(
             f"INSERT INTO m365admin_signin ({columns}) SELECT {columns} FROM signin_stage "
             f"ON CONFLICT ({', '.join(_CONFLICT)}) DO UPDATE SET {updates}"

@@ -8,9 +8,20 @@ import json
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from collectors.sync import mailboxes, onedrive, service_health, signin_activity, signins, skus, teams, users
+from collectors.sync import (
+    mailboxes,
+    onedrive,
+    service_health,
+    signin_activity,
+    signin_rows,
+    signins,
+    skus,
+    teams,
+    users,
+)
 from collectors.sync.base import SyncContext
 from m365admin.choices import Collector, HealthLevel
 from m365admin.models import DirectoryUser, SignIn, SyncCheckpoint, SyncRun
@@ -22,6 +33,12 @@ NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
 
 def sample(name: str) -> dict:
     return json.loads((SAMPLES / name).read_text())
+
+
+def sign_in_row(item: dict, now: datetime) -> dict | None:
+    """Decode one signIn object as the collector does, and map it to column values."""
+    row = signin_rows.RowMapper(1, now).row(msgspec.convert(item, signin_rows.SignInItem))
+    return None if row is None else signin_rows.as_dict(row)
 
 
 @pytest.fixture
@@ -38,7 +55,7 @@ def test_the_samples_are_there():
 
 def test_a_v1_sign_in_maps_to_a_row():
     item = sample("signins_list.json")["value"][0]
-    row = signins.RowMapper(1, datetime(2020, 3, 14, tzinfo=timezone.utc)).row(item)
+    row = sign_in_row(item, datetime(2020, 3, 14, tzinfo=timezone.utc))
     assert row["graph_id"] == "66ea54eb-6301-4ee5-be62-ff5a759b0100"
     # Seven fractional digits, rounded to microseconds, in UTC.
     assert row["created"] == datetime(2020, 3, 13, 19, 15, 41, 619583, tzinfo=timezone.utc)
@@ -56,27 +73,33 @@ def test_a_v1_sign_in_maps_to_a_row():
 def test_a_beta_sign_in_maps_its_authentication_requirement():
     for item in sample("signins_list_beta.json")["value"]:
         created = datetime.fromisoformat(item["createdDateTime"])
-        row = signins.RowMapper(1, created).row(item)
+        row = sign_in_row(item, created)
         assert row is not None
         assert row["graph_id"] == item["id"]
         assert row["authentication_requirement"] == item.get("authenticationRequirement", "")
 
 
+def test_the_row_columns_are_the_sign_in_table_columns():
+    model_columns = {f.column for f in SignIn._meta.local_fields if not f.primary_key}
+    assert set(signin_rows.COLUMNS) == model_columns
+    assert len(signin_rows.COLUMNS) == len(model_columns)
+
+
 @pytest.mark.parametrize("created", ["", "0001-01-01T00:00:00Z", None, "not a date"])
 def test_a_sign_in_without_a_usable_time_is_rejected(created):
     item = dict(sample("signins_list.json")["value"][0], createdDateTime=created)
-    assert signins.RowMapper(1, NOW).row(item) is None
+    assert sign_in_row(item, NOW) is None
 
 
 def test_a_sign_in_far_outside_retention_is_rejected():
     item = sample("signins_list.json")["value"][0]  # from 2020
-    assert signins.RowMapper(1, NOW).row(item) is None
+    assert sign_in_row(item, NOW) is None
 
 
 def test_missing_optional_fields_and_unknown_enums_are_kept_loosely():
     item = {"id": "x", "createdDateTime": "2026-11-27T10:00:00Z", "riskState": "someNewState",
             "location": {"geoCoordinates": {}}, "ipAddress": "not-an-ip", "status": None}
-    row = signins.RowMapper(1, NOW).row(item)
+    row = sign_in_row(item, NOW)
     assert row["risk_state"] == "someNewState"
     assert row["ip_address"] is None and row["latitude"] is None
     assert row["error_code"] == 0 and row["user_principal_name"] == ""
@@ -219,8 +242,9 @@ def test_the_onedrive_report_sample_maps_through_the_csv_columns(ctx):
 def test_a_sign_in_page_is_written_once_however_often_it_arrives(ctx):
     items = [dict(item, createdDateTime="2026-11-27T10:00:00Z") for item in sample("signins_list.json")["value"]]
     ctx.run.collector = Collector.SIGNINS
-    mapper = signins.RowMapper(ctx.tenant.pk, NOW)
-    signins.store_page(ctx, signins.map_page(mapper, items))
-    signins.store_page(ctx, signins.map_page(mapper, items + items))
+    mapper = signin_rows.RowMapper(ctx.tenant.pk, NOW)
+    decoded = [msgspec.convert(item, signin_rows.SignInItem) for item in items]
+    signins.store_page(ctx, signins.map_page(mapper, decoded))
+    signins.store_page(ctx, signins.map_page(mapper, decoded + decoded))
     assert SignIn.objects.filter(tenant=ctx.tenant).count() == len(items)
     assert ctx.checkpoint.watermark == datetime(2026, 11, 27, 10, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-import orjson
+import msgspec
 
 from ..wire import SimRequest, SimResponse, error_body
 from .common import Ctx, bad_request
@@ -18,8 +18,8 @@ Dispatch = Callable[[SimRequest, str, str], SimResponse]
 
 def _validate(body: bytes) -> list[dict[str, Any]]:
     try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        payload = msgspec.json.decode(body)
+    except msgspec.DecodeError:
         raise bad_request("Invalid batch payload format.") from None
     requests = payload.get("requests") if isinstance(payload, dict) else None
     if not isinstance(requests, list) or not requests:
@@ -72,7 +72,7 @@ def _run(ctx: Ctx, item: dict[str, Any], dispatch: Dispatch) -> tuple[int, dict[
         if ctx.request.header(name):
             headers.setdefault(name, ctx.request.header(name) or "")
     raw_body = item.get("body")
-    body = raw_body.encode() if isinstance(raw_body, str) else orjson.dumps(raw_body) if raw_body is not None else b""
+    body = raw_body.encode() if isinstance(raw_body, str) else msgspec.json.encode(raw_body) if raw_body is not None else b""
     target = f"/{ctx.version}/{url.lstrip('/')}"
     inner = SimRequest(method, target, headers, body)
     if url.lower().startswith(("http://", "https://")) or inner.path.lower().endswith("/$batch"):
