@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
                         'verbose_name': 'sign-in',
                         'verbose_name_plural': 'sign-ins',
                         'ordering': ['-created', '-id'],
-                        'indexes': [models.Index(fields=['tenant', '-created', '-id'], name='signin_tenant_recent'), models.Index(fields=['tenant', 'user_graph_id', 'created'], name='signin_tenant_user')],
+                        'indexes': [models.Index(fields=['tenant', '-created', '-id'], name='signin_tenant_recent'), models.Index(fields=['tenant', 'user_graph_id', 'created'], name='signin_tenant_user'), models.Index(fields=['-created', '-id'], name='signin_recent')],
                         'constraints': [models.UniqueConstraint(fields=('tenant', 'graph_id', 'created'), name='signin_unique_event')],
                     },
                 ),

@@ -77,6 +77,8 @@ class SignIn(models.Model):
         indexes = [
             # A tenant's sign-ins newest first (list, cursor pagination, time-bounded counts).
             models.Index(fields=["tenant", "-created", "-id"], name="signin_tenant_recent"),
+            # Every tenant's sign-ins newest first (the cross-tenant API list and the admin).
+            models.Index(fields=["-created", "-id"], name="signin_recent"),
             # One user's timeline within a time range (user page, per-user detections).
             models.Index(fields=["tenant", "user_graph_id", "created"], name="signin_tenant_user"),
         ]

@@ -244,7 +244,7 @@ def test_a_sign_in_page_is_written_once_however_often_it_arrives(ctx):
     ctx.run.collector = Collector.SIGNINS
     mapper = signin_rows.RowMapper(ctx.tenant.pk, NOW)
     decoded = [msgspec.convert(item, signin_rows.SignInItem) for item in items]
-    signins.store_page(ctx, signins.map_page(mapper, decoded))
-    signins.store_page(ctx, signins.map_page(mapper, decoded + decoded))
+    newest = signins.store_page(ctx, signins.map_page(mapper, decoded), stored_until=None)
+    signins.store_page(ctx, signins.map_page(mapper, decoded + decoded), stored_until=newest)
     assert SignIn.objects.filter(tenant=ctx.tenant).count() == len(items)
     assert ctx.checkpoint.watermark == datetime(2026, 11, 27, 10, tzinfo=timezone.utc)
