@@ -162,24 +162,23 @@ def _ingest(base_url: str) -> dict:
 def _ceiling() -> dict:
     """COPY the rows the last run stored, as Python rows, back into the same table.
 
-    The ceiling for a Python collector: psycopg's write_row of ready rows into the same
-    partitioned, indexed table, with nothing else to do (no HTTP, JSON, mapping or upsert).
+    The ceiling for a Python collector: the collector's own binary COPY of ready rows into
+    the same partitioned, indexed table, with nothing else to do (no HTTP, JSON, mapping,
+    checkpoint or upsert).
     """
-    from django.db import connection
+    from django.db import connection, transaction
 
-    from collectors.sync.signin_rows import COLUMNS, JSON_INDEX
+    from collectors.sync.signin_rows import COLUMNS
+    from collectors.sync.signins import _binary_copy
 
-    columns = ", ".join(COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM m365admin_signin")
-        rows = [list(row) for row in cursor.fetchall()]
-        for row in rows:
-            row[JSON_INDEX] = json.dumps(row[JSON_INDEX])
+        cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM m365admin_signin")
+        rows = [[str(v) if c == "ip_address" and v is not None else v for c, v in zip(COLUMNS, row)]
+                for row in cursor.fetchall()]
         cursor.execute("TRUNCATE m365admin_signin")
         started = time.perf_counter()
-        with cursor.cursor.copy(f"COPY m365admin_signin ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        with transaction.atomic():
+            _binary_copy(cursor, "m365admin_signin", rows)
         seconds = time.perf_counter() - started
     return {"rows": len(rows), "seconds": seconds}
 
