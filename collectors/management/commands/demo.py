@@ -13,6 +13,7 @@ from collectors.progress import BarProgress
 from collectors.sync.base import Progress
 from collectors.sync.runner import COLLECTORS, run_collector
 from m365admin.choices import Collector, SyncTrigger
+from m365admin.management.commands.serve import ensure_port_free
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, host: str, port: int, **options) -> None:
+        ensure_port_free(host, port)
         # Each run is summed up below; the per-page and per-run log lines would repeat it.
         logging.getLogger("collectors.sync").setLevel(logging.ERROR)
         simulator, tenants = start_simulator()
