@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -26,13 +24,9 @@ from collectors.sync.base import SyncContext
 from m365admin.choices import Collector, HealthLevel
 from m365admin.models import DirectoryUser, SignIn, SyncCheckpoint, SyncRun
 from tests.factories import make_tenant
+from tests.samples import SAMPLES, sample
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "graph" / "samples"
 NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
-
-
-def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
 
 
 def sign_in_row(item: dict, now: datetime) -> dict | None:

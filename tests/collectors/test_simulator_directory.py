@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from collectors.simulator import GraphSimulator, SimTenant
+from tests.samples import SAMPLES
 
-SAMPLES = Path("/work/shared/graph/samples")
 TENANT = "2e3f4a5b-6c7d-4e8f-9a0b-000000000041"
 ANCHOR = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -25,18 +24,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Any:
     sim.start()
     yield sim
     sim.stop()
-
-
-@pytest.fixture(scope="module")
-def http(sim: GraphSimulator) -> Any:
-    session = requests.Session()
-    token = sim.issue_token(TENANT)
-
-    def get(url: str, headers: dict[str, str] | None = None) -> requests.Response:
-        full = url if url.startswith("https://") else sim.base_url + url
-        return session.get(full, headers={"Authorization": f"Bearer {token}", **(headers or {})},
-                           verify=sim.ca_bundle, timeout=20)
-    return get
 
 
 def _sample(name: str) -> Any:

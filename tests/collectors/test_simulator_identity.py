@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from collectors.simulator import Fault, GraphSimulator, SimTenant
+from tests.samples import SAMPLES
 
-SAMPLES = Path("/work/shared/graph/samples")
 TENANT = "6d1a9e52-0a1b-4c3d-8e9f-000000000001"
 OTHER = "6d1a9e52-0a1b-4c3d-8e9f-000000000002"
 SCOPE = "https://graph.microsoft.com/.default"

@@ -6,15 +6,13 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from collectors.simulator import GraphSimulator, SimTenant
+from tests.samples import SAMPLES
 
-SAMPLES = Path("/work/shared/graph/samples")
 TENANT = "9c8d7e6f-1a2b-4c3d-8e4f-000000000031"
 ANCHOR = datetime(2025, 3, 1, tzinfo=UTC)
 CONTRACT = json.loads((SAMPLES / "reports_csv_contract.json").read_text())
@@ -29,19 +27,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Any:
     sim.start()
     yield sim
     sim.stop()
-
-
-@pytest.fixture(scope="module")
-def http(sim: GraphSimulator) -> Any:
-    session = requests.Session()
-    token = sim.issue_token(TENANT)
-
-    def get(url: str, auth: bool = True, headers: dict[str, str] | None = None) -> requests.Response:
-        full = url if url.startswith("https://") else sim.base_url + url
-        sent = {**({"Authorization": f"Bearer {token}"} if auth else {}), **(headers or {})}
-        return session.get(full, headers=sent, verify=sim.ca_bundle, timeout=20,
-                           allow_redirects=False)
-    return get
 
 
 @pytest.mark.parametrize("report", REPORTS)

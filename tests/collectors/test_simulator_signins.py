@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from collectors.simulator import GraphSimulator, SimTenant
 from collectors.simulator.clock import DAY_US, parse_iso, to_us
+from tests.samples import SAMPLES
 
-SAMPLES = Path("/work/shared/graph/samples")
 TENANT = "4b2f7a10-5c3d-4e8f-9a1b-000000000021"
 FREE = "4b2f7a10-5c3d-4e8f-9a1b-000000000022"
 ANCHOR = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -30,18 +28,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Any:
     sim.start()
     yield sim
     sim.stop()
-
-
-@pytest.fixture(scope="module")
-def http(sim: GraphSimulator) -> Any:
-    session = requests.Session()
-    tokens = {t: sim.issue_token(t) for t in (TENANT, FREE)}
-
-    def get(url: str, tenant: str = TENANT) -> requests.Response:
-        full = url if url.startswith("https://") else sim.base_url + url
-        return session.get(full, headers={"Authorization": f"Bearer {tokens[tenant]}"},
-                           verify=sim.ca_bundle, timeout=20)
-    return get
 
 
 def _all(http: Any, url: str) -> list[dict[str, Any]]:

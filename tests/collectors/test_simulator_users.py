@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from collectors.simulator import Fault, GraphSimulator, SimTenant
+from tests.samples import SAMPLES
 
-SAMPLES = Path("/work/shared/graph/samples")
 TENANT = "0a5e1c2d-3f4a-4b5c-8d6e-000000000011"
 OTHER = "0a5e1c2d-3f4a-4b5c-8d6e-000000000012"
 FREE = "0a5e1c2d-3f4a-4b5c-8d6e-000000000013"
@@ -31,18 +29,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Any:
     sim.start()
     yield sim
     sim.stop()
-
-
-@pytest.fixture(scope="module")
-def http(sim: GraphSimulator) -> Any:
-    session = requests.Session()
-    tokens = {t: sim.issue_token(t) for t in (TENANT, OTHER, FREE)}
-
-    def get(url: str, tenant: str = TENANT, headers: dict[str, str] | None = None) -> requests.Response:
-        full = url if url.startswith("https://") else sim.base_url + url
-        return session.get(full, headers={"Authorization": f"Bearer {tokens[tenant]}", **(headers or {})},
-                           verify=sim.ca_bundle, timeout=20, allow_redirects=False)
-    return get
 
 
 def _sample(name: str) -> Any:
