@@ -92,18 +92,26 @@ def simulator(tmp_path_factory):
 
 
 @pytest.fixture
-def make_sim_tenant(simulator, settings):
-    """Builds a fresh simulated tenant and its Tenant row pointing at the simulator."""
+def make_sim_tenant(simulator, settings, request):
+    """Builds a fresh simulated tenant and its Tenant row pointing at the simulator.
+
+    Its ids derive from the test's name, so each test sees the same generated data every run.
+    """
     from collectors.simulator import SimTenant
 
     from tests.factories import make_tenant
 
     settings.GRAPH_CA_BUNDLE = str(simulator.ca_bundle)
+    made = 0
 
     def make(**spec_fields):
+        nonlocal made
+        made += 1
+        name = f"{request.node.nodeid}#{made}"
         spec_fields = {"users": 30, "signins": 600, "days": 3, "seed": 7, **spec_fields}
         spec = simulator.add_tenant(SimTenant(
-            tenant_id=str(uuid.uuid4()), client_id=str(uuid.uuid4()),
+            tenant_id=str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+            client_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, name)),
             client_secret="s3cret-" + uuid.uuid4().hex, **spec_fields,
         ))
         tenant = make_tenant(
