@@ -1,7 +1,8 @@
 """Monthly range partitions of the sign-in table on PostgreSQL.
 
-Partitions are created ahead (SIGNIN_PARTITIONS_AHEAD months) by `maintain()`, which the sync
-also calls for the months a page needs, so a row never finds its partition missing. There is
+Partitions are created ahead (SIGNIN_PARTITIONS_AHEAD months) after every migrate and by
+`maintain()` (`manage.py maintainpartitions`, daily); the sync also creates the months a page
+needs (`ensure_months`), so a row never finds its partition missing. There is
 no DEFAULT partition (DESIGN.md "Facts checked"). Bounds are written with an explicit +00 so
 they mean UTC whatever the session's time zone. On SQLite every function is a no-op.
 """

@@ -83,3 +83,19 @@ def test_ensure_months_is_idempotent():
     partitions.forget_known_months()
     assert partitions.ensure_months({month}) == []
     assert first in ([partitions.partition_name(month)], [])
+
+
+def test_the_maintenance_command_creates_ahead_and_drops_expired(settings, capsys):
+    from django.core.management import call_command
+
+    tenant = make_tenant()
+    ancient = NOW - timedelta(days=500)
+    _sign_in(tenant, "old", ancient)
+    ahead = partitions.next_month(partitions.next_month(partitions.month_start(NOW)))
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE "{partitions.partition_name(ahead)}"')
+    partitions.forget_known_months()
+    call_command("maintainpartitions")
+    out = capsys.readouterr().out
+    assert f"created: {partitions.partition_name(ahead)}" in out
+    assert partitions.partition_name(partitions.month_start(ancient)) in out.split("dropped: ")[1]
