@@ -23,12 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TENANT = {"tenant_id": str(uuid.UUID(int=0xBE7C4)), "client_id": str(uuid.UUID(int=0xC11E)),
-          "client_secret": "bench-secret"}
+import common
+from common import ROOT
+
+TENANT = common.tenant_spec(0)
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        _setup_django()
+        common.setup_django()
         result = _ingest(args.base_url) if args.worker == "ingest" else _ceiling()
         print(json.dumps(result))
         return
@@ -47,17 +47,15 @@ def main() -> None:
 
 
 def _orchestrate(signins: int, runs: int) -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench/ingest.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    _create_database(url)
+    common.create_database(common.postgres_url())
     _manage("migrate", "--no-input", "-v0")
     with tempfile.TemporaryDirectory() as state_dir:
         env = {**os.environ}
         sizes = [(max(signins // 4, 1000), 1), (signins, runs)]
         results: dict[int, list[dict]] = {}
         for size, count in sizes:
-            simulator, base_url = _start_simulator(size, state_dir)
+            simulator, base_url = common.start_simulator(state_dir, TENANT, users=2000,
+                                                         signins=size)
             env["GRAPH_CA_BUNDLE"] = str(Path(state_dir) / "cert.pem")
             try:
                 results[size] = [_worker(["--worker", "ingest", "--base-url", base_url], env)
@@ -92,40 +90,8 @@ def _worker(arguments: list[str], env: dict[str, str]) -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def _start_simulator(signins: int, state_dir: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "simulate", "--port", "0", "--state-dir", state_dir,
-         "--users", "2000", "--signins", str(signins), "--days", "29",
-         "--tenant-id", TENANT["tenant_id"], "--client-id", TENANT["client_id"],
-         "--client-secret", TENANT["client_secret"]],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )
-    first = process.stdout.readline()
-    if "Graph simulator on " not in first:
-        process.terminate()
-        sys.exit(f"the simulator did not start: {first!r}")
-    return process, first.split("Graph simulator on ", 1)[1].strip()
-
-
 def _manage(*arguments: str) -> None:
     subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, check=True)
-
-
-def _create_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "m365admin.settings")
-    import django
-
-    django.setup()
 
 
 def _reset_signins() -> None:

@@ -15,6 +15,7 @@ from m365admin.models import (
     ServiceHealth,
     ServiceHealthIssue,
     SignIn,
+    SignInHourly,
     SubscribedSku,
     SyncCheckpoint,
     SyncRun,
@@ -169,3 +170,9 @@ class SyncCheckpointAdmin(GraphSourcedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Deleting a checkpoint is how an administrator forces a full resync.
         return request.user.has_perm("m365admin.delete_synccheckpoint")
+
+
+@admin.register(SignInHourly)
+class SignInHourlyAdmin(GraphSourcedAdmin):
+    list_display = ["hour", "tenant", "total", "failed", "risky"]
+    date_hierarchy = "hour"

@@ -61,3 +61,32 @@ HEALTH_STATUS_LEVELS: dict[str, str] = {
     ),
     "serviceinterruption": HealthLevel.INTERRUPTED,
 }
+
+
+class SignInStatus(models.TextChoices):
+    """A sign-in's outcome as the explorer filters it (Graph: errorCode 0 or not)."""
+
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class RiskLevel(models.TextChoices):
+    """riskLevelDuringSignIn and riskLevelAggregated (CONTRACT 2.3)."""
+
+    NONE = "none", _("None")
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    # What tenants without Entra ID P2 get.
+    HIDDEN = "hidden", _("Hidden")
+    UNKNOWN_FUTURE_VALUE = "unknownFutureValue", _("Unknown future value")
+
+
+class RiskState(models.TextChoices):
+    NONE = "none", _("None")
+    CONFIRMED_SAFE = "confirmedSafe", _("Confirmed safe")
+    REMEDIATED = "remediated", _("Remediated")
+    DISMISSED = "dismissed", _("Dismissed")
+    AT_RISK = "atRisk", _("At risk")
+    CONFIRMED_COMPROMISED = "confirmedCompromised", _("Confirmed compromised")
+    UNKNOWN_FUTURE_VALUE = "unknownFutureValue", _("Unknown future value")

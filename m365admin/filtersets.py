@@ -1,11 +1,13 @@
-"""One FilterSet per model, shared by the API and (later) the HTML lists."""
+"""One FilterSet per model, shared by the API and the explorer pages (m365admin/explorer.py)."""
 
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import RiskLevel, RiskState, SignInStatus
 from m365admin.models import (
     DirectoryUser,
     Mailbox,
@@ -20,10 +22,36 @@ from m365admin.models import (
 )
 
 
+class IPAddressFilter(django_filters.Filter):
+    """Validates the address: PostgreSQL's inet column fails the whole query on a bad one."""
+
+    field_class = forms.GenericIPAddressField
+
+
 class TenantScoped(django_filters.FilterSet):
     """Every synced entity filters by tenant, by the tenant's public code."""
 
-    tenant = django_filters.UUIDFilter(field_name="tenant__code")
+    tenant = django_filters.UUIDFilter(method="filter_tenant", label=_("Tenant"))
+
+    def filter_tenant(self, queryset, name, value):
+        # By the tenant's pk, not a join on its code: the planner can then walk
+        # (tenant, created) indexes newest first and stop after one page.
+        pk = Tenant.objects.filter(code=value).values_list("pk", flat=True).first()
+        return queryset.filter(tenant_id=pk) if pk else queryset.none()
+
+
+class Searchable(django_filters.FilterSet):
+    """`q` finds the text anywhere in one of `search_fields`, ignoring case."""
+
+    search_fields: tuple[str, ...] = ()
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+
+    def search(self, queryset, name, value):
+        match = Q()
+        for field in self.search_fields:
+            match |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(match)
 
 
 class TenantFilterSet(django_filters.FilterSet):
@@ -32,23 +60,35 @@ class TenantFilterSet(django_filters.FilterSet):
         fields = ["enabled"]
 
 
-class DirectoryUserFilterSet(TenantScoped):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+class DirectoryUserFilterSet(TenantScoped, Searchable):
+    search_fields = ("user_principal_name", "display_name")
 
     class Meta:
         model = DirectoryUser
         fields = ["tenant", "account_enabled", "user_type", "is_licensed", "deleted", "department"]
 
-    def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(user_principal_name__icontains=value) | Q(display_name__icontains=value)
-        )
-
 
 class SignInFilterSet(TenantScoped):
-    since = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created", lookup_expr="gte", label=_("Since")
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created", lookup_expr="lt", label=_("Until")
+    )
+    # `status` reads better on a page; `failed` stays for the API's existing clients.
+    status = django_filters.ChoiceFilter(
+        choices=SignInStatus.choices, method="filter_status", label=_("Status")
+    )
     failed = django_filters.BooleanFilter(method="filter_failed")
+    user = django_filters.CharFilter(method="filter_user", label=_("User (UPN or ID)"))
+    app = django_filters.CharFilter(method="filter_app", label=_("Application"))
+    ip_address = IPAddressFilter(label=_("IP address"))
+    # Graph sends upper-case ISO codes; people type them either way.
+    country = django_filters.CharFilter(lookup_expr="iexact", label=_("Country"))
+    risk_level_during_sign_in = django_filters.ChoiceFilter(
+        choices=RiskLevel.choices, label=_("Risk during sign-in")
+    )
+    risk_state = django_filters.ChoiceFilter(choices=RiskState.choices, label=_("Risk state"))
 
     class Meta:
         model = SignIn
@@ -57,23 +97,54 @@ class SignInFilterSet(TenantScoped):
             "client_app_used", "error_code", "risk_level_during_sign_in", "risk_state",
         ]
 
+    def filter_status(self, queryset, name, value):
+        return queryset.failed() if value == SignInStatus.FAILED else queryset.succeeded()
+
     def filter_failed(self, queryset, name, value):
         return queryset.failed() if value else queryset.succeeded()
 
+    def filter_user(self, queryset, name, value):
+        """A user by UPN (any case, as in Entra ID) or object id.
 
-class MailboxFilterSet(TenantScoped):
+        Resolved through the directory to (tenant, user id) pairs, which the sign-ins'
+        (tenant, user, created) index answers directly, and which also finds the sign-ins made
+        under a former UPN. Users no longer in the directory are matched on the sign-ins' own
+        UPN or id (slower, but correct).
+        """
+        by = "user_principal_name__iexact" if "@" in value else "graph_id"
+        users = DirectoryUser.objects.filter(**{by: value}).values_list("tenant_id", "graph_id")
+        match = Q()
+        for tenant_id, graph_id in users:
+            match |= Q(tenant_id=tenant_id, user_graph_id=graph_id)
+        if match:
+            return queryset.filter(match)
+        if "@" in value:
+            return queryset.filter(user_principal_name__iexact=value)
+        return queryset.filter(user_graph_id=value)
+
+    def filter_app(self, queryset, name, value):
+        return queryset.filter(Q(app_display_name__icontains=value) | Q(app_id=value))
+
+
+class MailboxFilterSet(TenantScoped, Searchable):
+    search_fields = ("user_principal_name", "display_name")
+
     class Meta:
         model = Mailbox
         fields = ["tenant", "is_deleted", "has_archive"]
 
 
-class OneDriveAccountFilterSet(TenantScoped):
+class OneDriveAccountFilterSet(TenantScoped, Searchable):
+    search_fields = ("owner_principal_name", "owner_display_name", "site_url")
+
     class Meta:
         model = OneDriveAccount
         fields = ["tenant", "is_deleted"]
 
 
-class TeamFilterSet(TenantScoped):
+class TeamFilterSet(TenantScoped, Searchable):
+    search_fields = ("display_name", "description")
+
     class Meta:
         model = Team
         fields = ["tenant", "visibility", "is_archived"]

@@ -5,11 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Max, Q
+from django.conf import settings
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
-from m365admin.choices import Collector, UserType
-from m365admin.models import DirectoryUser, Mailbox, SignIn, SyncRun, Team, Tenant
+from m365admin.choices import Collector, HealthLevel, SyncStatus, UserType
+from m365admin.models import (
+    DirectoryUser,
+    Mailbox,
+    OneDriveAccount,
+    ServiceHealth,
+    SignIn,
+    SignInHourly,
+    SubscribedSku,
+    SyncRun,
+    Team,
+    Tenant,
+)
 from m365admin.models.signins import SUCCESS_CODE
 
 
@@ -68,3 +80,100 @@ def tenant_overviews() -> list[TenantOverview]:
         ]
         overviews.append(overview)
     return overviews
+
+
+def tenant_tiles(now=None) -> list[dict]:
+    """The dashboard's per-tenant tiles (docs/monitoring.md), from rollups and small tables.
+
+    A fixed number of grouped queries whatever the tenant count; sign-in figures come from the
+    hourly rollups, never from raw sign-ins.
+    """
+    now = now or timezone.now()
+    tenants = list(Tenant.objects.filter(enabled=True))
+    users = _grouped(
+        DirectoryUser.objects.filter(deleted=False),
+        users=Count("pk"),
+        licensed=Count("pk", filter=Q(is_licensed=True)),
+        guests=Count("pk", filter=Q(user_type=UserType.GUEST)),
+    )
+    licences = _grouped(
+        SubscribedSku.objects.all(), enabled=Sum("prepaid_enabled"), assigned=Sum("consumed_units")
+    )
+    signins = _grouped(
+        SignInHourly.objects.between(now - timedelta(hours=24), now + timedelta(hours=1)),
+        total=Sum("total"), failed=Sum("failed"), risky=Sum("risky"),
+    )
+    near = settings.QUOTA_WARNING_PERCENT / 100.0
+    mailboxes = _grouped(
+        Mailbox.objects.filter(is_deleted=False),
+        mailboxes=Count("pk"),
+        near_quota=Count("pk", filter=Q(
+            prohibit_send_quota_bytes__gt=0,
+            storage_used_bytes__gte=F("prohibit_send_quota_bytes") * near,
+        )),
+    )
+    onedrive = _grouped(
+        OneDriveAccount.objects.filter(is_deleted=False),
+        accounts=Count("pk"), used=Sum("storage_used_bytes"),
+        allocated=Sum("storage_allocated_bytes"),
+        near_quota=Count("pk", filter=Q(
+            storage_allocated_bytes__gt=0,
+            storage_used_bytes__gte=F("storage_allocated_bytes") * near,
+        )),
+    )
+    health: dict[int, list[ServiceHealth]] = {}
+    for service in ServiceHealth.objects.all():
+        health.setdefault(service.tenant_id, []).append(service)
+    last_sync = _grouped(
+        SyncRun.objects.filter(status=SyncStatus.SUCCEEDED), last=Max("finished")
+    )
+    return [
+        _tile(tenant, users.get(tenant.pk, {}), licences.get(tenant.pk, {}),
+              signins.get(tenant.pk, {}), mailboxes.get(tenant.pk, {}),
+              onedrive.get(tenant.pk, {}), health.get(tenant.pk, []),
+              last_sync.get(tenant.pk, {}).get("last"))
+        for tenant in tenants
+    ]
+
+
+def _tile(tenant, users, licences, signins, mailboxes, onedrive, services, last_sync) -> dict:
+    total, failed = signins.get("total") or 0, signins.get("failed") or 0
+    enabled, assigned = licences.get("enabled") or 0, licences.get("assigned") or 0
+    levels = {service.service: service.level() for service in services}
+    not_operational = sorted(
+        name for name, level in levels.items() if level != HealthLevel.OPERATIONAL
+    )
+    return {
+        "code": str(tenant.code),
+        "name": tenant.name,
+        "users": users.get("users", 0),
+        "licensed": users.get("licensed", 0),
+        "guests": users.get("guests", 0),
+        "licences": {"enabled": enabled, "assigned": assigned, "unused": max(0, enabled - assigned)},
+        "signins_24h": total,
+        "failed_24h": failed,
+        "failure_rate": round(100.0 * failed / total, 1) if total else None,
+        "risky_24h": signins.get("risky") or 0,
+        "mailboxes": mailboxes.get("mailboxes", 0),
+        "mailboxes_near_quota": mailboxes.get("near_quota", 0),
+        "onedrive": {
+            "accounts": onedrive.get("accounts", 0),
+            "used": onedrive.get("used") or 0,
+            "allocated": onedrive.get("allocated") or 0,
+            "near_quota": onedrive.get("near_quota", 0),
+        },
+        "service_health": {
+            "level": _worst_level(levels.values()) if levels else HealthLevel.UNKNOWN,
+            "not_operational": not_operational,
+        },
+        "last_sync": last_sync.timestamp() if last_sync else None,
+    }
+
+
+_LEVEL_ORDER = [
+    HealthLevel.OPERATIONAL, HealthLevel.UNKNOWN, HealthLevel.DEGRADED, HealthLevel.INTERRUPTED
+]
+
+
+def _worst_level(levels) -> str:
+    return max(levels, key=_LEVEL_ORDER.index)

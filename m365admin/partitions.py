@@ -1,16 +1,18 @@
-"""Monthly range partitions of the sign-in table on PostgreSQL.
+"""Range partitions on PostgreSQL: sign-ins by month, metric samples by day.
 
-Partitions are created ahead (SIGNIN_PARTITIONS_AHEAD months) after every migrate and by
-`maintain()` (`manage.py maintainpartitions`, daily); the sync also creates the months a page
-needs (`ensure_months`), so a row never finds its partition missing. There is
-no DEFAULT partition (DESIGN.md "Facts checked"). Bounds are written with an explicit +00 so
-they mean UTC whatever the session's time zone. On SQLite every function is a no-op.
+Each partitioned table is a `PartitionedTable` registered here; `maintain()` (the scheduler's
+daily job and `manage.py maintainpartitions`) creates partitions ahead and drops those past
+retention for all of them, and migrate creates them ahead too. Writers also call `ensure()`
+for the periods a batch needs, so a row never finds its partition missing. There is no
+DEFAULT partition (DESIGN.md "Facts checked"). Bounds are written with an explicit +00 so they
+mean UTC whatever the session's time zone. On SQLite every function is a no-op.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -18,12 +20,6 @@ from django.conf import settings
 from django.db import connection
 
 logger = logging.getLogger(__name__)
-
-SIGNIN_TABLE = "m365admin_signin"
-
-# Months known to have a partition in this process, so a page costs no catalogue query.
-_known_months: set[date] = set()
-_known_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -45,28 +41,126 @@ def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def partition_name(month: date) -> str:
-    return f"{SIGNIN_TABLE}_p{month:%Y_%m}"
+def day_start(moment: datetime | date) -> date:
+    return date(moment.year, moment.month, moment.day)
 
 
-def list_partitions() -> list[Partition]:
-    """The sign-in table's partitions with their bounds, oldest first (through pg_inherits)."""
-    if not is_partitioned():
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT child.relname, pg_get_expr(child.relpartbound, child.oid)
-            FROM pg_inherits
-            JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
-            JOIN pg_class child ON child.oid = pg_inherits.inhrelid
-            WHERE parent.relname = %s
-            ORDER BY child.relname
-            """,
-            [SIGNIN_TABLE],
-        )
-        rows = cursor.fetchall()
-    return [_parse_bound(name, bound) for name, bound in rows]
+def next_day(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: Callable[[datetime | date], date]
+    next: Callable[[date], date]
+    suffix: str  # strftime format of the partition name's suffix
+
+
+MONTHLY = Period(month_start, next_month, "%Y_%m")
+DAILY = Period(day_start, next_day, "%Y_%m_%d")
+
+
+class PartitionedTable:
+    """One range-partitioned table: its period, how far ahead, and how long rows are kept."""
+
+    def __init__(
+        self, table: str, period: Period, *,
+        ahead: Callable[[], int], retention: Callable[[], timedelta],
+    ) -> None:
+        self.table = table
+        self.period = period
+        self._ahead = ahead
+        self._retention = retention
+        # Periods known to have a partition in this process, so a batch costs no catalogue query.
+        self._known: set[date] = set()
+        self._lock = threading.Lock()
+
+    def partition_name(self, period: date) -> str:
+        return f"{self.table}_p{period.strftime(self.period.suffix)}"
+
+    def list(self) -> list[Partition]:
+        """The partitions with their bounds, oldest first (through pg_inherits)."""
+        if not is_partitioned():
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT child.relname, pg_get_expr(child.relpartbound, child.oid)
+                FROM pg_inherits
+                JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
+                JOIN pg_class child ON child.oid = pg_inherits.inhrelid
+                WHERE parent.relname = %s
+                ORDER BY child.relname
+                """,
+                [self.table],
+            )
+            rows = cursor.fetchall()
+        return [_parse_bound(name, bound) for name, bound in rows]
+
+    def ensure(self, periods: set[date]) -> list[str]:
+        """Create the partitions for these periods if missing; returns the names created."""
+        if not is_partitioned():
+            return []
+        with self._lock:
+            missing = sorted(periods - self._known)
+        if not missing:
+            return []
+        created = []
+        with connection.cursor() as cursor:
+            for period in missing:
+                name = self.partition_name(period)
+                cursor.execute("SELECT to_regclass(%s)", [name])
+                if cursor.fetchone()[0] is None:
+                    cursor.execute(
+                        f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF {self.table} '
+                        f"FOR VALUES FROM ('{period:%Y-%m-%d} 00:00:00+00') "
+                        f"TO ('{self.period.next(period):%Y-%m-%d} 00:00:00+00')"
+                    )
+                    created.append(name)
+                    logger.info("partition created table=%s", name)
+        with self._lock:
+            self._known.update(missing)
+        return created
+
+    def ensure_for(self, moments) -> list[str]:
+        """Create the partitions these timestamps fall in."""
+        return self.ensure({self.period.start(moment) for moment in moments})
+
+    def forget_known(self) -> None:
+        """Drop the in-process cache (after partitions were dropped, and in tests)."""
+        with self._lock:
+            self._known.clear()
+
+    def create_ahead(self, now: datetime | None = None, ahead: int | None = None) -> list[str]:
+        """Partitions from the previous period to `ahead` periods after the current one."""
+        now = now or datetime.now(timezone.utc)
+        ahead = self._ahead() if ahead is None else ahead
+        period = self.period.start(self.period.start(now) - timedelta(days=1))
+        periods = set()
+        for _ in range(ahead + 2):
+            periods.add(period)
+            period = self.period.next(period)
+        return self.ensure(periods)
+
+    def drop_expired(
+        self, now: datetime | None = None, retention: timedelta | None = None
+    ) -> list[str]:
+        """Detach and drop partitions whose whole range is older than the retention."""
+        if not is_partitioned():
+            return []
+        now = now or datetime.now(timezone.utc)
+        cutoff = now - (self._retention() if retention is None else retention)
+        dropped = []
+        with connection.cursor() as cursor:
+            for partition in self.list():
+                if partition.end <= cutoff:
+                    cursor.execute(f'ALTER TABLE {self.table} DETACH PARTITION "{partition.name}"')
+                    cursor.execute(f'DROP TABLE "{partition.name}"')
+                    dropped.append(partition.name)
+                    logger.info("partition dropped table=%s", partition.name)
+        if dropped:
+            self.forget_known()
+        return dropped
 
 
 def _parse_bound(name: str, bound: str) -> Partition:
@@ -79,70 +173,46 @@ def _parse_pg_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text if text[-3] in "+-" else text + "+00")
 
 
-def ensure_months(months: set[date]) -> list[str]:
-    """Create the partitions for these months if missing; returns the names created."""
-    if not is_partitioned():
-        return []
-    with _known_lock:
-        missing = sorted(months - _known_months)
-    if not missing:
-        return []
-    created = []
-    with connection.cursor() as cursor:
-        for month in missing:
-            name = partition_name(month)
-            cursor.execute("SELECT to_regclass(%s)", [name])
-            if cursor.fetchone()[0] is None:
-                cursor.execute(
-                    f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF {SIGNIN_TABLE} '
-                    f"FOR VALUES FROM ('{month:%Y-%m-%d} 00:00:00+00') "
-                    f"TO ('{next_month(month):%Y-%m-%d} 00:00:00+00')"
-                )
-                created.append(name)
-                logger.info("partition created table=%s", name)
-    with _known_lock:
-        _known_months.update(missing)
-    return created
+TABLES: list[PartitionedTable] = []
 
 
-def forget_known_months() -> None:
-    """Drop the in-process cache (after partitions were dropped, and in tests)."""
-    with _known_lock:
-        _known_months.clear()
+def register(table: PartitionedTable) -> PartitionedTable:
+    TABLES.append(table)
+    return table
 
 
-def create_ahead(now: datetime | None = None, months_ahead: int | None = None) -> list[str]:
-    """Partitions from last month to `months_ahead` months after this one."""
-    now = now or datetime.now(timezone.utc)
-    months_ahead = settings.SIGNIN_PARTITIONS_AHEAD if months_ahead is None else months_ahead
-    month = month_start(month_start(now) - timedelta(days=1))
-    months = set()
-    for _ in range(months_ahead + 2):
-        months.add(month)
-        month = next_month(month)
-    return ensure_months(months)
+SIGNINS = register(PartitionedTable(
+    "m365admin_signin", MONTHLY,
+    ahead=lambda: settings.SIGNIN_PARTITIONS_AHEAD,
+    retention=lambda: timedelta(days=settings.SIGNIN_RETENTION_DAYS),
+))
+
+# The sign-in table's names, used by the sync and its tests.
+SIGNIN_TABLE = SIGNINS.table
+partition_name = SIGNINS.partition_name
+list_partitions = SIGNINS.list
+ensure_months = SIGNINS.ensure
 
 
 def drop_expired(now: datetime | None = None, retention_days: int | None = None) -> list[str]:
-    """Detach and drop partitions whose whole range is older than the retention."""
-    if not is_partitioned():
-        return []
-    now = now or datetime.now(timezone.utc)
-    retention_days = settings.SIGNIN_RETENTION_DAYS if retention_days is None else retention_days
-    cutoff = now - timedelta(days=retention_days)
-    dropped = []
-    with connection.cursor() as cursor:
-        for partition in list_partitions():
-            if partition.end <= cutoff:
-                cursor.execute(f'ALTER TABLE {SIGNIN_TABLE} DETACH PARTITION "{partition.name}"')
-                cursor.execute(f'DROP TABLE "{partition.name}"')
-                dropped.append(partition.name)
-                logger.info("partition dropped table=%s", partition.name)
-    if dropped:
-        forget_known_months()
-    return dropped
+    retention = None if retention_days is None else timedelta(days=retention_days)
+    return SIGNINS.drop_expired(now, retention)
+
+
+def create_ahead(now: datetime | None = None) -> list[str]:
+    """Partitions ahead for every registered table."""
+    return [name for table in TABLES for name in table.create_ahead(now)]
+
+
+def forget_known() -> None:
+    for table in TABLES:
+        table.forget_known()
 
 
 def maintain(now: datetime | None = None) -> tuple[list[str], list[str]]:
-    """The daily step: create partitions ahead, drop those past retention."""
-    return create_ahead(now), drop_expired(now)
+    """The daily step for every registered table: create ahead, drop past retention."""
+    created, dropped = [], []
+    for table in TABLES:
+        created += table.create_ahead(now)
+        dropped += table.drop_expired(now)
+    return created, dropped

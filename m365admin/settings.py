@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so the latency it records includes every other middleware.
+    "monitoring.requeststats.RequestStatsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -137,7 +139,20 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "m365admin"},
+            # redis-py raises past its pool's cap instead of waiting: when hundreds of
+            # dashboards connect or leave at once (a restart), each group_add/discard needs
+            # a connection, and the default cap of 100 would drop some of them.
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis's
+            # 5 s blocking pop: a loaded process that reads the pop's answer a moment late got
+            # a TimeoutError, which closed every websocket of the process (1011).
+            "CONFIG": {
+                "hosts": [{
+                    "address": REDIS_URL,
+                    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000, minimum=10),
+                    "socket_timeout": 30,
+                }],
+                "prefix": "m365admin",
+            },
         }
     }
     CACHES = {
@@ -189,9 +204,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "m365admin.lib.staticfinders.PlotlyFinder",  # vendor/plotly.min.js
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "m365admin.lib.staticstorage.StaticFilesStorage"},
 }
 
 # Security headers. CSP is nonce-based: no inline script or style anywhere.
@@ -215,6 +235,8 @@ _https = env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = _https and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _https)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _https)
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -248,6 +270,8 @@ SIGNIN_INITIAL_DAYS = env_int("SIGNIN_INITIAL_DAYS", 30, minimum=1)
 SIGNIN_OVERLAP_MINUTES = env_int("SIGNIN_OVERLAP_MINUTES", 15, minimum=0)
 SIGNIN_PARTITIONS_AHEAD = env_int("SIGNIN_PARTITIONS_AHEAD", 3, minimum=1)
 SIGNIN_RETENTION_DAYS = env_int("SIGNIN_RETENTION_DAYS", 365, minimum=30)
+# The longest time range the sign-in explorer reads at once, so queries touch few partitions.
+EXPLORER_MAX_RANGE_DAYS = env_int("EXPLORER_MAX_RANGE_DAYS", 31, minimum=1)
 # The beta signIns endpoint adds authenticationRequirement (MFA gaps); Microsoft does not
 # support beta in production, so it is opt-in.
 GRAPH_SIGNINS_BETA = env_bool("GRAPH_SIGNINS_BETA", False)
@@ -256,6 +280,26 @@ GRAPH_SIGNINS_BETA = env_bool("GRAPH_SIGNINS_BETA", False)
 SIMULATOR_DIR = VAR_DIR / "simulator"
 DEMO_USERS = env_int("DEMO_USERS", 50, minimum=1)
 DEMO_SIGNINS = env_int("DEMO_SIGNINS", 5000, minimum=0)
+
+# Monitoring: the scheduler's tick samples metrics, checks the six components and pushes one
+# message to every open dashboard.
+MONITORING_INTERVAL = env_float("MONITORING_INTERVAL", 30.0, minimum=0.1)
+METRICS_RETENTION_HOURS = env_int("METRICS_RETENTION_HOURS", 24, minimum=1)
+# Each health check gets this long; a hung dependency never delays the others or the tick.
+HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 5.0, minimum=0.1)
+# The API check requests this URL; the embedded server sets it to its own address.
+HEALTH_API_URL = env_str("HEALTH_API_URL", "http://127.0.0.1:8000/healthz")
+# Slower than this (ms) is degraded, for the API, database and cache round trips.
+HEALTH_SLOW_MS = env_float("HEALTH_SLOW_MS", 1000.0, minimum=1.0)
+# A collector whose last success is older than this many of its intervals makes Graph degraded.
+HEALTH_STALE_SYNC_INTERVALS = env_int("HEALTH_STALE_SYNC_INTERVALS", 3, minimum=1)
+# How often the scheduler runs each collector per tenant (minutes). Usage reports refresh daily.
+SYNC_SIGNINS_MINUTES = env_int("SYNC_SIGNINS_MINUTES", 5, minimum=1)
+SYNC_SERVICE_HEALTH_MINUTES = env_int("SYNC_SERVICE_HEALTH_MINUTES", 5, minimum=1)
+SYNC_DIRECTORY_MINUTES = env_int("SYNC_DIRECTORY_MINUTES", 60, minimum=1)
+SYNC_REPORTS_MINUTES = env_int("SYNC_REPORTS_MINUTES", 720, minimum=1)
+# Mailboxes and OneDrive accounts at or above this share of their quota are "near quota".
+QUOTA_WARNING_PERCENT = env_float("QUOTA_WARNING_PERCENT", 90.0, minimum=1.0)
 
 # Logging: one line per event on stderr; secrets never reach a log record.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

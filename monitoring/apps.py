@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class MonitoringConfig(AppConfig):
     name = "monitoring"
     verbose_name = _("Monitoring")
+
+    def ready(self) -> None:
+        # Registers the metric samples' daily partitions with m365admin.partitions.
+        from monitoring import sampler  # noqa: F401

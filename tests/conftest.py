@@ -23,6 +23,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         missing.append("PostgreSQL: set DATABASE_URL=postgres://…")
     if item.get_closest_marker("redis") and not settings.REDIS_URL:
         missing.append("Redis: set REDIS_URL=redis://…")
+    if item.get_closest_marker("browser"):
+        from tests.browser import CHROMIUM
+
+        if not os.path.exists(CHROMIUM):
+            missing.append(f"Chromium at {CHROMIUM}: apt-get install chromium")
     if missing:
         message = "needs " + "; ".join(missing) + " (CI always does)"
         if IN_CI:
@@ -48,7 +53,7 @@ def _plain_static_storage(settings):
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
     # Partitions and Graph clients are cached per process; tests roll their databases back.
-    partitions.forget_known_months()
+    partitions.forget_known()
     forget_clients()
     yield
     forget_clients()
@@ -64,11 +69,11 @@ def admin(django_user_model):
 
 @pytest.fixture
 def viewer(django_user_model):
-    """Reads every M365 entity, changes nothing."""
+    """Reads every M365 entity and the dashboard, changes nothing."""
     user = django_user_model.objects.create_user("victor", "victor@example.com", "pw-victor-123456")
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="m365admin", codename__startswith="view_")
-    )
+    user.user_permissions.set(Permission.objects.filter(
+        content_type__app_label__in=["m365admin", "monitoring"], codename__startswith="view_"
+    ))
     return user
 
 
@@ -128,3 +133,25 @@ def make_sim_tenant(simulator, settings, request):
 def sim_tenant(make_sim_tenant):
     """A small simulated tenant: (Tenant row, SimTenant)."""
     return make_sim_tenant()
+
+
+# The app as separate processes ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """`collectstatic` into a folder the live sites share (as `make run` does into var/)."""
+    from tests.live import collect_static
+
+    return collect_static(tmp_path_factory.mktemp("static"))
+
+
+@pytest.fixture
+def live_site(tmp_path, collected_static):
+    """A fresh database and var/ for `manage.py` processes started by the test (tests/live.py)."""
+    from tests.live import LiveSite
+
+    site = LiveSite(tmp_path)
+    site.prepare(collected_static)
+    yield site
+    site.stop()

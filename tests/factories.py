@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from m365admin.models import (
     ServiceHealth,
     ServiceHealthIssue,
     SignIn,
+    SignInHourly,
     SubscribedSku,
     SyncRun,
     Team,
@@ -64,6 +66,9 @@ _ROW_DEFAULTS: dict[type[models.Model], Callable[[int], dict[str, Any]]] = {
     SyncRun: lambda i: {"collector": Collector.USERS},
     SignIn: lambda i: {
         "graph_id": f"signin-{i}", "user_principal_name": f"user{i % 9}@contoso.com",
+    },
+    SignInHourly: lambda i: {
+        "hour": datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i), "total": i,
     },
 }
 

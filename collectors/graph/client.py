@@ -103,6 +103,10 @@ class GraphClient:
     def breaker_states(self) -> dict[str, str]:
         return self._breakers.states()
 
+    def token(self) -> str:
+        """An app-only access token (msal's cached one while valid); raises GraphAuthError."""
+        return self._tokens.token()
+
     def close(self) -> None:
         self._transport.close()
 

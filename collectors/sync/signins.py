@@ -25,7 +25,7 @@ from psycopg.pq import Format
 from django.db import connection, transaction
 from django.db.models import Max
 
-from m365admin import partitions
+from m365admin import partitions, rollups
 from m365admin.models import SignIn
 
 from collectors.sync.base import SyncContext, dedupe_by, prefetch, premium_licence_needed
@@ -64,15 +64,20 @@ def _sync(ctx: SyncContext) -> None:
     pages = ctx.client.iter_pages(
         _endpoint(), params=_query(start, run_started), item_type=SignInItem
     )
-    # A pipeline of three threads: the next pages download and decode while the one after
-    # the current is mapped, while the current one is written.
-    for mapped in prefetch(map_page(mapper, page.items) for page in prefetch(pages)):
-        newest = store_page(ctx, mapped, stored_until)
-        if newest is not None and (stored_until is None or newest > stored_until):
-            stored_until = newest
-        if newest is not None and newest > done:
-            ctx.progress.advance((newest - done).total_seconds())
-            done = newest
+    try:
+        # A pipeline of three threads: the next pages download and decode while the one after
+        # the current is mapped, while the current one is written.
+        for mapped in prefetch(map_page(mapper, page.items) for page in prefetch(pages)):
+            newest = store_page(ctx, mapped, stored_until)
+            if newest is not None and (stored_until is None or newest > stored_until):
+                stored_until = newest
+            if newest is not None and newest > done:
+                ctx.progress.advance((newest - done).total_seconds())
+                done = newest
+    finally:
+        # Also after a failed page: the watermark has moved past what was written, so the
+        # next run would not roll those hours up.
+        rollups.refresh_signin_hours(ctx.tenant, start, max(done, run_started))
     # Everything up to the moment the run started is stored, including quiet stretches.
     with transaction.atomic():
         ctx.checkpoint.watermark = max(run_started, ctx.checkpoint.watermark or run_started)

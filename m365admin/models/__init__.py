@@ -1,5 +1,6 @@
 from m365admin.models.directory import DirectoryUser, SubscribedSku
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
+from m365admin.models.rollups import SignInHourly
 from m365admin.models.signins import SignIn
 from m365admin.models.sync import SyncCheckpoint, SyncRun
 from m365admin.models.tenants import Tenant
@@ -12,6 +13,7 @@ __all__ = [
     "ServiceHealth",
     "ServiceHealthIssue",
     "SignIn",
+    "SignInHourly",
     "SubscribedSku",
     "SyncCheckpoint",
     "SyncRun",

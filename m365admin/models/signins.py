@@ -8,6 +8,7 @@ the identity sequence. See m365admin/partitions.py for partition maintenance.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models.tenants import Tenant
@@ -20,6 +21,12 @@ class SignInQuerySet(models.QuerySet["SignIn"]):
     def between(self, start, end) -> SignInQuerySet:
         """Always bound the time range, so PostgreSQL prunes partitions."""
         return self.filter(created__gte=start, created__lt=end)
+
+    def older_than(self, created, pk) -> SignInQuerySet:
+        """The rows after (created, pk) in newest-first order: the next keyset page."""
+        # `created <= …` alone is a plain index range PostgreSQL can seek on; the OR then
+        # only sorts out the rows that share the boundary instant.
+        return self.filter(created__lte=created).filter(Q(created__lt=created) | Q(pk__lt=pk))
 
     def failed(self) -> SignInQuerySet:
         return self.exclude(error_code=SUCCESS_CODE)

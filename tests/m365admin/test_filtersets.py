@@ -104,3 +104,42 @@ def test_it_filters_each_model_by_its_own_fields(
 def test_a_choice_filter_refuses_an_unknown_value(client, viewer):
     client.force_login(viewer)
     assert client.get("/api/v1/sync-runs/", {"status": "exploded"}).status_code == 400
+
+
+def _sign_in_ids(params) -> set[int]:
+    from m365admin.filtersets import SignInFilterSet
+    from m365admin.models import SignIn
+
+    filterset = SignInFilterSet(params, queryset=SignIn.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    return set(filterset.qs.values_list("pk", flat=True))
+
+
+def test_a_user_is_found_by_upn_in_any_case_including_sign_ins_under_a_former_upn():
+    from datetime import UTC, datetime, timedelta
+
+    from m365admin.models import SignIn
+
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    ours, other = make_tenant(), make_tenant()
+    make_rows(DirectoryUser, ours, 1, graph_id="u-1", user_principal_name="Ann@Contoso.com")
+    renamed = make_rows(SignIn, ours, 2, created=lambda i: now - timedelta(hours=i),
+                        user_graph_id="u-1",
+                        user_principal_name=lambda i: ["ann@contoso.com", "ann.old@contoso.com"][i])
+    make_rows(SignIn, other, 1, created=now, user_graph_id="u-1",  # same id, another tenant
+              user_principal_name="someone@fabrikam.com")
+    gone = make_rows(SignIn, ours, 1, created=now, user_graph_id="u-gone",
+                     user_principal_name="Left@Contoso.com")
+    expected = {row.pk for row in renamed}
+    assert _sign_in_ids({"user": "ANN@contoso.com"}) == expected
+    assert _sign_in_ids({"user": "u-1", "tenant": str(ours.code)}) == expected
+    # Not in the directory any more: matched on the sign-ins' own UPN or id.
+    assert _sign_in_ids({"user": "left@contoso.com"}) == {gone[0].pk}
+    assert _sign_in_ids({"user": "u-gone"}) == {gone[0].pk}
+
+
+def test_an_unknown_tenant_code_matches_nothing():
+    import uuid
+
+    make_tenant()
+    assert _sign_in_ids({"tenant": str(uuid.uuid4())}) == set()

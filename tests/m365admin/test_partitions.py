@@ -80,7 +80,7 @@ def test_expired_partitions_are_dropped_and_recent_ones_kept():
 def test_ensure_months_is_idempotent():
     month = partitions.month_start(NOW - timedelta(days=120))
     first = partitions.ensure_months({month})
-    partitions.forget_known_months()
+    partitions.forget_known()
     assert partitions.ensure_months({month}) == []
     assert first in ([partitions.partition_name(month)], [])
 
@@ -94,7 +94,7 @@ def test_the_maintenance_command_creates_ahead_and_drops_expired(settings, capsy
     ahead = partitions.next_month(partitions.next_month(partitions.month_start(NOW)))
     with connection.cursor() as cursor:
         cursor.execute(f'DROP TABLE "{partitions.partition_name(ahead)}"')
-    partitions.forget_known_months()
+    partitions.forget_known()
     call_command("maintainpartitions")
     out = capsys.readouterr().out
     assert f"created: {partitions.partition_name(ahead)}" in out

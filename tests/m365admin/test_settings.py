@@ -146,3 +146,12 @@ def test_options_in_the_database_url_are_kept_beside_the_pool(tmp_path):
 def test_debug_is_off_unless_asked_for(tmp_path):
     assert _settings_of(tmp_path, "DEBUG") == {"DEBUG": False}
     assert _settings_of(tmp_path, "DEBUG", DEBUG="True") == {"DEBUG": True}
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path):
+    result = _run(
+        [str(MANAGE), "check", "--deploy", "--fail-level", "WARNING"],
+        _env(tmp_path, HTTPS="True", SECRET_KEY="x" * 20 + "a-long-random-production-key-0123456789"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,214 @@
+"""The scheduler: periodic jobs on one asyncio loop, with exactly one active scheduler.
+
+Apps register their jobs in a `jobs.py` module with `@periodic(...)` (found by
+`autodiscover_modules`), so this runner never names an app. Sync jobs run in worker threads
+and async jobs on the loop; a job never overlaps itself, and a slow job never delays another.
+
+Only the leader runs jobs. On PostgreSQL leadership is a session-level advisory lock held on a
+dedicated connection: if the leader dies its connection closes, the lock is released, and a
+standby takes over at its next attempt (within one interval). On SQLite, a single host by
+definition, an exclusive lock on a file under var/ does the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import psycopg
+from django.conf import settings
+from django.db import close_old_connections, connection, connections
+from django.utils.module_loading import autodiscover_modules
+
+logger = logging.getLogger(__name__)
+
+# pg_try_advisory_lock key: "m365a" as a number, unlikely to collide with other applications.
+LOCK_KEY = 0x6D33363561
+
+
+@dataclass
+class Job:
+    name: str
+    every: Callable[[], float]  # seconds, read each time so settings changes apply
+    func: Callable
+    last_started: float | None = None
+    task: asyncio.Task | None = field(default=None, repr=False)
+
+    def due(self, now: float) -> bool:
+        running = self.task is not None and not self.task.done()
+        return not running and (self.last_started is None or now - self.last_started >= self.every())
+
+    def next_due(self, now: float) -> float:
+        return 0.0 if self.last_started is None else self.last_started + self.every() - now
+
+
+JOBS: dict[str, Job] = {}
+
+
+def periodic(name: str, every: Callable[[], float]):
+    """Register a job (sync or async callable without arguments) run every `every()` seconds."""
+
+    def register(func):
+        JOBS[name] = Job(name, every, func)
+        return func
+
+    return register
+
+
+def discover() -> dict[str, Job]:
+    autodiscover_modules("jobs")
+    return JOBS
+
+
+class LeaderLock:
+    """Held by at most one scheduler: a PostgreSQL advisory lock, or a file lock on SQLite."""
+
+    def __init__(self) -> None:
+        self._conn: psycopg.Connection | None = None
+        self._file = None
+
+    def try_acquire(self) -> bool:
+        if connection.vendor == "postgresql":
+            return self._try_advisory()
+        return self._try_file()
+
+    def held(self) -> bool:
+        """Still ours? A lost database connection means the lock is gone too."""
+        if self._file is not None:
+            return True
+        if self._conn is None:
+            return False
+        try:
+            self._conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            self.release()
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()  # closing the session releases the advisory lock
+            except psycopg.Error:
+                pass
+            self._conn = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _try_advisory(self) -> bool:
+        if self._conn is None:
+            params = connection.get_connection_params()
+            params.pop("cursor_factory", None)
+            self._conn = psycopg.connect(**params, autocommit=True)
+        try:
+            got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]
+        except psycopg.Error:
+            self.release()
+            raise
+        if not got:
+            self.release()
+        return bool(got)
+
+    def _try_file(self) -> bool:
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        handle = open(settings.VAR_DIR / "scheduler.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+
+class Scheduler:
+    def __init__(self, jobs: dict[str, Job] | None = None, *, workers: int = 4) -> None:
+        self.jobs = discover() if jobs is None else jobs
+        self.lock = LeaderLock()
+        self.is_leader = False
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="scheduler")
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Until stop(): stand by for leadership, then run due jobs."""
+        logger.info("scheduler started jobs=%s", ",".join(self.jobs))
+        try:
+            while not self._stopping.is_set():
+                await self._lead_or_stand_by()
+                wait = settings.MONITORING_INTERVAL
+                if self.is_leader:
+                    now = time.monotonic()
+                    for job in self.jobs.values():
+                        if job.due(now):
+                            job.last_started = now
+                            job.task = asyncio.create_task(self._run(job), name=job.name)
+                    wait = min([wait, *(job.next_due(time.monotonic()) for job in self.jobs.values())])
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=max(wait, 0.05))
+                except TimeoutError:
+                    pass
+        finally:
+            await self._finish()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _lead_or_stand_by(self) -> None:
+        try:
+            if self.is_leader:
+                self.is_leader = await self._in_thread(self.lock.held)
+                if not self.is_leader:
+                    logger.warning("scheduler lost its leader lock; standing by")
+            else:
+                self.is_leader = await self._in_thread(self.lock.try_acquire)
+                if self.is_leader:
+                    logger.info("scheduler is the leader")
+        except Exception as exc:
+            self.is_leader = False
+            logger.warning("scheduler cannot reach the database for its lock: %s", exc)
+
+    async def _run(self, job: Job) -> None:
+        started = time.monotonic()
+        try:
+            if inspect.iscoroutinefunction(job.func):
+                await job.func()
+            else:
+                await self._in_thread(job.func)
+        except Exception:
+            logger.exception("job failed job=%s", job.name)
+        else:
+            logger.debug("job done job=%s seconds=%.3f", job.name, time.monotonic() - started)
+
+    async def _in_thread(self, func):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, _with_db, func)
+
+    async def _finish(self) -> None:
+        running = [job.task for job in self.jobs.values() if job.task and not job.task.done()]
+        if running:
+            # Let the current steps finish (a page of a sync, a tick) before giving up the lock.
+            await asyncio.wait(running, timeout=30)
+        await self._in_thread(self.lock.release)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.is_leader = False
+        logger.info("scheduler stopped")
+
+
+def _with_db(func):
+    """Run in a worker thread with a fresh connection, returned to the pool afterwards."""
+    close_old_connections()
+    try:
+        return func()
+    finally:
+        connections.close_all()
+
+
+def in_worker_thread(func):
+    """For async jobs: run a blocking step with the same connection hygiene as sync jobs."""
+    return asyncio.to_thread(_with_db, func)

@@ -1,0 +1,40 @@
+"""API: our own /healthz over real HTTP, as a load balancer would see it."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+from django.conf import settings
+
+from collectors.graph.errors import describe_exception
+from monitoring.choices import Component, HealthStatus
+from monitoring.health.base import Health, ms_since, ms_text
+
+
+def check(timeout: float) -> Health:
+    url = settings.HEALTH_API_URL
+    started = time.perf_counter()
+    try:
+        with requests.Session() as session:
+            # Ignore HTTP_PROXY and friends: the request must reach this server, not a proxy.
+            session.trust_env = False
+            response = session.get(url, timeout=timeout, allow_redirects=False)
+    except requests.Timeout:
+        return _down(started, f"no answer within {timeout:g} s", url)
+    except requests.RequestException as exc:
+        return _down(started, f"API unreachable: {describe_exception(exc)}", url)
+    latency = ms_since(started)
+    details = {"url": url, "status_code": response.status_code}
+    if response.status_code != 200:
+        return Health(Component.API, HealthStatus.DOWN, latency,
+                      f"API answered HTTP {response.status_code}", details)
+    if latency > settings.HEALTH_SLOW_MS:
+        return Health(Component.API, HealthStatus.DEGRADED, latency,
+                      f"200 in {ms_text(latency)}, slower than {ms_text(settings.HEALTH_SLOW_MS)}",
+                      details)
+    return Health(Component.API, HealthStatus.UP, latency, f"200 in {ms_text(latency)}", details)
+
+
+def _down(started: float, reason: str, url: str) -> Health:
+    return Health(Component.API, HealthStatus.DOWN, ms_since(started), reason, {"url": url})

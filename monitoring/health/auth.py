@@ -1,0 +1,70 @@
+"""Authentication: our own sign-in (sessions and the user table) and, per enabled tenant,
+token issuance by the Microsoft identity platform."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError
+
+from m365admin.models import Tenant
+from monitoring.choices import Component, HealthStatus
+from monitoring.health.base import Health, error_text, ms_since
+from monitoring.health.tenants import (
+    TenantHealth,
+    enabled_tenants,
+    for_each_tenant,
+    summarise,
+    tenants_text,
+    token_problem,
+)
+
+_SESSION_KEY = "monitoring.health"
+
+
+def check(timeout: float) -> Health:
+    started = time.perf_counter()
+    problem = _sign_in_problem()
+    if problem is not None:
+        return Health(Component.AUTH, HealthStatus.DOWN, ms_since(started),
+                      f"sign-in unavailable: {problem}")
+    tenants = enabled_tenants()
+    parts = for_each_tenant(tenants, lambda tenant: _token_part(tenant, timeout))
+    tokens = f"tokens issued for {tenants_text(len(parts))}" if parts else "no tenants configured"
+    return summarise(Component.AUTH, parts, ms_since(started),
+                     f"sessions and users answer; {tokens}",
+                     {"session_engine": settings.SESSION_ENGINE})
+
+
+def _sign_in_problem() -> str | None:
+    """Why nobody could sign in right now, or None: the session store or user table failing."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    nonce = uuid.uuid4().hex
+    try:
+        session = store()
+        session[_SESSION_KEY] = nonce
+        session.save()
+        try:
+            if store(session_key=session.session_key).get(_SESSION_KEY) != nonce:
+                return "the session store does not keep what it is given"
+        finally:
+            session.delete()
+    except Exception as exc:  # database, cache or file store: each fails with its own errors
+        return f"session store failed: {error_text(exc)}"
+    try:
+        get_user_model().objects.exists()
+    except DatabaseError as exc:
+        return f"user table unreadable: {error_text(exc)}"
+    return None
+
+
+def _token_part(tenant: Tenant, timeout: float) -> TenantHealth:
+    part = TenantHealth(tenant)
+    problem = token_problem(tenant, timeout)
+    if problem is not None:
+        part.fail(HealthStatus.DOWN, problem)
+    return part

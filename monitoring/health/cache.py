@@ -1,0 +1,85 @@
+"""Cache and channel layer: a Django cache round trip and a channel-layer send/receive."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+
+from monitoring.choices import Component, HealthStatus
+from monitoring.health.base import Health, error_text, ms_since, ms_text
+
+
+class RoundTripFailed(Exception):
+    """The backend answered, but did not give back what was just put in."""
+
+
+def cache_round_trip() -> None:
+    """Set, read back and delete a throwaway key; raises when the cache fails or forgets."""
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    key = f"monitoring.health.{uuid.uuid4().hex}"
+    cache.set(key, key, timeout=60)
+    try:
+        if cache.get(key) != key:
+            raise RoundTripFailed("a value just stored could not be read back")
+    finally:
+        cache.delete(key)
+
+
+def check(timeout: float) -> Health:
+    cache_name = type(caches[DEFAULT_CACHE_ALIAS]).__name__
+    layer = get_channel_layer()
+    layer_name = type(layer).__name__ if layer is not None else "none"
+    details: dict[str, Any] = {"cache": cache_name, "channel_layer": layer_name}
+    started = time.perf_counter()
+    try:
+        cache_round_trip()
+    except RoundTripFailed as exc:
+        return _down(started, f"cache ({cache_name}): {exc}", details)
+    except Exception as exc:  # each backend raises its own client's errors (redis, memcached…)
+        return _down(started, f"cache ({cache_name}) unreachable: {error_text(exc)}", details)
+    details["cache_ms"] = round(ms_since(started), 1)
+    if layer is None:
+        return _down(started, "no channel layer configured: live updates cannot reach browsers",
+                     details)
+    layer_started = time.perf_counter()
+    try:
+        asyncio.run(_channel_round_trip(layer, timeout))
+    except TimeoutError:
+        return _down(started, f"channel layer ({layer_name}) did not deliver a message "
+                              f"within {timeout:g} s", details)
+    except RoundTripFailed as exc:
+        return _down(started, f"channel layer ({layer_name}): {exc}", details)
+    except Exception as exc:
+        return _down(started, f"channel layer ({layer_name}) unreachable: {error_text(exc)}",
+                     details)
+    details["channel_layer_ms"] = round(ms_since(layer_started), 1)
+    latency = ms_since(started)
+    if latency > settings.HEALTH_SLOW_MS:
+        return Health(Component.CACHE, HealthStatus.DEGRADED, latency,
+                      f"{cache_name} and {layer_name} took {ms_text(latency)}, slower than "
+                      f"{ms_text(settings.HEALTH_SLOW_MS)}", details)
+    return Health(Component.CACHE, HealthStatus.UP, latency,
+                  f"{cache_name} and {layer_name} answer in {ms_text(latency)}", details)
+
+
+async def _channel_round_trip(layer: BaseChannelLayer, timeout: float) -> None:
+    # A channel of our own, on this thread's loop. The in-memory layer is not thread-safe, but
+    # a name no one else uses shares no queue with the server's loop (only its expiry sweep
+    # reads the shared dicts). The Redis layer keeps a connection pool per loop and closes it
+    # when asyncio.run closes the loop.
+    channel = f"monitoring.health.{uuid.uuid4().hex}"
+    nonce = uuid.uuid4().hex
+    await layer.send(channel, {"type": "health.ping", "nonce": nonce})
+    message = await asyncio.wait_for(layer.receive(channel), timeout)
+    if message.get("nonce") != nonce:
+        raise RoundTripFailed("the channel layer returned another message")
+
+
+def _down(started: float, reason: str, details: dict[str, Any]) -> Health:
+    return Health(Component.CACHE, HealthStatus.DOWN, ms_since(started), reason, details)

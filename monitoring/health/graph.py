@@ -1,0 +1,125 @@
+"""Microsoft Graph, per enabled tenant: a token and a cheap call, the collectors' circuit
+breakers and throttling since the previous check, and how fresh each collector's data is."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from collectors.clients import client_for
+from collectors.graph import GraphError, GraphThrottled, StatsSnapshot
+from collectors.schedule import sync_interval
+from m365admin.choices import Collector, SyncStatus
+from m365admin.lib.crypto import SecretUnreadable
+from m365admin.models import SyncRun, Tenant
+from monitoring.choices import Component, HealthStatus
+from monitoring.health.base import Health, age_text, ms_since, ms_text
+from monitoring.health.tenants import (
+    TenantHealth,
+    enabled_tenants,
+    for_each_tenant,
+    graph_error_text,
+    probe_client,
+    summarise,
+    tenants_text,
+    token_problem,
+)
+
+# The cheapest call every tenant allows: one small object, Organization.Read.All (CONTRACT 2.8).
+PROBE_PATH = "/v1.0/organization"
+PROBE_PARAMS = {"$select": "id"}
+# Since the previous check: this many 429s, or this long spent waiting to retry, means
+# throttling is holding the collectors back.
+MANY_THROTTLED = 10
+LONG_WAIT_SECONDS = 60.0
+
+
+def check(timeout: float) -> Health:
+    tenants = enabled_tenants()
+    if not tenants:
+        return Health(Component.GRAPH, HealthStatus.UP, None, "no tenants configured")
+    now = timezone.now()
+    synced = _last_synced(tenants)
+    parts = for_each_tenant(
+        tenants, lambda tenant: _check_tenant(tenant, timeout, synced.get(tenant.pk, {}), now)
+    )
+    latency = max(part.facts["latency_ms"] for part in parts)
+    answer = "answers" if len(parts) == 1 else "answer, slowest"
+    return summarise(Component.GRAPH, parts, latency,
+                     f"{tenants_text(len(parts))} {answer} in {ms_text(latency)}")
+
+
+def _check_tenant(
+    tenant: Tenant, timeout: float, synced: dict[str, datetime], now: datetime
+) -> TenantHealth:
+    part = TenantHealth(tenant)
+    started = time.perf_counter()
+    problem = token_problem(tenant, timeout)
+    if problem is not None:
+        part.fail(HealthStatus.DOWN, problem)
+    else:
+        try:
+            probe_client(tenant, timeout).get(PROBE_PATH, PROBE_PARAMS)
+        except GraphThrottled:
+            part.fail(HealthStatus.DEGRADED, "Graph throttled the probe (HTTP 429)")
+        except GraphError as exc:
+            part.fail(HealthStatus.DOWN, graph_error_text(exc))
+    part.facts["latency_ms"] = round(ms_since(started), 1)
+    _check_syncs(part, synced, now)
+    try:
+        collectors_client = client_for(tenant)
+    except SecretUnreadable:
+        return part  # the token check has said so already
+    _check_breakers(part, collectors_client.breaker_states())
+    _check_throttling(part, collectors_client.stats.snapshot_and_reset())
+    return part
+
+
+def _check_breakers(part: TenantHealth, states: dict[str, str]) -> None:
+    part.facts["breakers"] = states
+    tripped = sorted(service for service, state in states.items() if state != "closed")
+    if tripped:
+        part.fail(HealthStatus.DEGRADED, f"circuit breaker open for {', '.join(tripped)}")
+
+
+def _check_throttling(part: TenantHealth, stats: StatsSnapshot) -> None:
+    part.facts |= {"throttled": stats.throttled, "waited_s": round(stats.waited_seconds, 1)}
+    if stats.throttled >= MANY_THROTTLED or stats.waited_seconds >= LONG_WAIT_SECONDS:
+        part.fail(HealthStatus.DEGRADED,
+                  f"{stats.throttled} throttled requests and {stats.waited_seconds:.0f} s "
+                  "waiting to retry since the last check")
+
+
+def _check_syncs(part: TenantHealth, synced: dict[str, datetime], now: datetime) -> None:
+    stale = []
+    for collector in Collector:
+        last = synced.get(collector.value)
+        # A tenant added a moment ago has not missed anything yet.
+        if now - (last or part.tenant.created) > (
+            sync_interval(collector) * settings.HEALTH_STALE_SYNC_INTERVALS
+        ):
+            when = f"{age_text((now - last).total_seconds())} ago" if last else "never"
+            stale.append(f"{collector.value} ({when})")
+    part.facts["stale_syncs"] = stale
+    if stale:
+        part.fail(HealthStatus.DEGRADED, f"stale syncs: {', '.join(stale)}")
+
+
+def _last_synced(tenants: list[Tenant]) -> dict[int, dict[str, datetime]]:
+    """When each tenant's collectors last finished a run that needs no retry: a success, or a
+    skip because the tenant cannot supply that data (no licence), which is not a fault."""
+    rows = (
+        SyncRun.objects
+        .filter(tenant__in=tenants, status__in=[SyncStatus.SUCCEEDED, SyncStatus.SKIPPED])
+        .values("tenant", "collector")
+        .annotate(last=Max("finished"))
+    )
+    synced: dict[int, dict[str, datetime]] = {}
+    for row in rows:
+        if row["last"] is not None:
+            synced.setdefault(row["tenant"], {})[row["collector"]] = row["last"]
+    return synced

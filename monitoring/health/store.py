@@ -1,0 +1,52 @@
+"""Keeps the latest result per component in ComponentHealth and shapes the tick's "health" list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from monitoring.choices import Component
+from monitoring.health.base import Health
+from monitoring.models import ComponentHealth
+
+_ORDER = {component.value: index for index, component in enumerate(Component)}
+_REASON_MAX = ComponentHealth._meta.get_field("reason").max_length
+
+
+def record(results: list[Health], now: datetime | None = None) -> list[dict]:
+    """Upsert ComponentHealth rows (one per component; `since` changes only when the status
+    changes) and return the tick's "health" list, in Component order."""
+    now = now or timezone.now()
+    previous = {
+        row.component: row
+        for row in ComponentHealth.objects.filter(component__in=[r.component for r in results])
+    }
+    rows = []
+    for result in sorted(results, key=lambda r: _ORDER[r.component]):
+        known = previous.get(result.component)
+        rows.append(ComponentHealth(
+            component=result.component,
+            status=result.status,
+            latency_ms=result.latency_ms,
+            reason=result.reason[:_REASON_MAX],
+            details=result.details,
+            checked=now,
+            since=known.since if known is not None and known.status == result.status else now,
+        ))
+    ComponentHealth.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["component"],
+        update_fields=["status", "latency_ms", "reason", "details", "checked", "since"],
+    )
+    return [
+        {
+            "component": str(row.component),
+            "status": str(row.status),
+            "latency_ms": None if row.latency_ms is None else round(row.latency_ms, 1),
+            "reason": row.reason,
+            "since": row.since.timestamp(),
+        }
+        for row in rows
+    ]

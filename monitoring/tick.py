@@ -1,0 +1,103 @@
+"""One scheduler tick: measure, record, and push one compact message (docs/monitoring.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+from django.conf import settings
+
+from m365admin.overview import tenant_tiles
+from m365admin.scheduler import in_worker_thread
+from monitoring import health, push, requeststats, sampler
+
+logger = logging.getLogger(__name__)
+
+HISTORY = timedelta(hours=1)
+
+
+def encode(message: dict) -> str:
+    return msgspec.json.encode(message).decode()
+
+
+class Ticker:
+    """Holds what ticks share: the sampler's counters and the tiles last pushed."""
+
+    def __init__(self) -> None:
+        self.sampler = sampler.Sampler()
+        self._tiles_sent: bytes | None = None
+
+    async def tick(self) -> dict:
+        """Measure everything concurrently, push the tick, refresh the snapshot; returns the tick."""
+        now = time.time()
+        metrics, checks, requests, tiles = await asyncio.gather(
+            in_worker_thread(self._sample),
+            self._health(),
+            in_worker_thread(self._requests),
+            in_worker_thread(tenant_tiles),
+            return_exceptions=True,
+        )
+        message = {
+            "type": "tick",
+            "t": now,
+            "metrics": _or_none(metrics, "metrics"),
+            "health": _or_none(checks, "health") or [],
+            "requests": _or_none(requests, "request statistics"),
+        }
+        tiles = _or_none(tiles, "tenant tiles")
+        if tiles is not None:
+            encoded = msgspec.json.encode(tiles)
+            if encoded != self._tiles_sent:
+                message["tenants"] = tiles
+                self._tiles_sent = encoded
+        await push.send_tick(encode(message))
+        try:
+            await in_worker_thread(lambda: self._save_snapshot(message, tiles))
+        except Exception as exc:
+            logger.warning("dashboard snapshot not saved: %s", exc)
+        return message
+
+    def _sample(self) -> dict:
+        return sampler.as_message(sampler.store(self.sampler.sample()))
+
+    async def _health(self) -> list[dict]:
+        results = await health.check_all()
+        return await in_worker_thread(lambda: health.record(results))
+
+    def _requests(self) -> dict:
+        # In the embedded default the web server is this process: write its finished intervals.
+        requeststats.aggregator.flush()
+        return requeststats.interval_summary(requeststats.last_complete_interval())
+
+    def _save_snapshot(self, latest: dict, tiles: list[dict] | None) -> None:
+        latest = {key: value for key, value in latest.items() if key != "tenants"}
+        push.save_snapshot(
+            encode(build_snapshot(latest, tiles)), timeout=10 * settings.MONITORING_INTERVAL
+        )
+
+
+def build_snapshot(latest: dict | None, tiles: list[dict] | None = None) -> dict:
+    """What a newly connected client gets: the latest tick, the last hour, and the tiles."""
+    until = datetime.now(UTC) + timedelta(seconds=1)
+    since = until - HISTORY
+    return {
+        "type": "snapshot",
+        "interval": settings.MONITORING_INTERVAL,
+        "latest": latest,
+        "history": {
+            "metrics": sampler.history(since, until),
+            "requests": requeststats.history(since, until),
+        },
+        "tenants": tenant_tiles() if tiles is None else tiles,
+    }
+
+
+def _or_none(result, what: str):
+    if isinstance(result, BaseException):
+        # One failing part (the database away, say) must not stop the tick or the others.
+        logger.warning("tick: %s unavailable: %s", what, result)
+        return None
+    return result

@@ -1,0 +1,76 @@
+"""One live site and one Chromium per module; a fresh browser context (cookies, viewport) per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import CHROMIUM
+from tests.live import LiveSite
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory, collected_static):
+    """A served site ticking every second, so a live update arrives within the test."""
+    site = LiveSite(tmp_path_factory.mktemp("browser-site"), MONITORING_INTERVAL="1")
+    site.prepare(collected_static)
+    try:
+        yield site.serve()
+    finally:
+        site.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+# Recorded in the page before any of its scripts run, so nothing the CSP refuses goes unseen.
+_WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+class Watched:
+    """A page whose JS errors, console errors and warnings are collected as they happen."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self.problems: list[str] = []
+        context.add_init_script(_WATCH_CSP)
+        self.page = self.open()
+
+    def open(self):
+        page = self.context.new_page()
+        page.on("pageerror", lambda error: self.problems.append(f"JS error: {error}"))
+        page.on("console", self._console)
+        return page
+
+    def _console(self, message) -> None:
+        # The site has no favicon (nor any page of it links one); Chromium asks anyway.
+        if message.location.get("url", "").endswith("/favicon.ico"):
+            return
+        if message.type in ("error", "warning"):
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def csp_violations(self, page=None) -> list[str]:
+        return (page or self.page).evaluate("window.__cspViolations")
+
+
+@pytest.fixture
+def watched(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    yield Watched(context)
+    context.close()
