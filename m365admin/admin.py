@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
 from m365admin.models import (
     DirectoryUser,
     Mailbox,
@@ -24,7 +25,8 @@ from m365admin.models import (
 )
 
 
-class TenantForm(forms.ModelForm):
+class TenantForm(WriteOnlySecretForm):
+    secret_field, secret_setter = "client_secret", "set_client_secret"
     # Write-only: never rendered back, left blank to keep the stored secret.
     client_secret = forms.CharField(
         label=_("client secret"),
@@ -44,18 +46,11 @@ class TenantForm(forms.ModelForm):
             self.add_error("client_secret", _("A new tenant needs its client secret."))
         return cleaned
 
-    def save(self, commit: bool = True) -> Tenant:
-        tenant = super().save(commit=False)
-        if self.cleaned_data.get("client_secret"):
-            tenant.set_client_secret(self.cleaned_data["client_secret"])
-        if commit:
-            tenant.save()
-        return tenant
-
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(WriteOnlySecretsAdmin):
     form = TenantForm
+    write_only_fields = ("client_secret",)
     list_display = ["name", "tenant_id", "enabled", "is_demo", "created"]
     list_filter = ["enabled", "is_demo"]
     search_fields = ["name", "tenant_id", "client_id"]

@@ -23,6 +23,7 @@ from m365admin.lib.env import (
     env_float,
     env_int,
     env_list,
+    env_secret,
     env_str,
     secret_in_var,
 )
@@ -300,6 +301,34 @@ SYNC_DIRECTORY_MINUTES = env_int("SYNC_DIRECTORY_MINUTES", 60, minimum=1)
 SYNC_REPORTS_MINUTES = env_int("SYNC_REPORTS_MINUTES", 720, minimum=1)
 # Mailboxes and OneDrive accounts at or above this share of their quota are "near quota".
 QUOTA_WARNING_PERCENT = env_float("QUOTA_WARNING_PERCENT", 90.0, minimum=1.0)
+
+# Alert notifications: alerts firing within this window go out as one message per channel;
+# failed deliveries are retried with exponential backoff, then the channel is marked failing.
+NOTIFY_GROUP_SECONDS = env_int("NOTIFY_GROUP_SECONDS", 30, minimum=0)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0, minimum=0.0)
+# Webhooks to loopback, link-local (cloud metadata) and private addresses are refused (SSRF).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# Email: SMTP in production (HTTPS=True; EMAIL_HOST …), printed to the console otherwise.
+_email_backend = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if _https
+    else "django.core.mail.backends.console.EmailBackend",
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 25, minimum=1),
+            "username": env_str("EMAIL_HOST_USER", ""),
+            "password": env_secret("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+            "timeout": 30,
+        } if _email_backend.endswith("smtp.EmailBackend") else {},
+    },
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "m365admin@localhost")
 
 # Logging: one line per event on stderr; secrets never reach a log record.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -1,11 +1,35 @@
-"""Measurements are written by the scheduler and web processes: readable here, never edited."""
+"""Measurements are read-only; alerts move only through actions; rules and silences are edited."""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from collections import Counter
+from datetime import timedelta
 
-from monitoring.models import ComponentHealth, MetricSample, RequestStat
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
+from monitoring.choices import AlertSource, AlertStatus, ChannelKind, DeliveryStatus
+from monitoring.forms import AlertNoteForm
+from monitoring.models import (
+    Alert,
+    AlertRule,
+    AlertTransition,
+    ComponentHealth,
+    Delivery,
+    MetricSample,
+    NotificationChannel,
+    RequestStat,
+    Silence,
+)
+from monitoring.models.alerts import AlertConflict
 
 
 class MeasuredAdmin(admin.ModelAdmin):
@@ -37,3 +61,245 @@ class RequestStatAdmin(MeasuredAdmin):
     list_filter = ["route"]
     search_fields = ["route"]
     date_hierarchy = "interval_start"
+
+
+# Alerts
+
+
+class AlertAgeFilter(admin.SimpleListFilter):
+    """How long ago the alert was first seen."""
+
+    title = _("age")
+    parameter_name = "age"
+
+    _RECENT = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7)}
+
+    def lookups(self, request, model_admin):
+        return [("1h", _("Last hour")), ("24h", _("Last 24 hours")), ("7d", _("Last 7 days")),
+                ("older", _("Older"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() in self._RECENT:
+            return queryset.filter(first_seen__gte=now - self._RECENT[self.value()])
+        if self.value() == "older":
+            return queryset.filter(first_seen__lt=now - self._RECENT["7d"])
+        return queryset
+
+
+class AlertTransitionInline(admin.TabularInline):
+    """The alert's history: read-only, written only by the alert's own methods."""
+
+    model = AlertTransition
+    fields = ["at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["at", "id"]
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["summary", "severity", "status", "tenant", "count", "first_seen", "last_seen",
+                    "silenced"]
+    list_filter = ["severity", "status", "rule__source", "tenant", AlertAgeFilter]
+    search_fields = ["summary"]
+    list_select_related = ["tenant"]
+    fields = ["code", "summary", "rule", "tenant", "labels", "severity", "status", "value",
+              "count", "first_seen", "last_seen", "fired", "acknowledged", "acknowledged_by",
+              "resolved", "resolved_by", "silenced", "inhibited_by", "fingerprint"]
+    readonly_fields = fields
+    inlines = [AlertTransitionInline]
+    actions = ["acknowledge", "resolve"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # The change page is view-only; `change_alert` is what the actions check (obj=None).
+        return obj is None and super().has_change_permission(request)
+
+    @admin.action(description=_("Acknowledge selected alerts"), permissions=["change"])
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet):
+        return self._move(request, queryset, "acknowledge", Alert.acknowledge,
+                          _("Acknowledge alerts"))
+
+    @admin.action(description=_("Resolve selected alerts"), permissions=["change"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet):
+        return self._move(request, queryset, "resolve", Alert.resolve, _("Resolve alerts"))
+
+    def _move(self, request, queryset, name, move, title):
+        """The note form first (an intermediate page), then the move, alert by alert."""
+        form = AlertNoteForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/monitoring/alert_note.html", {
+                **self.admin_site.each_context(request),
+                "title": title, "opts": self.model._meta, "action": name, "form": form,
+                "alerts": queryset, "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+            })
+        moved, conflicts = 0, Counter()
+        for alert in queryset.select_related(None).only("pk", "status"):
+            try:
+                move(alert, request.user, form.cleaned_data["note"])
+                moved += 1
+            except AlertConflict:
+                now = Alert.objects.filter(pk=alert.pk).values_list("status", flat=True).first()
+                conflicts[AlertStatus(now).label.lower() if now else _("deleted")] += 1
+        self.message_user(request, _report(name, moved, conflicts),
+                          messages.WARNING if conflicts else messages.SUCCESS)
+        return None
+
+
+def _report(name: str, moved: int, conflicts: Counter) -> str:
+    """The outcome in one line, e.g. "3 acknowledged; 2 were already resolved"."""
+    if name == "acknowledge":
+        done = ngettext("%(count)d acknowledged", "%(count)d acknowledged", moved)
+    else:
+        done = ngettext("%(count)d resolved", "%(count)d resolved", moved)
+    parts = [done % {"count": moved}]
+    for status, count in sorted(conflicts.items()):
+        parts.append(ngettext("%(count)d was already %(status)s",
+                              "%(count)d were already %(status)s", count)
+                     % {"count": count, "status": status})
+    return "; ".join(parts)
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    # Saving runs AlertRule.clean (metric per source, percentages 0–100); errors show on the form.
+    list_display = ["name", "source", "metric", "comparison", "threshold", "for_seconds",
+                    "severity", "tenant", "enabled"]
+    list_filter = ["source", "severity", "enabled", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["name", "metric"]
+    readonly_fields = ["code", "created"]
+
+
+class SilenceStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Active")), ("upcoming", _("Not started")), ("expired", _("Expired"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        return {
+            "active": lambda: queryset.filter(starts__lte=now, ends__gt=now),
+            "upcoming": lambda: queryset.filter(starts__gt=now),
+            "expired": lambda: queryset.filter(ends__lte=now),
+        }.get(self.value(), lambda: queryset)()
+
+
+@admin.register(Silence)
+class SilenceAdmin(admin.ModelAdmin):
+    list_display = ["reason", "rule", "matchers", "starts", "ends", "is_active", "author"]
+    list_filter = [SilenceStateFilter, "rule"]
+    list_select_related = ["rule", "author"]
+    search_fields = ["reason"]
+    fields = ["rule", "matchers", "starts", "ends", "reason", "author", "created"]
+    readonly_fields = ["author", "created"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        now = timezone.now()
+        return super().get_queryset(request).annotate(active=ExpressionWrapper(
+            Q(starts__lte=now, ends__gt=now), output_field=BooleanField()
+        ))
+
+    @admin.display(description=_("active"), boolean=True, ordering="active")
+    def is_active(self, obj: Silence) -> bool:
+        return obj.active
+
+    def save_model(self, request: HttpRequest, obj: Silence, form, change: bool) -> None:
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+
+# Notifications
+
+
+class NotificationChannelForm(WriteOnlySecretForm):
+    sources = forms.MultipleChoiceField(
+        label=_("sources"), choices=AlertSource.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The alert sources this channel receives; none ticked for all."),
+    )
+    # Write-only, like a tenant's client secret: never rendered back.
+    secret = forms.CharField(
+        label=_("signing secret"), required=False, strip=True, min_length=16, max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Webhooks only: the key for the X-Signature HMAC-SHA256, shared with the "
+                    "receiver. Stored encrypted. Leave blank to keep the current secret."),
+    )
+
+    class Meta:
+        model = NotificationChannel
+        fields = ["name", "kind", "enabled", "min_severity", "sources", "tenant", "emails", "url",
+                  "timeout"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("kind") == ChannelKind.WEBHOOK and not cleaned.get("secret")
+                and not self.instance.secret_encrypted):
+            self.add_error("secret", _("A webhook channel needs a signing secret."))
+        return cleaned
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(WriteOnlySecretsAdmin):
+    # Saving runs NotificationChannel.clean: email addresses, and the webhook URL's scheme and
+    # target address (SSRF); errors show on the form.
+    form = NotificationChannelForm
+    write_only_fields = ("secret",)
+    list_display = ["name", "kind", "enabled", "min_severity", "tenant", "failing", "created"]
+    list_filter = ["kind", "enabled", "failing", "min_severity", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["name", "emails", "url"]
+    readonly_fields = ["code", "failing", "created"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: written by the scheduler only; a failed delivery can be sent again."""
+
+    list_display = ["created", "channel", "event", "alert_count", "status", "attempts",
+                    "status_code", "duration_ms", "error", "sent"]
+    list_filter = ["status", "event", "channel"]
+    list_select_related = ["channel"]
+    search_fields = ["error", "channel__name"]
+    date_hierarchy = "created"
+    fields = ["channel", "event", "alerts", "status", "due", "attempts", "status_code", "error",
+              "duration_ms", "created", "sent"]
+    readonly_fields = fields
+    actions = ["send_again"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(alert_total=Count("alerts"))
+
+    @admin.display(description=_("alerts"), ordering="alert_total")
+    def alert_count(self, obj: Delivery) -> int:
+        return obj.alert_total
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request)
+
+    @admin.action(description=_("Send the selected failed deliveries again"),
+                  permissions=["change"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        requeued = queryset.filter(status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.QUEUED, due=timezone.now(), claimed=None, attempts=0, error="",
+        )
+        self.message_user(request, ngettext(
+            "%(count)d delivery queued again.", "%(count)d deliveries queued again.", requeued,
+        ) % {"count": requeued}, messages.SUCCESS if requeued else messages.WARNING)

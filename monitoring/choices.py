@@ -29,3 +29,61 @@ SEVERITY = {HealthStatus.UP: 0, HealthStatus.DEGRADED: 1, HealthStatus.DOWN: 2}
 
 def worst(statuses) -> str:
     return max(statuses, key=SEVERITY.__getitem__, default=HealthStatus.UP)
+
+
+class Severity(models.TextChoices):
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    ERROR = "error", _("Error")
+    CRITICAL = "critical", _("Critical")
+
+
+# Higher is worse; the dashboard and notifications order by it.
+SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
+
+
+class AlertSource(models.TextChoices):
+    """What a rule watches. Each source offers observations (monitoring.alerts.observe)."""
+
+    METRIC = "metric", _("System metric")
+    COMPONENT = "component", _("Component health")
+    REQUESTS = "requests", _("Request latency and errors")
+    SYNC = "sync", _("Collector failures")
+    SERVICE_HEALTH = "service_health", _("Microsoft 365 service health")
+    NOTIFICATION = "notification", _("Notification channels")
+
+
+class Comparison(models.TextChoices):
+    GT = "gt", ">"
+    GTE = "gte", "≥"
+    LT = "lt", "<"
+    LTE = "lte", "≤"
+    EQ = "eq", "="
+
+
+class AlertStatus(models.TextChoices):
+    # Pending: the condition holds but not yet for the rule's duration (never shown as open).
+    PENDING = "pending", _("Pending")
+    FIRING = "firing", _("Firing")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+OPEN_STATUSES = (AlertStatus.FIRING, AlertStatus.ACKNOWLEDGED)
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class NotificationEvent(models.TextChoices):
+    FIRING = "firing", _("Firing")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")

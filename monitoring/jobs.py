@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from m365admin.scheduler import periodic
+from monitoring import notify
 from monitoring.models import MetricSample, RequestStat
 from monitoring.tick import Ticker
 
@@ -21,6 +22,11 @@ async def tick() -> None:
     if _ticker is None:
         _ticker = Ticker()
     await _ticker.tick()
+
+
+@periodic("monitoring.notify", every=lambda: 5.0)
+def send_notifications() -> None:
+    notify.deliver_due()
 
 
 @periodic("monitoring.retention", every=lambda: 3600.0)

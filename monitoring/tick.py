@@ -12,7 +12,7 @@ from django.conf import settings
 
 from m365admin.overview import tenant_tiles
 from m365admin.scheduler import in_worker_thread
-from monitoring import health, push, requeststats, sampler
+from monitoring import alerting, health, push, requeststats, sampler
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ class Ticker:
             "health": _or_none(checks, "health") or [],
             "requests": _or_none(requests, "request statistics"),
         }
+        try:
+            message["alerts"] = await in_worker_thread(lambda: self._alerts(message))
+        except Exception as exc:
+            message["alerts"] = None
+            logger.warning("tick: alerts not evaluated: %s", exc)
         tiles = _or_none(tiles, "tenant tiles")
         if tiles is not None:
             encoded = msgspec.json.encode(tiles)
@@ -66,6 +71,10 @@ class Ticker:
     async def _health(self) -> list[dict]:
         results = await health.check_all()
         return await in_worker_thread(lambda: health.record(results))
+
+    def _alerts(self, message: dict) -> dict[str, int]:
+        alerting.evaluate(alerting.observe(message))
+        return alerting.open_counts()
 
     def _requests(self) -> dict:
         # In the embedded default the web server is this process: write its finished intervals.

@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from monitoring.choices import Component, HealthStatus
-from monitoring.permissions import can_view_dashboard
+from monitoring.choices import Component, HealthStatus, Severity
+from monitoring.permissions import can_act_on_alerts, can_view_dashboard
 
 
 @require_GET
@@ -22,5 +22,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "labels": {
             "components": {str(c.value): str(c.label) for c in Component},
             "statuses": {str(s.value): str(s.label) for s in HealthStatus},
+            "severities": {str(s.value): str(s.label) for s in Severity},
+        },
+        # The alerts panel lists alerts with view_alert; its buttons need change_alert.
+        "alerts": {
+            "can_view": request.user.has_perm("monitoring.view_alert"),
+            "can_act": can_act_on_alerts(request.user),
         },
     })

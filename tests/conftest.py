@@ -155,3 +155,13 @@ def live_site(tmp_path, collected_static):
     site.prepare(collected_static)
     yield site
     site.stop()
+
+
+@pytest.fixture
+def operator(django_user_model):
+    """The viewer's permissions, plus acting on alerts (acknowledge, resolve)."""
+    user = django_user_model.objects.create_user("olivia", "olivia@example.com", "pw-olivia-123456")
+    user.user_permissions.set(Permission.objects.filter(
+        content_type__app_label__in=["m365admin", "monitoring"], codename__startswith="view_"
+    ) | Permission.objects.filter(content_type__app_label="monitoring", codename="change_alert"))
+    return user

@@ -90,3 +90,23 @@ def make_rows(model: type[M], tenant: Tenant, count: int = 1, **fields: Any) -> 
         # On PostgreSQL a row needs its month's partition (m365admin.partitions).
         partitions.ensure_months({partitions.month_start(row.created) for row in rows})
     return model.objects.bulk_create(rows)
+
+
+# Alerts ---------------------------------------------------------------------------------------
+
+
+def make_alert(*, rule=None, **fields):
+    """A firing alert on `rule` (a CPU rule by default), with a fingerprint of its own."""
+    from monitoring.choices import AlertSource, AlertStatus, Severity
+    from monitoring.models import Alert, AlertRule
+
+    if rule is None:
+        rule = AlertRule.objects.create(
+            name="CPU high", source=AlertSource.METRIC, metric="cpu", comparison="gt",
+            threshold=80, severity=Severity.WARNING,
+        )
+    fields.setdefault("status", AlertStatus.FIRING)
+    fields.setdefault("severity", rule.severity)
+    fields.setdefault("summary", f"{rule.name} #{next(_serial)}")
+    fields.setdefault("fingerprint", uuid.uuid4().hex)
+    return Alert.objects.create(rule=rule, **fields)

@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from rest_framework import serializers
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monitoring import push, requeststats, sampler
+from monitoring.api.serializers import AlertNoteSerializer, AlertSerializer
+from monitoring.filtersets import AlertFilterSet
+from m365admin.api.permissions import ModelViewPermission
+from monitoring.models import Alert, AlertTransition
+from monitoring.models.alerts import AlertConflict
 from monitoring.permissions import can_view_dashboard
 from monitoring.tick import build_snapshot
 
@@ -77,3 +85,57 @@ class HistoryView(APIView):
             "metrics": sampler.history(since, until),
             "requests": requeststats.history(since, until),
         })
+
+
+# Alerts
+
+
+class CanActOnAlerts(ModelViewPermission):
+    """Acknowledging and resolving change an alert: `change_alert` (Operators), not `add_alert`."""
+
+    perms_map = {
+        **ModelViewPermission.perms_map,
+        "POST": ["%(app_label)s.view_%(model_name)s", "%(app_label)s.change_%(model_name)s"],
+    }
+
+
+def _transition_count():
+    # A subquery rather than a GROUP BY over every selected column (labels is JSON).
+    per_alert = AlertTransition.objects.filter(alert=OuterRef("pk")).order_by().values("alert")
+    return Coalesce(Subquery(per_alert.annotate(n=Count("pk")).values("n")), 0)
+
+
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Alerts, newest first; `acknowledge` and `resolve` take an optional note."""
+
+    queryset = Alert.objects.select_related(
+        "rule", "tenant", "acknowledged_by", "resolved_by"
+    ).annotate(transition_count=_transition_count())
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilterSet
+    ordering_fields = ["last_seen", "first_seen", "count"]
+    lookup_field = "code"
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, code=None):
+        return self._move(request, Alert.acknowledge)
+
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, code=None):
+        return self._move(request, Alert.resolve)
+
+    def get_permissions(self):
+        if self.action in ("acknowledge", "resolve"):
+            return [CanActOnAlerts()]
+        return super().get_permissions()
+
+    def _move(self, request, move) -> Response:
+        alert = self.get_object()
+        params = AlertNoteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            move(alert, request.user, params.validated_data["note"])
+        except AlertConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(self.get_object()).data)

@@ -1,4 +1,5 @@
 // The live dashboard (docs/monitoring.md): draws the snapshot, then applies each tick.
+import { AlertsPanel } from "./dashboard/alerts.js";
 import { Charts } from "./dashboard/charts.js";
 import { fromHistory, tickRows } from "./dashboard/columns.js";
 import { renderHealth } from "./dashboard/health.js";
@@ -12,6 +13,7 @@ const root = document.getElementById("dashboard");
 const element = (id) => document.getElementById(id);
 const charts = new Charts(root);
 const status = new Status(document);
+const alerts = new AlertsPanel(element("alerts"));
 // hours: the charts' window; data: its {metrics, requests} Columns; loads: counts range requests;
 // skew: server clock minus this browser's, so a wrong desktop clock cannot push points off the chart.
 const page = { interval: 30, hours: 1, data: null, loads: 0, skew: 0 };
@@ -39,6 +41,7 @@ function showTenants(tenants) {
 function showLatest(tick) {
   renderHealth(element("health"), tick.health ?? []);
   renderRoutes(element("routes"), tick.requests?.routes);
+  alerts.update(tick.alerts ?? null);
   status.updatedAt(tick.t, page.interval);
   element("waiting").hidden = true;
 }
@@ -120,6 +123,7 @@ const socket = openSocket(root.dataset.socket, {
   allowed: stillSignedIn,
 });
 element("retry-now").addEventListener("click", () => socket.retryNow());
+alerts.load(); // the list is there before the first snapshot; ticks refresh it on changes
 for (const button of root.querySelectorAll("[data-hours]")) {
   button.addEventListener("click", () => chooseRange(button));
 }

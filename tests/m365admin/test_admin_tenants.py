@@ -102,6 +102,18 @@ def test_the_change_form_never_renders_the_secret(client, admin):
     assert "value=" not in secret_input
 
 
+def test_a_viewers_read_only_page_never_renders_the_secret(client, viewer):
+    # The read-only page renders each form field through the model attribute of the same
+    # name; for client_secret that is the decrypting method.
+    viewer.is_staff = True
+    viewer.save()
+    tenant = make_tenant(secret="viewer-must-not-see-this")
+    client.force_login(viewer)
+    page = client.get(_change(tenant))
+    assert page.status_code == 200 and tenant.name.encode() in page.content
+    assert b"viewer-must-not-see-this" not in page.content
+
+
 def test_a_blank_secret_on_edit_keeps_the_stored_one(client, admin):
     tenant = make_tenant(secret=SECRET, name="Old name", tenant_id="contoso.onmicrosoft.com")
     stored = tenant.client_secret_encrypted

@@ -35,7 +35,7 @@ def _run_until(done, scheduler: Scheduler, timeout: float = 10.0) -> float:
 
 def test_every_app_registers_its_jobs():
     discover()
-    assert {"monitoring.tick", "monitoring.retention", "collectors.sync",
+    assert {"monitoring.tick", "monitoring.retention", "monitoring.notify", "collectors.sync",
             "m365admin.partitions"} <= set(JOBS)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from importlib import import_module
 
 import pytest
 
@@ -14,3 +15,15 @@ def silent_url():
         server.bind(("127.0.0.1", 0))
         server.listen(8)
         yield f"http://127.0.0.1:{server.getsockname()[1]}/healthz"
+
+
+@pytest.fixture
+def default_rules():
+    """The rules the migration seeds (a transactional test elsewhere may have flushed them)."""
+    from django.apps import apps
+
+    from monitoring.models import AlertRule
+
+    seed = import_module("monitoring.migrations.0003_default_alert_rules")
+    AlertRule.objects.all().delete()
+    seed.add_defaults(apps, None)

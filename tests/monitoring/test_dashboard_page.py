@@ -35,3 +35,16 @@ def test_viewers_get_the_page_with_its_script_and_translated_labels(client, view
 def test_only_get_is_allowed(client, viewer):
     client.force_login(viewer)
     assert client.post("/dashboard/").status_code == 405
+
+
+def test_the_alerts_panel_offers_actions_only_to_those_who_may_act(client, viewer, operator):
+    client.force_login(viewer)
+    page = client.get("/dashboard/").content.decode()
+    assert 'id="alerts"' in page and 'data-list="/api/v1/alerts/"' in page
+    assert 'data-can-act="false"' in page and 'data-action="acknowledge"' not in page
+    assert "data-csrf" not in page
+
+    client.force_login(operator)
+    page = client.get("/dashboard/").content.decode()
+    assert 'data-can-act="true"' in page and 'data-action="acknowledge"' in page
+    assert "data-csrf=" in page

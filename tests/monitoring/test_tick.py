@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 
 from m365admin.asgi import application
 from monitoring import push
-from monitoring.models import ComponentHealth, MetricSample
+from monitoring.models import Alert, ComponentHealth, MetricSample
 from monitoring.tick import Ticker
 from tests.factories import make_tenant
 
@@ -25,7 +25,7 @@ def _quick_checks(settings):
     push.save_snapshot("", timeout=0)
 
 
-def test_a_tick_is_recorded_and_reaches_a_connected_dashboard(client, viewer):
+def test_a_tick_is_recorded_and_reaches_a_connected_dashboard(client, viewer, default_rules):
     make_tenant(name="Contoso")
     client.force_login(viewer)
     headers = [(b"origin", b"http://localhost"),
@@ -52,6 +52,10 @@ def test_a_tick_is_recorded_and_reaches_a_connected_dashboard(client, viewer):
     assert health["database"]["status"] == "up"
     assert [t["name"] for t in received["tenants"]] == ["Contoso"]
     assert "tenants" not in second  # unchanged tiles are not sent again
+    # The API is down: its rule is pending (60 s), so nothing is open yet.
+    assert received["alerts"] == {"info": 0, "warning": 0, "error": 0, "critical": 0}
+    pending = set(Alert.objects.filter(status="pending").values_list("rule__name", flat=True))
+    assert "Component down: api" in pending, pending
     assert MetricSample.objects.count() == 2
     assert ComponentHealth.objects.count() == 6
 

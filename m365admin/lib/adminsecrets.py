@@ -1,0 +1,37 @@
+"""Write-only secret fields in the admin: never rendered back, left blank to keep the secret.
+
+A form field such as `client_secret` shares its name with the model's decrypting method. On a
+view-only page the admin renders form fields as read-only values by calling the model attribute
+of the same name, which would show a Viewer the decrypted secret; the field is dropped there.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+
+class WriteOnlySecretsAdmin(admin.ModelAdmin):
+    write_only_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_fields(request, obj)
+        editable = (self.has_add_permission(request) if obj is None
+                    else self.has_change_permission(request, obj))
+        return fields if editable else [f for f in fields if f not in self.write_only_fields]
+
+
+class WriteOnlySecretForm(forms.ModelForm):
+    """Stores `secret_field` through the model's `secret_setter` when one was entered."""
+
+    secret_field = "secret"
+    secret_setter = "set_secret"
+
+    def save(self, commit: bool = True):
+        instance = super().save(commit=False)
+        if self.cleaned_data.get(self.secret_field):
+            getattr(instance, self.secret_setter)(self.cleaned_data[self.secret_field])
+        if commit:
+            instance.save()
+        return instance

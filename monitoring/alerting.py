@@ -1,0 +1,251 @@
+"""Rule evaluation, once per tick: observations in, alerts deduplicated, fired and resolved.
+
+An observation is (source, metric, labels, value). Each enabled rule looks at the
+observations of its source and metric (and tenant); per fingerprint (rule + labels) there is
+at most one unresolved alert:
+- the condition holds: a pending alert starts, and fires once it has held `for_seconds`; a firing
+  one gets its count, last seen and current value updated (no new rows);
+- the condition clears past the hysteresis: a pending alert is dropped, a firing or
+  acknowledged one resolves by itself;
+- in between (inside the hysteresis band), or no observation this tick: nothing changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+
+from m365admin.choices import SyncStatus
+from m365admin.models import ServiceHealth, SyncRun
+from monitoring.choices import (
+    OPEN_STATUSES,
+    SEVERITY,
+    SEVERITY_RANK,
+    AlertSource,
+    AlertStatus,
+    NotificationEvent,
+    Severity,
+)
+from monitoring import notify
+from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
+from monitoring.models.alerts import fingerprint
+
+HEALTH_LEVEL_VALUE = {"operational": 0, "unknown": 0, "degraded": 1, "interrupted": 2}
+# The runs looked at for "failing N runs in a row".
+RECENT_RUNS = 10
+
+
+@dataclass(frozen=True)
+class Observation:
+    source: str
+    metric: str
+    labels: dict[str, str]
+    value: float
+    tenant_id: int | None = None
+
+
+def observe(tick: dict) -> list[Observation]:
+    """Everything the rules can look at this tick: the tick's figures and a few small queries."""
+    found = []
+    metrics = tick.get("metrics") or {}
+    for name in ("cpu", "memory", "swap", "disk"):
+        if metrics.get(name) is not None:
+            found.append(Observation(AlertSource.METRIC, name, {}, float(metrics[name])))
+    for health in tick.get("health") or []:
+        found.append(Observation(
+            AlertSource.COMPONENT, health["component"], {"component": health["component"]},
+            float(SEVERITY[health["status"]]),
+        ))
+    requests = tick.get("requests") or {}
+    for name in ("p95", "p99", "error_rate"):
+        if requests.get("count") and requests.get(name) is not None:
+            found.append(Observation(AlertSource.REQUESTS, name, {}, float(requests[name])))
+    found += _sync_failures() + _service_health() + _channels()
+    return found
+
+
+def _channels() -> list[Observation]:
+    return [
+        Observation(AlertSource.NOTIFICATION, "failing", {"channel": str(code)}, float(failing))
+        for code, failing in NotificationChannel.objects.filter(enabled=True)
+        .values_list("code", "failing")
+    ]
+
+
+def _sync_failures() -> list[Observation]:
+    """Per tenant and collector: failed runs since the last one that did not fail."""
+    last_ok = {
+        (row["tenant"], row["collector"]): row["last"]
+        for row in SyncRun.objects.exclude(status__in=[SyncStatus.FAILED, SyncStatus.RUNNING])
+        .values("tenant", "collector").annotate(last=Max("started"))
+    }
+    failures: dict[tuple[int, str], int] = {}
+    rows = SyncRun.objects.filter(status=SyncStatus.FAILED).values("tenant", "collector", "started")
+    for row in rows.order_by("-started")[: RECENT_RUNS * 100]:
+        key = (row["tenant"], row["collector"])
+        if last_ok.get(key) is None or row["started"] > last_ok[key]:
+            failures[key] = failures.get(key, 0) + 1
+    return [
+        Observation(AlertSource.SYNC, "consecutive_failures",
+                    {"tenant": str(tenant), "collector": collector}, float(n), tenant)
+        for (tenant, collector), n in failures.items()
+    ]
+
+
+def _service_health() -> list[Observation]:
+    return [
+        Observation(AlertSource.SERVICE_HEALTH, "level",
+                    {"tenant": str(s.tenant_id), "service": s.service_id},
+                    float(HEALTH_LEVEL_VALUE.get(s.level(), 0)), s.tenant_id)
+        for s in ServiceHealth.objects.all()
+    ]
+
+
+@dataclass
+class _Changes:
+    """What one evaluation writes, grouped so that it takes a few statements, not one per
+    alert: persisting conditions with the same value share one UPDATE."""
+
+    created: list[Alert] = field(default_factory=list)
+    # (value, silenced, counts as seen again) -> alert ids whose condition persists
+    seen: dict[tuple[float, bool, bool], list[int]] = field(default_factory=dict)
+    fired: list[int] = field(default_factory=list)
+    resolved: dict[float, list[int]] = field(default_factory=dict)
+    dropped: list[int] = field(default_factory=list)
+    transitions: list[AlertTransition] = field(default_factory=list)
+
+    def save(self, now: datetime) -> None:
+        Alert.objects.bulk_create(self.created)
+        for (value, silenced, counted), ids in self.seen.items():
+            extra = {"count": F("count") + 1} if counted else {}
+            Alert.objects.filter(pk__in=ids).update(
+                value=value, silenced=silenced, last_seen=now, **extra
+            )
+        Alert.objects.filter(pk__in=self.fired).update(status=AlertStatus.FIRING, fired=now)
+        for value, ids in self.resolved.items():
+            Alert.objects.filter(pk__in=ids).update(
+                status=AlertStatus.RESOLVED, resolved=now, value=value
+            )
+        Alert.objects.filter(pk__in=self.dropped).delete()
+        AlertTransition.objects.bulk_create(self.transitions)
+
+
+def evaluate(observations: list[Observation], now: datetime | None = None) -> None:
+    """Apply every enabled rule to the observations, in one transaction."""
+    now = now or timezone.now()
+    rules = list(AlertRule.objects.filter(enabled=True))
+    silences = list(Silence.objects.active(now))
+    by_kind: dict[tuple[str, str], list[Observation]] = {}
+    for seen in observations:
+        by_kind.setdefault((seen.source, seen.metric), []).append(seen)
+    changes = _Changes()
+    with transaction.atomic():
+        unresolved = {
+            alert.fingerprint: alert
+            for alert in Alert.objects.select_for_update().exclude(status=AlertStatus.RESOLVED)
+        }
+        for rule in rules:
+            for seen in by_kind.get((rule.source, rule.metric), []):
+                if rule.tenant_id is not None and seen.tenant_id != rule.tenant_id:
+                    continue
+                key = fingerprint(rule, seen.labels)
+                _apply(rule, seen, key, unresolved.get(key), silences, now, changes)
+        changes.save(now)
+        inhibit()
+        for event, ids in ((NotificationEvent.FIRING, changes.fired),
+                           (NotificationEvent.RESOLVED, [i for ids in changes.resolved.values()
+                                                         for i in ids])):
+            if ids:
+                notify.enqueue(event, list(Alert.objects.filter(pk__in=ids).select_related("rule")),
+                               now)
+
+
+def _apply(rule, seen: Observation, key: str, alert: Alert | None, silences, now,
+           changes: _Changes) -> None:
+    silenced = any(s.matches(rule.pk, seen.labels) for s in silences)
+    if alert is None:
+        if rule.breached(seen.value):
+            # A new condition is pending: `for` is at least a second, so it cannot fire yet.
+            changes.created.append(Alert(
+                rule=rule, fingerprint=key, labels=seen.labels, tenant_id=seen.tenant_id,
+                status=AlertStatus.PENDING, severity=rule.severity, value=seen.value,
+                summary=_summary(rule, seen), first_seen=now, last_seen=now, silenced=silenced,
+            ))
+        return
+    if rule.breached(seen.value):
+        pending = alert.status == AlertStatus.PENDING
+        changes.seen.setdefault((seen.value, silenced, not pending), []).append(alert.pk)
+        if pending and (now - alert.first_seen).total_seconds() >= rule.for_seconds:
+            changes.fired.append(alert.pk)
+            changes.transitions.append(AlertTransition(
+                alert=alert, from_status=AlertStatus.PENDING, to_status=AlertStatus.FIRING, at=now,
+            ))
+    elif rule.cleared(seen.value):
+        if alert.status == AlertStatus.PENDING:
+            changes.dropped.append(alert.pk)  # it never fired: nothing to tell anyone
+            return
+        changes.resolved.setdefault(seen.value, []).append(alert.pk)
+        changes.transitions.append(AlertTransition(
+            alert=alert, from_status=alert.status, to_status=AlertStatus.RESOLVED, at=now,
+            note=f"cleared: {_value_text(seen)}",
+        ))
+
+
+def _summary(rule: AlertRule, seen: Observation) -> str:
+    """Fixed when the alert starts (the current value has its own field)."""
+    where = ", ".join(f"{k}={v}" for k, v in sorted(seen.labels.items()) if k != "tenant")
+    return rule.name + (f" ({where})" if where else "")
+
+
+def _value_text(seen: Observation) -> str:
+    return f"{seen.metric} {seen.value:g}"
+
+
+# A component that is down explains the alerts about what depends on it: while its alert is
+# open, theirs are held back and linked to it, so one outage sends one alert, not fifty.
+INHIBITIONS: dict[str, list[tuple[str, str | None]]] = {
+    "database": [(AlertSource.REQUESTS, None), (AlertSource.SYNC, None),
+                 (AlertSource.COMPONENT, "api"), (AlertSource.COMPONENT, "auth")],
+    # Not M365 service health: what Microsoft reports is not caused by our reaching Graph.
+    "graph": [(AlertSource.SYNC, None), (AlertSource.COMPONENT, "exchange"),
+              (AlertSource.COMPONENT, "auth")],
+}
+DOWN = float(SEVERITY["down"])
+
+
+def inhibit() -> None:
+    """Link the alerts an open "component down" alert explains to it; release the others."""
+    unresolved = Alert.objects.exclude(status=AlertStatus.RESOLVED)
+    parents = Alert.objects.filter(
+        status__in=OPEN_STATUSES, rule__source=AlertSource.COMPONENT, value__gte=DOWN,
+    ).select_related("rule").order_by("first_seen")
+    for component, explained in INHIBITIONS.items():
+        parent = next((a for a in parents if a.rule.metric == component), None)
+        if parent is None:
+            continue
+        children = Q()
+        for source, metric in explained:
+            children |= Q(rule__source=source, **({"rule__metric": metric} if metric else {}))
+        unresolved.filter(children, inhibited_by__isnull=True).exclude(pk=parent.pk).update(
+            inhibited_by=parent
+        )
+    unresolved.filter(inhibited_by__isnull=False).exclude(
+        inhibited_by__status__in=OPEN_STATUSES
+    ).update(inhibited_by=None)
+
+
+def open_counts() -> dict[str, int]:
+    """Open alerts by severity, less silenced and held-back ones: what the dashboard shows."""
+    counts = dict.fromkeys(sorted(Severity.values, key=SEVERITY_RANK.__getitem__), 0)
+    rows = Alert.objects.filter(
+        status__in=OPEN_STATUSES, silenced=False, inhibited_by__isnull=True
+    ).values("severity")
+    for row in rows.annotate(n=Count("pk")).order_by():
+        counts[row["severity"]] = row["n"]
+    return counts
+
+

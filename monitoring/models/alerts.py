@@ -1,0 +1,276 @@
+"""Alert rules, the alerts they raise (one row per fingerprint while open), and silences."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from m365admin.models import Tenant
+from monitoring.choices import (
+    OPEN_STATUSES,
+    AlertSource,
+    AlertStatus,
+    Comparison,
+    Component,
+    Severity,
+)
+
+# What each source observes, and whether the value is a percentage (validated 0–100).
+METRICS: dict[str, dict[str, bool]] = {
+    AlertSource.METRIC: {"cpu": True, "memory": True, "swap": True, "disk": True},
+    AlertSource.COMPONENT: {c.value: False for c in Component},
+    AlertSource.REQUESTS: {"p95": False, "p99": False, "error_rate": True},
+    AlertSource.SYNC: {"consecutive_failures": False},
+    AlertSource.SERVICE_HEALTH: {"level": False},
+    AlertSource.NOTIFICATION: {"failing": False},
+}
+
+
+class AlertConflict(Exception):
+    """A transition the alert's current status does not allow (the API answers 409)."""
+
+
+class AlertRule(models.Model):
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    source = models.CharField(_("source"), max_length=20, choices=AlertSource)
+    metric = models.CharField(
+        _("metric"), max_length=40,
+        help_text=_("System metric: cpu, memory, swap, disk. Component: its name. Requests: "
+                    "p95, p99 (ms), error_rate (%). Collectors: consecutive_failures. "
+                    "Service health: level (1 degraded, 2 interrupted)."),
+    )
+    comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison)
+    threshold = models.FloatField(_("threshold"))
+    for_seconds = models.PositiveIntegerField(
+        _("for (seconds)"), default=60, validators=[MinValueValidator(1)],
+        help_text=_("How long the condition must hold before the alert fires."),
+    )
+    hysteresis = models.FloatField(
+        _("hysteresis"), default=0.0, validators=[MinValueValidator(0.0)],
+        help_text=_("How far back past the threshold the value must go before the alert "
+                    "resolves, so a value hovering at the threshold does not flap."),
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("tenant"),
+        help_text=_("Only this tenant's observations; empty for all."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["source", "name"]
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        metrics = METRICS.get(self.source, {})
+        if self.metric not in metrics:
+            raise ValidationError({"metric": _("Choose one of: %(metrics)s.") % {
+                "metrics": ", ".join(metrics)}})
+        if metrics[self.metric] and not 0 <= self.threshold <= 100:
+            raise ValidationError({"threshold": _("A percentage is between 0 and 100.")})
+
+    def breached(self, value: float) -> bool:
+        return _compare(self.comparison, value, self.threshold)
+
+    def cleared(self, value: float) -> bool:
+        """Past the threshold by the hysteresis, the other way (the alert may resolve)."""
+        if self.comparison == Comparison.EQ:
+            return value != self.threshold
+        back = self.hysteresis if self.comparison in (Comparison.GT, Comparison.GTE) else -self.hysteresis
+        return not _compare(self.comparison, value, self.threshold - back)
+
+
+def _compare(comparison: str, value: float, threshold: float) -> bool:
+    return {
+        Comparison.GT: value > threshold, Comparison.GTE: value >= threshold,
+        Comparison.LT: value < threshold, Comparison.LTE: value <= threshold,
+        Comparison.EQ: value == threshold,
+    }[comparison]
+
+
+def fingerprint(rule: AlertRule, labels: dict[str, str]) -> str:
+    """The identity of a condition: the same rule and labels update one alert."""
+    text = json.dumps([str(rule.code), labels], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def open(self) -> AlertQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Alert(models.Model):
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, verbose_name=_("rule"))
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    labels = models.JSONField(_("labels"), default=dict)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("tenant")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=AlertStatus)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity)
+    summary = models.CharField(_("summary"), max_length=500)
+    value = models.FloatField(_("current value"), null=True)
+    count = models.PositiveIntegerField(_("times seen"), default=1)
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+    fired = models.DateTimeField(_("fired"), null=True, blank=True)
+    acknowledged = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("acknowledged by"),
+    )
+    resolved = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("resolved by"),
+        help_text=_("Empty when the condition cleared by itself."),
+    )
+    silenced = models.BooleanField(_("silenced"), default=False)
+    # While the alert that explains this one fires (the database down explains slow requests),
+    # this one is held back: not counted as open, never notified, linked to its cause.
+    inhibited_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="inhibits",
+        verbose_name=_("held back by"),
+    )
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            # Deduplication: one unresolved alert per condition, whatever races the evaluator.
+            models.UniqueConstraint(
+                fields=["fingerprint"], condition=~Q(status=AlertStatus.RESOLVED),
+                name="alert_one_open_per_fingerprint",
+            ),
+        ]
+        indexes = [
+            # The evaluator's and the dashboard's unresolved alerts (a small, hot subset).
+            models.Index(
+                fields=["status"], condition=~Q(status=AlertStatus.RESOLVED), name="alert_unresolved"
+            ),
+            # The admin list and the API, newest first.
+            models.Index(fields=["-last_seen", "-id"], name="alert_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def get_absolute_url(self) -> str:
+        return reverse("monitoring:alert-detail", args=[self.code])
+
+    def acknowledge(self, user, note: str = "") -> None:
+        """Firing → acknowledged; anything else is an AlertConflict."""
+        now = timezone.now()
+        self._transition([AlertStatus.FIRING], AlertStatus.ACKNOWLEDGED, user, note,
+                         acknowledged=now, acknowledged_by=user)
+
+    def resolve(self, user, note: str = "") -> None:
+        """Firing or acknowledged → resolved by a person; resolving twice is an AlertConflict."""
+        now = timezone.now()
+        self._transition(list(OPEN_STATUSES), AlertStatus.RESOLVED, user, note,
+                         resolved=now, resolved_by=user)
+
+    def _transition(self, allowed, status: str, user, note: str, **fields) -> None:
+        with transaction.atomic():
+            # Locked and read again: of two people acting at once, one wins, the other is told.
+            current = Alert.objects.select_for_update().filter(pk=self.pk).values_list(
+                "status", flat=True
+            ).first()
+            if current not in allowed:
+                raise AlertConflict(
+                    _("This alert is already %(status)s.") % {
+                        "status": AlertStatus(current).label.lower() if current else _("deleted")
+                    }
+                )
+            Alert.objects.filter(pk=self.pk).update(status=status, **fields)
+            AlertTransition.objects.create(
+                alert=self, from_status=current, to_status=status, actor=user, note=note
+            )
+        self.status = status
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+
+class AlertTransition(models.Model):
+    """Who moved an alert, when, and why (the scheduler's moves have no actor)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="transitions",
+                              verbose_name=_("alert"))
+    from_status = models.CharField(_("from"), max_length=16, choices=AlertStatus, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, choices=AlertStatus)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("by"))
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("alert transition")
+        verbose_name_plural = _("alert transitions")
+
+
+class SilenceQuerySet(models.QuerySet["Silence"]):
+    def active(self, now=None) -> SilenceQuerySet:
+        now = now or timezone.now()
+        return self.filter(starts__lte=now, ends__gt=now)
+
+
+class Silence(models.Model):
+    """Mutes matching alerts until `ends` (Alertmanager's silences): still tracked, not counted
+    as open on the dashboard and never notified."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, null=True, blank=True,
+                             verbose_name=_("rule"), help_text=_("Empty for any rule."))
+    matchers = models.JSONField(
+        _("label matchers"), default=dict, blank=True,
+        help_text=_('Labels that must all be equal, e.g. {"component": "graph"}.'),
+    )
+    starts = models.DateTimeField(_("starts"), default=timezone.now)
+    ends = models.DateTimeField(_("ends"))
+    reason = models.CharField(_("reason"), max_length=500)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("author"))
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = SilenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-ends"]
+        verbose_name = _("silence")
+        verbose_name_plural = _("silences")
+
+    def __str__(self) -> str:
+        return self.reason
+
+    def clean(self) -> None:
+        if self.ends and self.starts and self.ends <= self.starts:
+            raise ValidationError({"ends": _("A silence must end after it starts.")})
+        if not isinstance(self.matchers, dict) or not all(
+            isinstance(v, str) for v in self.matchers.values()
+        ):
+            raise ValidationError({"matchers": _('Give labels as {"name": "value"}.')})
+
+    def matches(self, rule_id: int, labels: dict[str, str]) -> bool:
+        if self.rule_id is not None and self.rule_id != rule_id:
+            return False
+        return all(labels.get(name) == value for name, value in self.matchers.items())

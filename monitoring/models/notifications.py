@@ -1,0 +1,170 @@
+"""Where alerts are sent (channels, configured in the admin) and each delivery, queued in the
+database so that it survives a restart of the scheduler."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from m365admin.lib import crypto
+from m365admin.models import Tenant
+from monitoring.choices import (
+    SEVERITY_RANK,
+    AlertSource,
+    ChannelKind,
+    DeliveryStatus,
+    NotificationEvent,
+    Severity,
+)
+from monitoring.models.alerts import Alert
+
+
+class UnsafeTarget(ValueError):
+    """A webhook URL that resolves to an address we refuse to call (SSRF)."""
+
+
+def check_webhook_target(url: str) -> None:
+    """Refuse non-HTTP(S) URLs and, unless WEBHOOK_ALLOW_PRIVATE, hosts resolving to loopback,
+    link-local (cloud metadata lives there), private or otherwise reserved addresses.
+
+    Checked when the channel is saved and again before each delivery (DNS can change)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeTarget(_("Use an http:// or https:// URL."))
+    if settings.WEBHOOK_ALLOW_PRIVATE:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise UnsafeTarget(_("The host does not resolve (%(error)s).") % {"error": exc}) from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            raise UnsafeTarget(_(
+                "%(host)s resolves to %(address)s, a loopback, link-local or private address; "
+                "set WEBHOOK_ALLOW_PRIVATE=True to allow internal targets."
+            ) % {"host": parts.hostname, "address": address})
+
+
+class NotificationChannel(models.Model):
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=ChannelKind)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    # Routing: which alerts this channel hears about.
+    min_severity = models.CharField(
+        _("minimum severity"), max_length=10, choices=Severity, default=Severity.WARNING
+    )
+    sources = models.JSONField(
+        _("sources"), default=list, blank=True,
+        help_text=_("Alert sources this channel receives, e.g. [\"metric\", \"component\"]; "
+                    "empty for all."),
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("tenant"),
+        help_text=_("Only this tenant's alerts; empty for all alerts."),
+    )
+    emails = models.TextField(_("email addresses"), blank=True,
+                              help_text=_("One or more, separated by commas or new lines."))
+    url = models.URLField(_("webhook URL"), max_length=1000, blank=True)
+    # Fernet token: the HMAC key signing each webhook body (X-Signature).
+    secret_encrypted = models.TextField(_("signing secret (encrypted)"), blank=True)
+    timeout = models.FloatField(
+        _("timeout (seconds)"), default=10.0,
+        validators=[MinValueValidator(0.5), MaxValueValidator(60.0)],
+    )
+    failing = models.BooleanField(_("failing"), default=False, editable=False)
+    created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("notification channel")
+        verbose_name_plural = _("notification channels")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_secret(self, plaintext: str) -> None:
+        self.secret_encrypted = crypto.encrypt(plaintext)
+
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted)
+
+    def recipients(self) -> list[str]:
+        return [a.strip() for a in self.emails.replace("\n", ",").split(",") if a.strip()]
+
+    def clean(self) -> None:
+        errors = {}
+        if not isinstance(self.sources, list) or not set(self.sources) <= set(AlertSource.values):
+            errors["sources"] = _("Choose from: %(sources)s.") % {
+                "sources": ", ".join(AlertSource.values)}
+        if self.kind == ChannelKind.EMAIL:
+            if not self.recipients():
+                errors["emails"] = _("Give at least one email address.")
+            for address in self.recipients():
+                try:
+                    EmailValidator()(address)
+                except ValidationError:
+                    errors["emails"] = _("%(address)s is not an email address.") % {
+                        "address": address}
+        if self.kind == ChannelKind.WEBHOOK:
+            try:
+                check_webhook_target(self.url)
+            except UnsafeTarget as exc:
+                errors["url"] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+
+    def wants(self, alert: Alert) -> bool:
+        """Routing: severity, source and tenant."""
+        return (
+            SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[self.min_severity]
+            and (not self.sources or alert.rule.source in self.sources)
+            and (self.tenant_id is None or alert.tenant_id == self.tenant_id)
+        )
+
+
+class Delivery(models.Model):
+    """One message to one channel: a group of alerts that fired (or resolved) together.
+
+    The queue: a queued delivery is sent once `due` passes (the grouping window, then the
+    retry backoff), claimed with a conditional update so that no two schedulers send it.
+    """
+
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE,
+                                related_name="deliveries", verbose_name=_("channel"))
+    event = models.CharField(_("event"), max_length=10, choices=NotificationEvent)
+    alerts = models.ManyToManyField(Alert, related_name="deliveries", verbose_name=_("alerts"))
+    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus,
+                              default=DeliveryStatus.QUEUED)
+    due = models.DateTimeField(_("due"))
+    claimed = models.DateTimeField(_("claimed"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+    duration_ms = models.FloatField(_("duration (ms)"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    sent = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [
+            # The worker's queue: what is waiting, by when it is due.
+            models.Index(fields=["due"], condition=Q(status__in=["queued", "sending"]),
+                         name="delivery_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.get_event_display()} ({self.get_status_display()})"

@@ -1,0 +1,168 @@
+"""Alert notifications: queue deliveries per channel, group bursts, send with retries.
+
+Transports follow one contract: `send(channel, body)` returns the HTTP status (or None) on
+success and raises `TransportError(message, permanent)` on failure. The worker (a scheduler
+job) claims due deliveries with a conditional update, so two schedulers never send one twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from datetime import timedelta
+
+import msgspec
+import requests
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from monitoring.choices import ChannelKind, DeliveryStatus
+from monitoring.models import Alert, Delivery, NotificationChannel
+from monitoring.models.notifications import UnsafeTarget, check_webhook_target
+
+logger = logging.getLogger(__name__)
+
+# A delivery claimed this long ago by a scheduler that died is taken up again.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, permanent: bool = False, status: int | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.status = status
+
+
+def enqueue(event: str, alerts: list[Alert], now=None) -> None:
+    """Add alerts to each interested channel's open group (or start one, due after the window)."""
+    now = now or timezone.now()
+    alerts = [a for a in alerts if not a.silenced and a.inhibited_by_id is None]
+    if not alerts:
+        return
+    for channel in NotificationChannel.objects.filter(enabled=True):
+        wanted = [alert for alert in alerts if channel.wants(alert)]
+        if not wanted:
+            continue
+        with transaction.atomic():
+            delivery = (
+                Delivery.objects.select_for_update()
+                .filter(channel=channel, event=event, status=DeliveryStatus.QUEUED,
+                        attempts=0, due__gt=now)
+                .first()
+            )
+            if delivery is None:
+                delivery = Delivery.objects.create(
+                    channel=channel, event=event,
+                    due=now + timedelta(seconds=settings.NOTIFY_GROUP_SECONDS), created=now,
+                )
+            delivery.alerts.add(*wanted)
+
+
+def deliver_due(now=None) -> int:
+    """Send every due delivery; returns how many were attempted."""
+    now = now or timezone.now()
+    due = Delivery.objects.filter(
+        Q(status=DeliveryStatus.QUEUED, due__lte=now)
+        | Q(status=DeliveryStatus.SENDING, claimed__lt=now - CLAIM_TIMEOUT)
+    ).order_by("due").values_list("pk", "status")
+    attempted = 0
+    for pk, status in due[:100]:
+        # Claim: only one scheduler's update can match the status it read.
+        if Delivery.objects.filter(pk=pk, status=status).update(
+            status=DeliveryStatus.SENDING, claimed=now
+        ):
+            attempted += 1
+            _attempt(Delivery.objects.select_related("channel").get(pk=pk), now)
+    return attempted
+
+
+def _attempt(delivery: Delivery, now) -> None:
+    channel = delivery.channel
+    alerts = list(delivery.alerts.select_related("rule", "tenant").order_by("-severity", "pk"))
+    started = time.perf_counter()
+    delivery.attempts += 1
+    try:
+        delivery.status_code = TRANSPORTS[channel.kind](channel, delivery, alerts)
+    except TransportError as exc:
+        delivery.status_code, delivery.error = exc.status, str(exc)[:500]
+        last = exc.permanent or delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS
+        delivery.status = DeliveryStatus.FAILED if last else DeliveryStatus.QUEUED
+        # Exponential backoff: 30 s, 60 s, 120 s … (NOTIFY_RETRY_SECONDS doubles each time).
+        delivery.due = now + timedelta(
+            seconds=settings.NOTIFY_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
+        )
+        if last and not channel.failing:
+            NotificationChannel.objects.filter(pk=channel.pk).update(failing=True)
+            logger.warning("notification channel failing channel=%s error=%s", channel, exc)
+    else:
+        delivery.status, delivery.sent, delivery.error = DeliveryStatus.SENT, now, ""
+        if channel.failing:
+            NotificationChannel.objects.filter(pk=channel.pk).update(failing=False)
+    delivery.duration_ms = (time.perf_counter() - started) * 1000
+    delivery.save(update_fields=["status", "status_code", "error", "due", "attempts", "sent",
+                                 "duration_ms"])
+
+
+def _context(delivery: Delivery, alerts: list[Alert]) -> dict:
+    return {"event": delivery.event, "alerts": alerts}
+
+
+def send_email(channel: NotificationChannel, delivery: Delivery, alerts: list[Alert]) -> None:
+    context = _context(delivery, alerts)
+    subject = render_to_string("monitoring/notifications/subject.txt", context).strip()
+    body = render_to_string("monitoring/notifications/body.txt", context)
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, channel.recipients())
+    except OSError as exc:  # smtplib's errors are OSErrors: connection refused, timeouts …
+        raise TransportError(f"email not sent: {exc}") from None
+
+
+def webhook_body(delivery: Delivery, alerts: list[Alert]) -> bytes:
+    return msgspec.json.encode({
+        "event": delivery.event,
+        "alerts": [{
+            "code": str(a.code), "rule": a.rule.name, "source": a.rule.source,
+            "severity": a.severity, "status": a.status, "summary": a.summary,
+            "labels": a.labels, "value": a.value,
+            "tenant": str(a.tenant.code) if a.tenant else None,
+            "first_seen": a.first_seen.isoformat(),
+            "resolved": a.resolved.isoformat() if a.resolved else None,
+        } for a in alerts],
+    })
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def send_webhook(channel: NotificationChannel, delivery: Delivery, alerts: list[Alert]) -> int:
+    try:
+        check_webhook_target(channel.url)  # again: the name may resolve elsewhere by now
+    except UnsafeTarget as exc:
+        raise TransportError(str(exc), permanent=True) from None
+    body = webhook_body(delivery, alerts)
+    headers = {"Content-Type": "application/json", "User-Agent": "m365admin"}
+    if channel.secret_encrypted:
+        headers["X-Signature"] = signature(channel.secret(), body)
+    try:
+        response = requests.post(channel.url, data=body, headers=headers,
+                                 timeout=channel.timeout, allow_redirects=False)
+    except requests.Timeout:
+        raise TransportError(f"no answer within {channel.timeout:g} s") from None
+    except requests.RequestException as exc:
+        raise TransportError(f"cannot reach the webhook: {type(exc).__name__}") from None
+    if response.status_code >= 300:
+        # 4xx but 408/429 will not get better by retrying: the receiver refuses this request.
+        permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
+        raise TransportError(f"HTTP {response.status_code}", permanent, response.status_code)
+    return response.status_code
+
+
+TRANSPORTS = {ChannelKind.EMAIL: send_email, ChannelKind.WEBHOOK: send_webhook}
+

@@ -1,0 +1,195 @@
+"""Notifications: routing, grouping, signed webhooks to a real receiver, retries, give-up."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from monitoring import alerting, notify
+from monitoring.alerting import Observation
+from monitoring.choices import AlertSource, DeliveryStatus
+from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
+from tests.factories import make_tenant
+from tests.webhook_receiver import Receiver
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    settings.NOTIFY_GROUP_SECONDS = 30
+    settings.NOTIFY_RETRY_SECONDS = 10
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def rule():
+    AlertRule.objects.all().delete()
+    return AlertRule.objects.create(
+        name="CPU high", source=AlertSource.METRIC, metric="cpu", comparison="gt",
+        threshold=80, for_seconds=1, hysteresis=5, severity="error",
+    )
+
+
+def _webhook(url: str, **fields) -> NotificationChannel:
+    channel = NotificationChannel(name="hook", kind="webhook", url=url, timeout=1.0, **fields)
+    channel.set_secret("s3cret")
+    channel.save()
+    return channel
+
+
+def _alerts(rule, n: int, **fields) -> list[Alert]:
+    return [Alert.objects.create(rule=rule, fingerprint=f"{i:064x}", status="firing",
+                                 severity=rule.severity, summary=f"alert {i}", value=90.0,
+                                 first_seen=T0, **fields) for i in range(n)]
+
+
+def test_a_burst_is_grouped_into_one_signed_webhook(receiver, rule):
+    _webhook(receiver.url)
+    for alert in _alerts(rule, 50):  # fifty alerts firing one after another within the window
+        notify.enqueue("firing", [alert], now=T0)
+    assert notify.deliver_due(now=T0 + timedelta(seconds=29)) == 0  # the window is still open
+    assert notify.deliver_due(now=T0 + timedelta(seconds=31)) == 1
+    (headers, body), = receiver.requests
+    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Signature"] == expected
+    payload = json.loads(body)
+    assert payload["event"] == "firing" and len(payload["alerts"]) == 50
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.status_code, delivery.attempts) == ("sent", 200, 1)
+
+
+def test_server_errors_are_retried_with_backoff_until_delivered(receiver, rule):
+    receiver.statuses = [500, 503]
+    _webhook(receiver.url)
+    notify.enqueue("firing", _alerts(rule, 1), now=T0)
+    moment = T0 + timedelta(seconds=30)
+    notify.deliver_due(now=moment)
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.error, delivery.due) == (
+        "queued", "HTTP 500", moment + timedelta(seconds=10))
+    assert notify.deliver_due(now=moment + timedelta(seconds=5)) == 0  # not due yet
+    notify.deliver_due(now=moment + timedelta(seconds=10))
+    delivery.refresh_from_db()
+    assert delivery.due == moment + timedelta(seconds=30)  # 10 s, then 20 s
+    notify.deliver_due(now=moment + timedelta(seconds=30))
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, len(receiver.requests)) == ("sent", 3, 3)
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_a_timeout(receiver, rule):
+    receiver.delay = 2.0
+    channel = _webhook(receiver.url)
+    channel.timeout = 0.5
+    channel.save()
+    notify.enqueue("firing", _alerts(rule, 1), now=T0)
+    started = time.monotonic()
+    notify.deliver_due(now=T0 + timedelta(minutes=1))
+    assert time.monotonic() - started < 1.5
+    assert Delivery.objects.get().error == "no answer within 0.5 s"
+
+
+def test_a_channel_that_keeps_failing_gives_up_and_raises_its_own_alert(receiver, settings,
+                                                                         default_rules):
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    rule = AlertRule.objects.get(name="CPU above 80 %")
+    receiver.statuses = [500] * 5
+    channel = _webhook(receiver.url)
+    notify.enqueue("firing", _alerts(rule, 1), now=T0)
+    for minutes in (1, 2, 3):
+        notify.deliver_due(now=T0 + timedelta(minutes=minutes))
+    assert Delivery.objects.get().status == DeliveryStatus.FAILED
+    assert len(receiver.requests) == 2  # not retried forever
+    channel.refresh_from_db()
+    assert channel.failing
+    for seconds in (0, 2):
+        alerting.evaluate(alerting.observe({}), now=T0 + timedelta(minutes=5, seconds=seconds))
+    assert Alert.objects.get(rule__name="Notification channel failing").status == "firing"
+
+
+def test_a_client_error_is_not_retried(receiver, rule):
+    receiver.statuses = [404]
+    _webhook(receiver.url)
+    notify.enqueue("firing", _alerts(rule, 1), now=T0)
+    notify.deliver_due(now=T0 + timedelta(minutes=1))
+    assert Delivery.objects.get().status == DeliveryStatus.FAILED
+
+
+def test_a_delivery_left_mid_send_by_a_dead_scheduler_is_sent_again(receiver, rule):
+    _webhook(receiver.url)
+    notify.enqueue("firing", _alerts(rule, 1), now=T0)
+    Delivery.objects.update(status=DeliveryStatus.SENDING, claimed=T0 + timedelta(seconds=30))
+    assert notify.deliver_due(now=T0 + timedelta(minutes=1)) == 0  # its claim is recent
+    assert notify.deliver_due(now=T0 + timedelta(minutes=6)) == 1
+    assert Delivery.objects.get().status == DeliveryStatus.SENT
+
+
+def test_evaluation_queues_firing_and_resolved_notifications(receiver, rule):
+    _webhook(receiver.url)
+    for seconds, value in ((0, 90), (2, 90), (4, 50)):
+        alerting.evaluate([Observation(AlertSource.METRIC, "cpu", {}, value)],
+                          now=T0 + timedelta(seconds=seconds))
+    assert sorted(Delivery.objects.values_list("event", flat=True)) == ["firing", "resolved"]
+
+
+def test_routing_by_severity_source_and_tenant(rule):
+    tenant = make_tenant()
+    (alert,) = _alerts(rule, 1, tenant=tenant)
+    assert NotificationChannel(min_severity="warning").wants(alert)
+    assert not NotificationChannel(min_severity="critical").wants(alert)
+    assert not NotificationChannel(min_severity="info", sources=["component"]).wants(alert)
+    assert not NotificationChannel(min_severity="info", tenant=make_tenant()).wants(alert)
+
+
+def test_silenced_and_held_back_alerts_are_not_sent(receiver, rule):
+    _webhook(receiver.url)
+    silenced, held = _alerts(rule, 2)
+    silenced.silenced = True
+    held.inhibited_by = silenced
+    notify.enqueue("firing", [silenced, held], now=T0)
+    assert not Delivery.objects.exists()
+
+
+def test_email_goes_through_djangos_backend(rule):
+    NotificationChannel.objects.create(name="ops", kind="email", emails="ops@example.com, a@b.jp")
+    notify.enqueue("firing", _alerts(rule, 2), now=T0)
+    notify.deliver_due(now=T0 + timedelta(minutes=1))
+    (message,) = mail.outbox
+    assert message.to == ["ops@example.com", "a@b.jp"]
+    assert message.subject == "[m365admin] Firing: 2 alerts"
+    assert "alert 0" in message.body and "alert 1" in message.body
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000/hook", "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.5/hook", "http://[::1]/hook", "ftp://example.com/x",
+])
+def test_webhooks_to_internal_addresses_are_refused_by_default(url):
+    channel = NotificationChannel(name="x", kind="webhook", url=url)
+    with pytest.raises(ValidationError) as error:
+        channel.clean()
+    assert "url" in error.value.message_dict
+
+
+def test_internal_webhooks_are_allowed_when_configured(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    NotificationChannel(name="x", kind="webhook", url="http://127.0.0.1:8000/hook").clean()
+
+
+@pytest.mark.parametrize("emails", ["", "not-an-address", "ops@example.com, nope"])
+def test_email_addresses_are_validated(emails):
+    with pytest.raises(ValidationError) as error:
+        NotificationChannel(name="x", kind="email", emails=emails).clean()
+    assert "emails" in error.value.message_dict
