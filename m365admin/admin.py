@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
+from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from m365admin.models import (
     DirectoryUser,
     Mailbox,
@@ -57,20 +58,11 @@ class TenantAdmin(WriteOnlySecretsAdmin):
     readonly_fields = ["code", "is_demo", "created"]
 
 
-class GraphSourcedAdmin(admin.ModelAdmin):
+class GraphSourcedAdmin(ReadOnlyAdmin):
     """Rows that Graph owns: viewable and searchable, never edited by hand."""
 
     list_select_related = ["tenant"]
     list_filter: list = ["tenant"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(DirectoryUser)

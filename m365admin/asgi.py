@@ -13,12 +13,20 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from m365admin.urls import websocket_urlpatterns  # noqa: E402
+from security.middleware import (  # noqa: E402
+    IPRulesWebsocketMiddleware,
+    TwoFactorWebsocketMiddleware,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
+        # Origin first, then the IP rules, then the session (a session that owes a second
+        # factor is anonymous to the consumers): as for HTTP requests.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            IPRulesWebsocketMiddleware(AuthMiddlewareStack(
+                TwoFactorWebsocketMiddleware(URLRouter(websocket_urlpatterns))
+            ))
         ),
     }
 )

@@ -7,6 +7,7 @@ names the variable it failed on, so a bad value stops start-up with a clear mess
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,10 +24,12 @@ from m365admin.lib.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_secret,
     env_str,
     secret_in_var,
 )
+from security.clientip import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("M365ADMIN_VAR_DIR", str(BASE_DIR / "var")))
@@ -49,6 +52,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "channels",
+    "django_ratelimit",
+    "axes",
+    "rest_framework_simplejwt.token_blacklist",
+    # Two-factor sign-in: TOTP apps, and static devices holding the recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "m365admin",
     "collectors",
     "monitoring",
@@ -59,15 +69,28 @@ MIDDLEWARE = [
     # Outermost, so the latency it records includes every other middleware.
     "monitoring.requeststats.RequestStatsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "security.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and sign-in: nothing else runs for an address the IP rules refuse.
+    "security.middleware.IPRulesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether a second factor verified this session.
+    "django_otp.middleware.OTPMiddleware",
+    "security.middleware.CallerMiddleware",
+    # SQL injection and cross-site scripting recorded (and refused in block mode).
+    "security.middleware.InspectionMiddleware",
+    # A session that owes a second factor gives it before anything else (after Caller: its
+    # 403s are audited).
+    "security.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a lockout found during sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "m365admin.urls"
@@ -119,6 +142,9 @@ elif _database["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests on a file too: an in-memory shared-cache database answers a concurrent writer
+    # with "database table is locked" at once, where a file waits out the timeout.
+    _database["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     if _database["NAME"] != ":memory:":
         try:
             Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -174,7 +200,71 @@ _fernet_keys = secret_in_var(
 FERNET_KEYS = [key.strip() for key in _fernet_keys.split(",") if key.strip()]
 parse_keys(FERNET_KEYS, "FERNET_KEYS")
 
-# Authentication
+# Reverse proxies (CIDR) whose X-Forwarded-For is believed; from anyone else it is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+parse_networks(TRUSTED_PROXIES, "TRUSTED_PROXIES")
+
+# Request inspection (docs/security.md): SQL injection and cross-site scripting in query
+# strings, form and JSON bodies, User-Agent and Referer become security events; block mode
+# also refuses the request (403). Each source is inspected up to the byte limit.
+ATTACK_BLOCK_MODE = env_bool("ATTACK_BLOCK_MODE", False)
+INSPECTION_MAX_BODY_BYTES = env_int("INSPECTION_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+
+# Abuse controls (docs/security.md): requests per signed-in user and per client address on
+# the API, per username posted and per address on the sign-in form. IP allow and deny rules
+# are edited in the admin. Counts live in the cache: in Redis, shared by every process.
+RATELIMIT_USER = env_rate("RATELIMIT_USER", "100/m")
+RATELIMIT_IP = env_rate("RATELIMIT_IP", "100/m")
+# django-ratelimit refuses LocMemCache (E003) because each process counts alone: without
+# REDIS_URL there is one process (`serve`), so that is right. Its W001 warns about every cache
+# not on its list, Django's own RedisCache included, whose counting (INCR) is atomic.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# Authentication. Argon2 hashes new passwords; PBKDF2 hashes still verify, and are upgraded
+# to Argon2 at the user's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+# django-axes first: it refuses a locked-out username+IP before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "security.clientip.client_ip"  # trusted-proxy aware, like the rest
+AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"  # 429 with Retry-After
+AXES_USERNAME_CALLABLE = "security.lockout.username"  # cut to the length axes stores
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # our own log lines and security events say it, without the password
+# JWT for integrations (/api/v1/auth/token): HS256 under a key of its own, 1 h access tokens,
+# refresh tokens rotated on use and blacklisted, so a stolen one works once at most.
+SIMPLE_JWT = {
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": secret_in_var("JWT_SIGNING_KEY", VAR_DIR, "jwt_signing_key",
+                                 get_random_secret_key),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 60, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env_int("JWT_REFRESH_HOURS", 24, minimum=1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+# Two-factor sign-in (docs/security.md): whoever set up an authenticator app gives its code
+# after the password; Administrators must set one up. Failures are throttled per device, the
+# wait doubling from OTP_*_THROTTLE_FACTOR seconds. The admin never shows keys or codes.
+OTP_REQUIRED_FOR_ADMINISTRATORS = env_bool("OTP_REQUIRED_FOR_ADMINISTRATORS", True)
+OTP_TOTP_ISSUER = "m365admin"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -228,6 +318,11 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page here uses, switched off for every origin.
+PERMISSIONS_POLICY_DENY = [
+    "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "usb", "interest-cohort",
+]
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -244,9 +339,18 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["m365admin.api.permissions.ModelViewPermission"],
+    # Our JSONParser answers 400 to JSON nested too deeply to parse, instead of a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "m365admin.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # RATELIMIT_USER and RATELIMIT_IP on every API view (429 with Retry-After).
+    "DEFAULT_THROTTLE_CLASSES": ["security.ratelimits.APIRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -307,6 +411,9 @@ QUOTA_WARNING_PERCENT = env_float("QUOTA_WARNING_PERCENT", 90.0, minimum=1.0)
 NOTIFY_GROUP_SECONDS = env_int("NOTIFY_GROUP_SECONDS", 30, minimum=0)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
 NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0, minimum=0.0)
+# Security-event alerts count each kind's events per IP (or user) over this many minutes;
+# the alert resolves once a window passes without one.
+SECURITY_ALERT_WINDOW_MINUTES = env_int("SECURITY_ALERT_WINDOW_MINUTES", 15, minimum=1)
 # Webhooks to loopback, link-local (cloud metadata) and private addresses are refused (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # Email: SMTP in production (HTTPS=True; EMAIL_HOST …), printed to the console otherwise.
@@ -347,5 +454,7 @@ LOGGING = {
         # msal logs request details at DEBUG; keep it quiet unless asked for.
         "msal": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # One INFO line per sign-in; lockouts are security events and audit entries instead.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -3,18 +3,25 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from monitoring.urls import websocket_urlpatterns as monitoring_websockets
+from security.ratelimits import login_limited
 
 urlpatterns = [
     path("", include("m365admin.urls_pages")),
     path("", include("monitoring.urls")),
     path("", include("monitoring.urls_probes")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("", include("security.urls_pages")),
+    path("accounts/login/", login_limited(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", include("security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("m365admin.api.urls")),
     path("api/v1/", include("monitoring.api.urls")),
+    path("api/v1/", include("security.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Bad input (too large, too many fields, malformed) answered with what was wrong.
+handler400 = "m365admin.errors.bad_request"
 
 # Websocket routes, next to the HTTP ones.
 websocket_urlpatterns = [*monitoring_websockets]

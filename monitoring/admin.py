@@ -57,7 +57,7 @@ class MetricSampleAdmin(MeasuredAdmin):
 
 @admin.register(RequestStat)
 class RequestStatAdmin(MeasuredAdmin):
-    list_display = ["interval_start", "route", "process", "count", "errors", "max_ms"]
+    list_display = ["interval_start", "route", "process", "count", "errors", "refused", "max_ms"]
     list_filter = ["route"]
     search_fields = ["route"]
     date_hierarchy = "interval_start"

@@ -13,8 +13,9 @@ at most one unresolved alert:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
@@ -33,6 +34,8 @@ from monitoring.choices import (
 from monitoring import notify
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
 from monitoring.models.alerts import fingerprint
+from security import audit
+from security.models import SecurityEvent
 
 HEALTH_LEVEL_VALUE = {"operational": 0, "unknown": 0, "degraded": 1, "interrupted": 2}
 # The runs looked at for "failing N runs in a row".
@@ -64,8 +67,23 @@ def observe(tick: dict) -> list[Observation]:
     for name in ("p95", "p99", "error_rate"):
         if requests.get("count") and requests.get(name) is not None:
             found.append(Observation(AlertSource.REQUESTS, name, {}, float(requests[name])))
-    found += _sync_failures() + _service_health() + _channels()
+    found += _sync_failures() + _service_health() + _channels() + _security_events()
     return found
+
+
+def _security_events(now: datetime | None = None) -> list[Observation]:
+    """Per event kind and source (the IP, else the username): events in the recent window."""
+    since = (now or timezone.now()) - timedelta(minutes=settings.SECURITY_ALERT_WINDOW_MINUTES)
+    rows = (SecurityEvent.objects.filter(created__gte=since)
+            .values("kind", "ip_address", "username").annotate(n=Count("id")))
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        label, value = ("ip", row["ip_address"]) if row["ip_address"] else ("user",
+                                                                             row["username"])
+        key = (row["kind"], label, value)
+        counts[key] = counts.get(key, 0) + row["n"]
+    return [Observation(AlertSource.SECURITY, kind, {label: value}, float(n))
+            for (kind, label, value), n in counts.items()]
 
 
 def _channels() -> list[Observation]:
@@ -132,6 +150,10 @@ class _Changes:
             )
         Alert.objects.filter(pk__in=self.dropped).delete()
         AlertTransition.objects.bulk_create(self.transitions)
+        for step in self.transitions:
+            action = "fire" if step.to_status == AlertStatus.FIRING else "clear"
+            audit.record(f"alert.{action}", step.alert,
+                         {"from": step.from_status, "to": step.to_status, "note": step.note})
 
 
 def evaluate(observations: list[Observation], now: datetime | None = None) -> None:
@@ -146,14 +168,16 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
     with transaction.atomic():
         unresolved = {
             alert.fingerprint: alert
-            for alert in Alert.objects.select_for_update().exclude(status=AlertStatus.RESOLVED)
+            for alert in Alert.objects.select_for_update(of=("self",))
+            .exclude(status=AlertStatus.RESOLVED).select_related("rule")
         }
         for rule in rules:
             for seen in by_kind.get((rule.source, rule.metric), []):
                 if rule.tenant_id is not None and seen.tenant_id != rule.tenant_id:
                     continue
                 key = fingerprint(rule, seen.labels)
-                _apply(rule, seen, key, unresolved.get(key), silences, now, changes)
+                _apply(rule, seen, key, unresolved.pop(key, None), silences, now, changes)
+        _clear_unobserved(unresolved.values(), silences, now, changes)
         changes.save(now)
         inhibit()
         for event, ids in ((NotificationEvent.FIRING, changes.fired),
@@ -162,6 +186,19 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
             if ids:
                 notify.enqueue(event, list(Alert.objects.filter(pk__in=ids).select_related("rule")),
                                now)
+
+
+# Sources that only report what is wrong (failing collectors, recent security events): no
+# observation for an open alert's labels means its condition is over.
+SPARSE_SOURCES = (AlertSource.SYNC, AlertSource.SECURITY)
+
+
+def _clear_unobserved(alerts, silences, now, changes: _Changes) -> None:
+    for alert in alerts:
+        rule = alert.rule
+        if rule.source in SPARSE_SOURCES and rule.enabled:
+            quiet = Observation(rule.source, rule.metric, alert.labels, 0.0, alert.tenant_id)
+            _apply(rule, quiet, alert.fingerprint, alert, silences, now, changes)
 
 
 def _apply(rule, seen: Observation, key: str, alert: Alert | None, silences, now,

@@ -51,6 +51,7 @@ class AlertSource(models.TextChoices):
     SYNC = "sync", _("Collector failures")
     SERVICE_HEALTH = "service_health", _("Microsoft 365 service health")
     NOTIFICATION = "notification", _("Notification channels")
+    SECURITY = "security", _("Security events")
 
 
 class Comparison(models.TextChoices):

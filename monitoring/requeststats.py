@@ -46,10 +46,12 @@ class RouteStats:
     total_ms: float = 0.0
     max_ms: float = 0.0
     buckets: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS_MS) + 1))
+    refused: int = 0  # 4xx: bad input, denied, rate-limited, not found
 
-    def add(self, elapsed_ms: float, error: bool) -> None:
+    def add(self, elapsed_ms: float, error: bool, refused: bool = False) -> None:
         self.count += 1
         self.errors += error
+        self.refused += refused
         self.total_ms += elapsed_ms
         self.max_ms = max(self.max_ms, elapsed_ms)
         self.buckets[bisect.bisect_left(BUCKETS_MS, elapsed_ms)] += 1
@@ -57,6 +59,7 @@ class RouteStats:
     def merge(self, other: RouteStats) -> None:
         self.count += other.count
         self.errors += other.errors
+        self.refused += other.refused
         self.total_ms += other.total_ms
         self.max_ms = max(self.max_ms, other.max_ms)
         self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
@@ -80,6 +83,7 @@ class RouteStats:
             "count": self.count,
             "errors": self.errors,
             "error_rate": round(100.0 * self.errors / self.count, 2) if self.count else 0.0,
+            "refused": self.refused,
             "p50": self.percentile(0.50),
             "p95": self.percentile(0.95),
             "p99": self.percentile(0.99),
@@ -95,14 +99,15 @@ class Aggregator:
         # Serialises flushes (the flusher thread and the embedded tick may both call it).
         self._flush_lock = threading.Lock()
 
-    def add(self, route: str, elapsed_ms: float, error: bool, now: float | None = None) -> None:
+    def add(self, route: str, elapsed_ms: float, error: bool, now: float | None = None,
+            refused: bool = False) -> None:
         start = interval_start(time.time() if now is None else now, settings.MONITORING_INTERVAL)
         with self._lock:
             routes = self._intervals.setdefault(start, {})
             stats = routes.get(route)
             if stats is None:
                 stats = routes[route] = RouteStats()
-            stats.add(elapsed_ms, error)
+            stats.add(elapsed_ms, error, refused)
 
     def flush(self, now: float | None = None) -> int:
         """Write every finished interval; returns the number of rows written."""
@@ -115,7 +120,7 @@ class Aggregator:
             rows = [
                 RequestStat(
                     interval_start=datetime.fromtimestamp(start, UTC), process=PROCESS,
-                    route=route, count=stats.count, errors=stats.errors,
+                    route=route, count=stats.count, errors=stats.errors, refused=stats.refused,
                     total_ms=stats.total_ms, max_ms=stats.max_ms, buckets=stats.buckets,
                 )
                 for start, routes in finished.items()
@@ -146,7 +151,8 @@ aggregator = Aggregator()
 
 
 class RequestStatsMiddleware:
-    """Times every request and counts server errors per route (the URL pattern, not the path)."""
+    """Times every request and counts server errors and refusals (4xx) per route (the URL
+    pattern, not the path)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -158,11 +164,12 @@ class RequestStatsMiddleware:
         except Exception:
             self._record(request, started, error=True)
             raise
-        self._record(request, started, error=response.status_code >= 500)
+        self._record(request, started, error=response.status_code >= 500,
+                     refused=400 <= response.status_code < 500)
         return response
 
     @staticmethod
-    def _record(request, started: float, error: bool) -> None:
+    def _record(request, started: float, error: bool, refused: bool = False) -> None:
         match = getattr(request, "resolver_match", None)
         if match is not None:
             route = match.route
@@ -170,7 +177,7 @@ class RequestStatsMiddleware:
             route = STATIC
         else:
             route = UNMATCHED
-        aggregator.add(route, (time.perf_counter() - started) * 1000.0, error)
+        aggregator.add(route, (time.perf_counter() - started) * 1000.0, error, refused=refused)
 
 
 def start_flusher() -> threading.Thread:
@@ -197,7 +204,8 @@ def start_flusher() -> threading.Thread:
 def _merged(rows) -> dict[str, RouteStats]:
     routes: dict[str, RouteStats] = {}
     for row in rows:
-        stats = RouteStats(row.count, row.errors, row.total_ms, row.max_ms, list(row.buckets))
+        stats = RouteStats(row.count, row.errors, row.total_ms, row.max_ms, list(row.buckets),
+                           row.refused)
         routes.setdefault(row.route, RouteStats()).merge(stats)
     return routes
 

@@ -1,7 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class SecurityConfig(AppConfig):
     name = "security"
     verbose_name = _("Security")
+
+    def ready(self) -> None:
+        # Imported for their receivers: signals (the audit), iprules (the rules' version).
+        from security import iprules, roles, signals  # noqa: F401
+
+        # After every app's migrations, when every permission exists.
+        post_migrate.connect(roles.sync_groups, dispatch_uid="security_sync_role_groups")

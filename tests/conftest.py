@@ -6,12 +6,12 @@ import os
 import uuid
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.conf import settings
 from django.db import connection
 
 from collectors.clients import forget_clients
 from m365admin import partitions
+from security import iprules, roles
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -59,6 +59,46 @@ def _fresh_process_state():
     forget_clients()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_abuse_controls(settings):
+    # Rate-limit counts outlive a test in the cache (a Redis that other runs share): each test
+    # counts under a prefix of its own. The IP rules are kept per process, and a rule rolled
+    # back with a test announces no change: each test starts from its empty table.
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+    iprules.assume_empty()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_gives_the_second_factor(monkeypatch):
+    """`client.force_login(user)` skips the password, and now the second factor with it.
+
+    The session it makes is verified as a real one is: django-otp's session key names a
+    confirmed TOTP device of the user's (one is made for an Administrator who has none), and
+    the middleware checks it on every request as in production. A user who owes no second
+    factor (a Viewer without a device) gets no device. tests/security/test_twofactor.py signs
+    in through the login form to test the unverified session.
+    """
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from security import otp
+
+    force_login = ClientMixin.force_login
+
+    def force_login_verified(self, user, backend=None):
+        force_login(self, user, backend)
+        if otp.pending_step(user) is None:
+            return
+        device = otp.totp_device(user) or TOTPDevice.objects.create(
+            user=user, name="force_login", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login_verified)
+
+
 # Personas ---------------------------------------------------------------------------------
 
 
@@ -69,11 +109,9 @@ def admin(django_user_model):
 
 @pytest.fixture
 def viewer(django_user_model):
-    """Reads every M365 entity and the dashboard, changes nothing."""
+    """The Viewer role: reads every M365 entity, the dashboard and alerts, changes nothing."""
     user = django_user_model.objects.create_user("victor", "victor@example.com", "pw-victor-123456")
-    user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label__in=["m365admin", "monitoring"], codename__startswith="view_"
-    ))
+    roles.assign(user, roles.VIEWER)
     return user
 
 
@@ -159,9 +197,15 @@ def live_site(tmp_path, collected_static):
 
 @pytest.fixture
 def operator(django_user_model):
-    """The viewer's permissions, plus acting on alerts (acknowledge, resolve)."""
+    """The Operator role: the Viewer's reading, plus acting on alerts and silences."""
     user = django_user_model.objects.create_user("olivia", "olivia@example.com", "pw-olivia-123456")
-    user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label__in=["m365admin", "monitoring"], codename__startswith="view_"
-    ) | Permission.objects.filter(content_type__app_label="monitoring", codename="change_alert"))
+    roles.assign(user, roles.OPERATOR)
+    return user
+
+
+@pytest.fixture
+def administrator(django_user_model):
+    """The Administrator role, given as a group (not a superuser flag)."""
+    user = django_user_model.objects.create_user("adam", "adam@example.com", "pw-adam-123456")
+    roles.assign(user, roles.ADMINISTRATOR)
     return user

@@ -10,6 +10,7 @@ from django.db import transaction
 from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.lib.crypto import SecretUnreadable
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
+from security import audit
 
 from collectors.clients import client_for
 from collectors.graph import GraphError
@@ -78,6 +79,11 @@ def _finish(run: SyncRun, status: str, error: str = "", code: str = "") -> None:
     # The page transactions committed what they could; this only closes the run row.
     with transaction.atomic():
         run.finish(status, error=error, error_code=code)
+        audit.record("sync.run", run.tenant, {
+            "collector": run.collector, "trigger": run.trigger, "status": status,
+            "written": run.written, "removed": run.removed, "rejected": run.rejected,
+            "error": error,
+        })
     log = logger.info if status == SyncStatus.SUCCEEDED else logger.warning
     log(
         "run tenant=%s collector=%s status=%s pages=%d written=%d removed=%d rejected=%d%s",

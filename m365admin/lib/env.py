@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -67,6 +68,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if not items:
         raise ImproperlyConfigured(f"{name} has no entries: give a comma-separated list.")
     return items
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate as django-ratelimit reads it: a count per s, m, h or d, or per several ("300/5m")."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9]\d*/([1-9]\d*)?[smhd]", value):
+        raise ImproperlyConfigured(
+            f"{name} must be a count per period such as 100/m, 5000/h or 300/5m, not {value!r}."
+        )
+    return value
 
 
 def env_secret(name: str) -> str | None:

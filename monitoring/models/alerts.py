@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import Tenant
+from security import audit
+from security.choices import EventKind
 from monitoring.choices import (
     OPEN_STATUSES,
     AlertSource,
@@ -33,7 +35,12 @@ METRICS: dict[str, dict[str, bool]] = {
     AlertSource.SYNC: {"consecutive_failures": False},
     AlertSource.SERVICE_HEALTH: {"level": False},
     AlertSource.NOTIFICATION: {"failing": False},
+    AlertSource.SECURITY: {kind.value: False for kind in EventKind},
 }
+
+
+# The audit action of each move a person makes.
+AUDITED_MOVES = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.RESOLVED: "resolve"}
 
 
 class AlertConflict(Exception):
@@ -206,6 +213,8 @@ class Alert(models.Model):
             AlertTransition.objects.create(
                 alert=self, from_status=current, to_status=status, actor=user, note=note
             )
+            audit.record(f"alert.{AUDITED_MOVES[status]}", self,
+                         {"from": current, "to": status, "note": note}, user=user)
         self.status = status
         for name, value in fields.items():
             setattr(self, name, value)

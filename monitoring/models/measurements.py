@@ -89,6 +89,7 @@ class RequestStat(models.Model):
     route = models.CharField(_("route"), max_length=200)
     count = models.PositiveIntegerField(_("requests"))
     errors = models.PositiveIntegerField(_("server errors"))
+    refused = models.PositiveIntegerField(_("refused (4xx)"), default=0)
     total_ms = models.FloatField(_("total time (ms)"))
     max_ms = models.FloatField(_("slowest (ms)"))
     buckets = models.JSONField(_("latency histogram"))

@@ -145,5 +145,5 @@ def test_a_page_whose_session_ended_says_so_and_stops_retrying(watched, site_url
     page.wait_for_selector("#connection[data-state='signed-out']", timeout=TIMEOUT_MS)
     assert page.locator("#sign-in-again").is_visible()
     assert page.locator("#retry-now").is_hidden()  # no retry is scheduled
-    # The only complaint is the browser logging the probe's 403, which is how it learnt.
-    assert all("403" in problem for problem in watched.problems)
+    # The only complaint is the browser logging the probe's 401, which is how it learnt.
+    assert watched.problems and all("401" in problem for problem in watched.problems)

@@ -66,6 +66,8 @@ BAD_VALUES = [
     ({"SECRET_KEY_FILE": "/nonexistent"}, "SECRET_KEY_FILE"),
     ({"TIME_ZONE": "Mars/Olympus_Mons"}, "TIME_ZONE"),
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ({"RATELIMIT_IP": "lots"}, "RATELIMIT_IP"),
+    ({"RATELIMIT_USER": "0/m"}, "RATELIMIT_USER"),
 ]
 BAD_IDS = [" ".join(f"{k}={v}" for k, v in variables.items()) for variables, _ in BAD_VALUES]
 
@@ -120,7 +122,7 @@ def test_a_fresh_var_dir_gets_a_secret_key_and_fernet_keys_then_reuses_them(tmp_
 def test_values_from_the_environment_win_and_write_nothing(tmp_path):
     key = Fernet.generate_key().decode()
     read = _settings_of(tmp_path, "SECRET_KEY", "FERNET_KEYS",
-                        SECRET_KEY="x" * 50, FERNET_KEYS=f" {key} , ")
+                        SECRET_KEY="x" * 50, FERNET_KEYS=f" {key} , ", JWT_SIGNING_KEY="j" * 50)
     assert read == {"SECRET_KEY": "x" * 50, "FERNET_KEYS": [key]}
     assert [path.name for path in tmp_path.iterdir()] == []
 

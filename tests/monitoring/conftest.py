@@ -27,3 +27,4 @@ def default_rules():
     seed = import_module("monitoring.migrations.0003_default_alert_rules")
     AlertRule.objects.all().delete()
     seed.add_defaults(apps, None)
+    import_module("monitoring.migrations.0005_security_event_rules").add_security_rules(apps, None)

@@ -37,8 +37,10 @@ def sync_rule():
 
 
 def test_it_refuses_anonymous_callers(client, alert):
-    assert client.get(LIST).status_code == 403
-    assert client.get(_url(alert)).status_code == 403
+    # 401 with a Bearer challenge: JWT is the first authentication the API offers.
+    for response in (client.get(LIST), client.get(_url(alert))):
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_it_refuses_users_without_view_alert(client, outsider, alert):
@@ -70,8 +72,8 @@ def test_it_lists_in_a_fixed_number_of_queries(client, viewer, django_assert_num
     for _ in range(5):
         make_alert(tenant=tenant)
     client.force_login(viewer)
-    # session, user, permissions (user, groups), count, page
-    with django_assert_num_queries(6):
+    # session, user, owes a second factor?, permissions (user, groups), count, page
+    with django_assert_num_queries(7):
         assert client.get(LIST).status_code == 200
 
 
@@ -182,7 +184,7 @@ def test_a_viewer_may_not_act(client, viewer, alert, action):
 
 @pytest.mark.parametrize("action", ["acknowledge", "resolve"])
 def test_anonymous_callers_may_not_act(client, alert, action):
-    assert client.post(_url(alert, action)).status_code == 403
+    assert client.post(_url(alert, action)).status_code == 401
     assert not AlertTransition.objects.exists()
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from m365admin.choices import SyncStatus
 from m365admin.models import ServiceHealth, SyncRun
@@ -205,3 +206,54 @@ def test_a_database_outage_holds_back_the_alerts_it_explains(default_rules):
     slow.refresh_from_db()
     assert slow.inhibited_by is None and slow.status == AlertStatus.FIRING
     assert alerting.open_counts()["warning"] == 1
+
+
+def test_a_collector_that_recovers_resolves_its_alert():
+    AlertRule.objects.all().delete()
+    tenant = make_tenant()
+    AlertRule.objects.create(
+        name="Sync failing", source=AlertSource.SYNC, metric="consecutive_failures",
+        comparison="gte", threshold=3, for_seconds=1, severity="error",
+    )
+    failing = [Observation(AlertSource.SYNC, "consecutive_failures",
+                           {"tenant": str(tenant.pk), "collector": "users"}, 3.0, tenant.pk)]
+    alerting.evaluate(failing, now=T0)
+    alerting.evaluate(failing, now=T0 + timedelta(seconds=30))
+    assert Alert.objects.get().status == AlertStatus.FIRING
+    # The next run succeeded: the collector is no longer observed as failing at all.
+    alerting.evaluate([], now=T0 + timedelta(seconds=60))
+    alert = Alert.objects.get()
+    assert (alert.status, alert.resolved_by) == (AlertStatus.RESOLVED, None)
+
+
+def test_security_events_raise_one_alert_per_kind_and_source_at_its_severity(default_rules,
+                                                                              settings):
+    from security import events
+    from security.choices import EventKind
+    from security.models import SecurityEvent
+
+    settings.SECURITY_ALERT_WINDOW_MINUTES = 15
+    for _ in range(3):
+        SecurityEvent.objects.create(kind=EventKind.SQL_INJECTION, severity="error",
+                                     ip_address="203.0.113.5")
+    SecurityEvent.objects.create(kind=EventKind.SQL_INJECTION, severity="error",
+                                 ip_address="198.51.100.1")
+    for _ in range(9):  # below the threshold of 10 failed sign-ins
+        events.record(EventKind.LOGIN_FAILED, username="victor")
+    now = timezone.now()
+    found = alerting._security_events(now)
+    assert sorted((o.metric, sorted(o.labels.items()), o.value) for o in found) == [
+        ("login_failed", [("user", "victor")], 9.0),
+        ("sql_injection", [("ip", "198.51.100.1")], 1.0),
+        ("sql_injection", [("ip", "203.0.113.5")], 3.0),
+    ]
+    alerting.evaluate(found, now=now)
+    alerting.evaluate(found, now=now + timedelta(seconds=30))
+    firing = Alert.objects.filter(status=AlertStatus.FIRING)
+    assert sorted(a.summary for a in firing) == [
+        "SQL injection attempts (ip=198.51.100.1)", "SQL injection attempts (ip=203.0.113.5)"]
+    assert {a.severity for a in firing} == {"error"}
+    # Fifteen quiet minutes later the events have left the window: the alerts resolve.
+    later = now + timedelta(minutes=16)
+    alerting.evaluate(alerting._security_events(later), now=later)
+    assert not Alert.objects.filter(status=AlertStatus.FIRING).exists()

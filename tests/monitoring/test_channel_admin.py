@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from monitoring.choices import DeliveryStatus
 from monitoring.models import Delivery, NotificationChannel
@@ -81,14 +82,24 @@ def test_email_channels_validate_each_address(client, admin):
         "ops@example.com", "security@example.com"]
 
 
-def test_a_viewer_sees_channels_but_cannot_add_or_change_them(client, viewer):
+def test_viewers_and_operators_do_not_see_channels(client, viewer, operator):
+    # Webhook URLs (Teams, Slack) are bearer secrets themselves, and addresses are configuration.
     viewer.is_staff = True
     viewer.save()
+    for user in (viewer, operator):
+        client.force_login(user)
+        assert client.get("/admin/monitoring/notificationchannel/").status_code == 403
+        assert client.get("/admin/monitoring/delivery/").status_code == 403
+
+
+def test_a_view_only_page_never_renders_the_secret(client, django_user_model):
+    reader = django_user_model.objects.create_user("reader", password="pw-reader-123456",
+                                                   is_staff=True)
+    reader.user_permissions.set(Permission.objects.filter(codename="view_notificationchannel"))
     channel = NotificationChannel(name="Ops", kind="webhook", url=PUBLIC)
     channel.set_secret("a-shared-signing-secret")
     channel.save()
-    client.force_login(viewer)
-    assert client.get("/admin/monitoring/notificationchannel/").status_code == 200
+    client.force_login(reader)
     assert client.post(ADD, _form()).status_code == 403
     page = client.get(f"/admin/monitoring/notificationchannel/{channel.pk}/change/")
     assert page.status_code == 200 and PUBLIC.encode() in page.content
@@ -120,7 +131,7 @@ def test_failed_deliveries_can_be_sent_again_from_the_log(client, admin):
     assert sent.status == "sent"
 
 
-def test_the_delivery_log_is_read_only(client, admin, viewer):
+def test_the_delivery_log_is_read_only(client, admin, django_user_model):
     channel = NotificationChannel.objects.create(name="Ops", kind="email", emails="a@example.com")
     failed = _delivery(channel, DeliveryStatus.FAILED)
     client.force_login(admin)
@@ -128,10 +139,11 @@ def test_the_delivery_log_is_read_only(client, admin, viewer):
     assert page.status_code == 200 and b'name="status"' not in page.content
     assert client.get("/admin/monitoring/delivery/add/").status_code == 403
 
-    viewer.is_staff = True
-    viewer.save()
-    client.force_login(viewer)
+    reader = django_user_model.objects.create_user("reader", password="pw-reader-123456",
+                                                   is_staff=True)
+    reader.user_permissions.set(Permission.objects.filter(codename="view_delivery"))
+    client.force_login(reader)
     client.post("/admin/monitoring/delivery/", {
         "action": "send_again", "_selected_action": [failed.pk]})
     failed.refresh_from_db()
-    assert failed.status == "failed"  # the action is not offered to a viewer; nothing moved
+    assert failed.status == "failed"  # the action is not offered to a reader; nothing moved

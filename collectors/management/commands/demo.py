@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -14,6 +15,10 @@ from collectors.sync.base import Progress
 from collectors.sync.runner import COLLECTORS, run_collector
 from m365admin.choices import Collector, SyncTrigger
 from m365admin.management.commands.serve import ensure_port_free
+
+# The demo user is a superuser, and Administrators sign in with a second factor: no bypass.
+TWO_FACTOR_NOTE = ("{username} is an administrator: the first sign-in asks you to set up an "
+                   "authenticator app (TOTP), later ones for its code.\n")
 
 
 class Command(BaseCommand):
@@ -41,7 +46,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"\nm365admin is running at http://{host}:{port}/\n"
             f"Sign in as {username} with password {password}\n"
-            "Press Ctrl+C to stop.\n"
+            + (TWO_FACTOR_NOTE.format(username=username)
+               if settings.OTP_REQUIRED_FOR_ADMINISTRATORS else "")
+            + "Press Ctrl+C to stop.\n"
         ))
         try:
             call_command("serve", host=host, port=port)

@@ -1,0 +1,217 @@
+"""Per-request security context: who is calling and from where; denied requests recorded;
+addresses the IP rules refuse turned away; requests inspected for attacks; sessions that owe a
+second factor sent to give it."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+from channels.db import database_sync_to_async
+from channels.security.websocket import WebsocketDenier
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from security import audit, events, inspection, iprules, otp
+from security.choices import EventKind
+from security.clientip import client_ip
+from security.requestvalues import request_values
+
+# Probes come from the load balancer or orchestrator, whatever the rules say.
+IP_RULES_EXEMPT = frozenset({"/healthz", "/readyz"})
+
+
+class IPRulesMiddleware:
+    """Refuses the addresses the IP rules refuse (security.iprules) with a plain 403.
+
+    Right after WhiteNoise (static files are public), before sessions and authentication:
+    nothing else runs for a refused address. Sets `request.client_ip`.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.client_ip = client_ip(request)
+        if request.path_info not in IP_RULES_EXEMPT and iprules.refuses(request):
+            # LocaleMiddleware has not run: the language comes from the cookie or the browser.
+            with translation.override(translation.get_language_from_request(request)):
+                message = translation.gettext("Access from your network address is not allowed.")
+            return HttpResponseForbidden(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class IPRulesWebsocketMiddleware:
+    """IPRulesMiddleware for websockets: a refused address is turned away at the handshake."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if await database_sync_to_async(_refuses_handshake)(scope):
+            return await WebsocketDenier.as_asgi()(scope, receive, send)
+        return await self.inner(scope, receive, send)
+
+
+def _refuses_handshake(scope: dict) -> bool:
+    # The handshake read as a request, so the address (X-Forwarded-For from a trusted proxy)
+    # and the event come out as they do for any request.
+    request = ASGIRequest({**scope, "method": "GET"}, io.BytesIO())
+    request.client_ip = client_ip(request)
+    return iprules.refuses(request)
+
+
+class CallerMiddleware:
+    """Sets `request.client_ip` and the audit caller; records every 403 in the audit log.
+
+    After AuthenticationMiddleware, so `request.user` is known.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not hasattr(request, "client_ip"):  # IPRulesMiddleware has usually found it
+            request.client_ip = client_ip(request)
+        token = audit.current_caller.set(audit.Caller(request.user, request.client_ip))
+        try:
+            response = self.get_response(request)
+            if response.status_code == 403:
+                audit.record("access.denied", request.path[:300],
+                             {"method": request.method, "status": 403})
+            return response
+        finally:
+            audit.current_caller.reset(token)
+
+
+# Request inspection ----------------------------------------------------------------------------
+
+# Probes come from the load balancer many times a minute and carry nothing to inspect.
+INSPECTION_EXEMPT = frozenset({"/healthz", "/readyz"})
+# A request with a thousand hostile fields writes this many events, not a thousand.
+MAX_EVENTS_PER_REQUEST = 10
+SAMPLE_LENGTH = 200
+LOCATION_LENGTH = 200  # SecurityEvent.location
+
+
+class InspectionMiddleware:
+    """Looks for SQL injection and cross-site scripting in what the sender chose
+    (security.requestvalues, security.inspection): one security event per place and kind
+    found; in block mode (ATTACK_BLOCK_MODE) the request is refused with a plain 403.
+
+    After CallerMiddleware: events carry `request.client_ip`, and the 403 is audited.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info in INSPECTION_EXEMPT or request.path.startswith(settings.STATIC_URL):
+            return self.get_response(request)
+        detections = _detections(request)
+        blocked = bool(detections) and settings.ATTACK_BLOCK_MODE
+        username = request.user.get_username() if request.user.is_authenticated else ""
+        for (location, kind), (rule, sample) in detections.items():
+            events.record(kind, request=request, username=username, location=location,
+                          blocked=blocked, rule=rule, sample=sample)
+        if blocked:
+            return HttpResponseForbidden(
+                _("This request was refused: it looks like an attack on this site."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _detections(request: HttpRequest) -> dict[tuple[str, EventKind], tuple[str, str]]:
+    """{(location, kind): (first rule, sample)} for the request's values."""
+    found: dict[tuple[str, EventKind], tuple[str, str]] = {}
+    for location, value in request_values(request):
+        for finding in inspection.inspect(value):
+            key = (location[:LOCATION_LENGTH], finding.kind)
+            if key not in found:
+                if len(found) == MAX_EVENTS_PER_REQUEST:
+                    return found
+                found[key] = (finding.rule, value[:SAMPLE_LENGTH])
+    return found
+
+
+# Two-factor sign-in ---------------------------------------------------------------------------
+
+# What a session that owes a second factor may still open: the way to give it, the way out,
+# the language switch and the probes (static files are served before any middleware here).
+TWO_FACTOR_OPEN_ROUTES = frozenset({
+    "two_factor:verify", "two_factor:setup", "logout", "set_language", "healthz", "readyz",
+})
+
+
+class TwoFactorMiddleware:
+    """Sends a signed-in session that owes a second factor (security.otp.pending_step) to
+    verify or set it up before anything else; the API answers 403 JSON instead.
+
+    After OTPMiddleware, which sets `request.user.is_verified()` from the session, and after
+    CallerMiddleware, so its 403s are audited like any other.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (user.is_authenticated and not user.is_verified() and not _open_route(request)
+                and not _bearer_api_call(request)):
+            step = otp.pending_step(user)
+            if step is not None:
+                return _second_factor_first(request, step)
+        return self.get_response(request)
+
+
+def _open_route(request: HttpRequest) -> bool:
+    try:
+        return resolve(request.path_info).view_name in TWO_FACTOR_OPEN_ROUTES
+    except Resolver404:
+        return False
+
+
+def _bearer_api_call(request: HttpRequest) -> bool:
+    # DRF authenticates a bearer token before the session and never falls back to it.
+    return request.path_info.startswith("/api/") and "HTTP_AUTHORIZATION" in request.META
+
+
+def _second_factor_first(request: HttpRequest, step: otp.Step) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": _(
+            "Two-factor verification is required: finish signing in in the browser first."
+        )}, status=403)
+    url = reverse(f"two_factor:{step}")
+    if request.method in ("GET", "HEAD"):
+        url += "?" + urlencode({"next": request.get_full_path()})
+    return redirect(url)
+
+
+class TwoFactorWebsocketMiddleware:
+    """A socket whose session owes a second factor gets an anonymous user, so consumers refuse
+    it as they refuse anyone signed out. Inside AuthMiddlewareStack, which sets the user."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if await database_sync_to_async(_owes_second_factor)(scope):
+            scope = {**scope, "user": AnonymousUser()}
+        return await self.inner(scope, receive, send)
+
+
+def _owes_second_factor(scope: dict) -> bool:
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    # No OTPMiddleware here: the device that verified the session, read as it does.
+    if otp.session_device(scope["session"], user) is not None:
+        return False
+    return otp.pending_step(user) is not None

@@ -1,0 +1,55 @@
+"""The security page's figures, shared by /security/ and /api/v1/metrics/security."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Count
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from security.choices import EventKind, IPRuleAction
+from security.models import IPRule, SecurityEvent
+
+TOP_IPS = 10
+LATEST_EVENTS = 50
+
+
+def security_overview(hours: int = 24, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    since = now - timedelta(hours=hours)
+    recent = SecurityEvent.objects.filter(created__gte=since)
+    return {
+        "since": since,
+        "until": now,
+        "by_kind": dict(recent.values_list("kind").annotate(n=Count("id")).order_by()),
+        "by_severity": dict(recent.values_list("severity").annotate(n=Count("id")).order_by()),
+        "hourly": [
+            {"hour": row["hour"], "kind": row["kind"], "count": row["n"]}
+            for row in recent.annotate(hour=TruncHour("created")).values("hour", "kind")
+            .annotate(n=Count("id")).order_by("hour", "kind")
+        ],
+        "top_ips": [
+            {"ip_address": row["ip_address"], "events": row["n"], "kinds": row["kinds"]}
+            for row in recent.exclude(ip_address=None).values("ip_address")
+            .annotate(n=Count("id"), kinds=Count("kind", distinct=True))
+            .order_by("-n", "ip_address")[:TOP_IPS]
+        ],
+        "lockouts": [
+            {"username": a.username, "ip_address": a.ip_address, "failures": a.failures_since_start,
+             "since": a.attempt_time, "until": a.attempt_time + settings.AXES_COOLOFF_TIME}
+            for a in AccessAttempt.objects.filter(
+                failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+                attempt_time__gte=now - settings.AXES_COOLOFF_TIME,
+            ).order_by("-attempt_time")
+        ],
+        "denied_networks": [
+            {"network": r.network, "reason": r.reason, "author": r.author, "expires": r.expires}
+            for r in IPRule.objects.filter(action=IPRuleAction.DENY, enabled=True).order_by("network")
+            if r.in_force(now)
+        ],
+        "latest": list(recent.order_by("-created", "-id")[:LATEST_EVENTS]),
+        "kinds": {str(k.value): str(k.label) for k in EventKind},
+    }

@@ -1,0 +1,59 @@
+"""rotate-keys: every secret re-encrypted under the new first key; unreadable ones named."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from m365admin.models import Tenant
+from monitoring.models import NotificationChannel
+from security.models import AuditEntry
+from tests.factories import make_tenant
+
+pytestmark = pytest.mark.django_db
+
+OLD, NEW, LOST = (Fernet.generate_key().decode() for _ in range(3))
+
+
+def _rotate() -> str:
+    out = io.StringIO()
+    call_command("rotate-keys", "--no-progress", stdout=out)
+    return out.getvalue()
+
+
+def _channel(secret: str) -> NotificationChannel:
+    channel = NotificationChannel(name="hook", kind="webhook", url="https://8.8.8.8/h")
+    channel.set_secret(secret)
+    channel.save()
+    return channel
+
+
+def test_a_rotation_round_trip(settings):
+    settings.FERNET_KEYS = [OLD]
+    tenant, channel = make_tenant(secret="tenant-secret"), _channel("hook-secret")
+    settings.FERNET_KEYS = [NEW, OLD]  # step 1: the new key first, the old one still readable
+    assert "2 secrets re-encrypted" in _rotate()
+    settings.FERNET_KEYS = [NEW]  # step 3: the old key gone
+    assert Tenant.objects.get(pk=tenant.pk).client_secret() == "tenant-secret"
+    assert NotificationChannel.objects.get(pk=channel.pk).secret() == "hook-secret"
+    assert AuditEntry.objects.get(action="secrets.rotated").details == {"rotated": 2,
+                                                                        "unreadable": 0}
+
+
+def test_a_secret_no_key_reads_is_named_and_left_alone(settings):
+    settings.FERNET_KEYS = [LOST]
+    lost = make_tenant(name="Fabrikam", secret="gone")
+    settings.FERNET_KEYS = [OLD]
+    kept = make_tenant(name="Contoso", secret="kept")
+    before = Tenant.objects.get(pk=lost.pk).client_secret_encrypted
+    settings.FERNET_KEYS = [NEW, OLD]
+    with pytest.raises(CommandError, match=rf"1 secrets could not be decrypted.*"
+                                           rf"m365admin.tenant:{lost.pk} \(Fabrikam\)"):
+        _rotate()
+    assert Tenant.objects.get(pk=lost.pk).client_secret_encrypted == before
+    settings.FERNET_KEYS = [NEW]
+    assert Tenant.objects.get(pk=kept.pk).client_secret() == "kept"
