@@ -57,7 +57,7 @@ def main() -> None:
         from django.utils import timezone
 
         now = timezone.now()
-        tenants = _load(str(site.var_dir / "simulator"), args.rows, args.tenants, args.users, now)
+        tenants = load_signins(str(site.var_dir / "simulator"), args.rows, args.tenants, args.users, now)
         common.seed_history()
         cases = _cases(tenants[0], now, _signed_in_client())
         _time(cases, args.runs)
@@ -67,7 +67,7 @@ def main() -> None:
 # Loading ------------------------------------------------------------------------------------
 
 
-def _load(state_dir: str, rows: int, tenants: int, users: int, now) -> list:
+def load_signins(state_dir: str, rows: int, tenants: int, users: int, now) -> list:
     from django.db import connection
 
     from m365admin.choices import Collector

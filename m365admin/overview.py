@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from m365admin.choices import Collector, HealthLevel, SyncStatus, UserType
@@ -103,23 +102,15 @@ def tenant_tiles(now=None) -> list[dict]:
         SignInHourly.objects.between(now - timedelta(hours=24), now + timedelta(hours=1)),
         total=Sum("total"), failed=Sum("failed"), risky=Sum("risky"),
     )
-    near = settings.QUOTA_WARNING_PERCENT / 100.0
     mailboxes = _grouped(
         Mailbox.objects.filter(is_deleted=False),
-        mailboxes=Count("pk"),
-        near_quota=Count("pk", filter=Q(
-            prohibit_send_quota_bytes__gt=0,
-            storage_used_bytes__gte=F("prohibit_send_quota_bytes") * near,
-        )),
+        mailboxes=Count("pk"), near_quota=Count("pk", filter=Mailbox.near_quota()),
     )
     onedrive = _grouped(
         OneDriveAccount.objects.filter(is_deleted=False),
         accounts=Count("pk"), used=Sum("storage_used_bytes"),
         allocated=Sum("storage_allocated_bytes"),
-        near_quota=Count("pk", filter=Q(
-            storage_allocated_bytes__gt=0,
-            storage_used_bytes__gte=F("storage_allocated_bytes") * near,
-        )),
+        near_quota=Count("pk", filter=OneDriveAccount.near_quota()),
     )
     health: dict[int, list[ServiceHealth]] = {}
     for service in ServiceHealth.objects.all():

@@ -35,6 +35,7 @@ from monitoring import notify
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
 from monitoring.models.alerts import fingerprint
 from security import audit
+from security.choices import EVENT_SEVERITY
 from security.models import SecurityEvent
 
 HEALTH_LEVEL_VALUE = {"operational": 0, "unknown": 0, "degraded": 1, "interrupted": 2}
@@ -75,9 +76,11 @@ def _security_events(now: datetime | None = None) -> list[Observation]:
     """Per event kind and source (the IP, else the username): events in the recent window."""
     since = (now or timezone.now()) - timedelta(minutes=settings.SECURITY_ALERT_WINDOW_MINUTES)
     rows = (SecurityEvent.objects.filter(created__gte=since)
-            .values("kind", "ip_address", "username").annotate(n=Count("id")))
+            .values("kind", "severity", "ip_address", "username").annotate(n=Count("id")))
     counts: dict[tuple[str, str, str], int] = {}
     for row in rows:
+        if SEVERITY_RANK[row["severity"]] < SEVERITY_RANK[EVENT_SEVERITY[row["kind"]]]:
+            continue  # recorded below its kind's level on purpose: not for alerts
         label, value = ("ip", row["ip_address"]) if row["ip_address"] else ("user",
                                                                              row["username"])
         key = (row["kind"], label, value)

@@ -1,5 +1,6 @@
 """The audit log and security events: browsed, filtered and exported, never edited.
-IP rules: edited, never so as to lock out the admin editing them."""
+IP rules: edited, never so as to lock out the admin editing them. Detection settings and
+accepted risks: configuration, for Administrators."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import QuerySet
@@ -16,7 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from m365admin.lib import csvstream
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from security import iprules
-from security.models import AuditEntry, IPRule, SecurityEvent
+from security.models import (
+    AuditEntry,
+    DetectionException,
+    DetectionSettings,
+    IPRule,
+    SecurityEvent,
+)
 
 AUDIT_CSV_COLUMNS = ["id", "at", "actor", "actor_id", "ip_address", "action", "target",
                      "details", "previous_hash", "hash"]
@@ -90,5 +98,54 @@ class IPRuleAdmin(admin.ModelAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: IPRule, form, change: bool) -> None:
+        obj.author = request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+
+class AdministratorsOnly(admin.ModelAdmin):
+    """Configuration whose page permissions Operators hold (they read the settings' effects and
+    accept risks on the threat pages, audited there): in the admin, only those who may delete
+    it may open it at all, which is Administrators (security/roles.py)."""
+
+    def _administers(self, request: HttpRequest) -> bool:
+        codename = get_permission_codename("delete", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._administers(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._administers(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._administers(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._administers(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._administers(request) and super().has_delete_permission(request, obj)
+
+
+@admin.register(DetectionSettings)
+class DetectionSettingsAdmin(AdministratorsOnly):
+    list_display = ["tenant", "brute_force_failures", "spray_accounts", "travel_speed_kmh",
+                    "new_country_days", "inactive_days"]
+    list_select_related = ["tenant"]
+    search_fields = ["tenant__name"]
+
+
+@admin.register(DetectionException)
+class DetectionExceptionAdmin(AdministratorsOnly):
+    list_display = ["__str__", "tenant", "kind", "user", "network", "country", "reason",
+                    "author", "created", "expires"]
+    list_filter = ["kind", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["user", "network", "country", "reason", "author"]
+    readonly_fields = ["author", "created"]
+    date_hierarchy = "expires"
+
+    def save_model(self, request: HttpRequest, obj: DetectionException, form,
+                   change: bool) -> None:
         obj.author = request.user.get_username()
         super().save_model(request, obj, form, change)

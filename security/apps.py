@@ -8,8 +8,10 @@ class SecurityConfig(AppConfig):
     verbose_name = _("Security")
 
     def ready(self) -> None:
-        # Imported for their receivers: signals (the audit), iprules (the rules' version).
+        # Imported for their receivers: signals (the audit), iprules (the rules' version),
+        # the detections' trigger (after each sign-in sync).
         from security import iprules, roles, signals  # noqa: F401
+        from security.detections import trigger  # noqa: F401
 
         # After every app's migrations, when every permission exists.
         post_migrate.connect(roles.sync_groups, dispatch_uid="security_sync_role_groups")

@@ -6,13 +6,16 @@ import hashlib
 import json
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.choices import Severity
-from security.choices import EventKind, IPRuleAction
+from m365admin.models import Tenant
+from security.choices import DETECTION_KINDS, EventKind, IPRuleAction, Verdict
 from security.fields import CIDRField
 
 GENESIS = "0" * 64  # the "previous hash" of the first entry
@@ -30,15 +33,43 @@ class SecurityEvent(models.Model):
     location = models.CharField(_("location"), max_length=200, blank=True)
     blocked = models.BooleanField(_("blocked"), default=False)
     details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # Detections in M365 sign-ins: the tenant, who, where, when, and the sign-ins as evidence.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="security_events", verbose_name=_("tenant"))
+    users = models.JSONField(_("users"), default=list, blank=True)
+    countries = models.JSONField(_("countries"), default=list, blank=True)
+    window_start = models.DateTimeField(_("from"), null=True, blank=True)
+    window_end = models.DateTimeField(_("until"), null=True, blank=True)
+    evidence = models.JSONField(_("evidence"), default=list, blank=True,
+                                help_text=_("Graph IDs of the sign-ins that make the evidence."))
+    # One event per finding however often the detections run over the same sign-ins.
+    dedup_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True,
+                                 unique=True)
+    verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict, blank=True)
+    verdict_by = models.CharField(_("verdict by"), max_length=150, blank=True)
+    verdict_at = models.DateTimeField(_("verdict at"), null=True, blank=True)
+    verdict_note = models.TextField(_("verdict note"), blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
         verbose_name = _("security event")
         verbose_name_plural = _("security events")
-        indexes = [models.Index(fields=["kind", "created"], name="securityevent_kind_time")]
+        indexes = [
+            models.Index(fields=["kind", "created"], name="securityevent_kind_time"),
+            models.Index(fields=["tenant", "kind", "created"], name="securityevent_tenant_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.ip_address or ''}".strip()
+
+    def record_verdict(self, verdict: str, note: str, by: str) -> str:
+        """An Operator's triage: sets the verdict, who and when; returns the verdict it
+        replaces ("" when the event was not triaged), for the audit log."""
+        previous = self.verdict
+        self.verdict, self.verdict_note, self.verdict_by = verdict, note, by
+        self.verdict_at = timezone.now()
+        self.save(update_fields=["verdict", "verdict_note", "verdict_by", "verdict_at"])
+        return previous
 
 
 class AuditEntry(models.Model):
@@ -117,3 +148,111 @@ class IPRule(models.Model):
     def in_force(self, now: datetime) -> bool:
         """Enabled and not expired at `now`."""
         return self.enabled and (self.expires is None or self.expires > now)
+
+
+class DetectionSettings(models.Model):
+    """One tenant's thresholds and windows for the sign-in detections (docs/security.md says
+    why each default is what it is)."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="detection",
+                                  verbose_name=_("tenant"))
+    brute_force_failures = models.PositiveIntegerField(
+        _("brute force: failures"), default=10, validators=[MinValueValidator(2)],
+        help_text=_("Failed password sign-ins against one account within the window."))
+    brute_force_minutes = models.PositiveIntegerField(
+        _("brute force: window (minutes)"), default=10, validators=[MinValueValidator(1)])
+    spray_accounts = models.PositiveIntegerField(
+        _("spray: accounts"), default=10, validators=[MinValueValidator(2)],
+        help_text=_("Distinct accounts failing from one IP address within the window."))
+    spray_attempts_per_account = models.PositiveIntegerField(
+        _("spray: attempts per account at most"), default=3, validators=[MinValueValidator(1)])
+    spray_minutes = models.PositiveIntegerField(
+        _("spray: window (minutes)"), default=60, validators=[MinValueValidator(1)])
+    distributed_spray_ips = models.PositiveIntegerField(
+        _("distributed spray: IP addresses"), default=5, validators=[MinValueValidator(2)],
+        help_text=_("Distinct addresses, each with few attempts, failing the same way across "
+                    "many accounts within the spray window."))
+    travel_speed_kmh = models.PositiveIntegerField(
+        _("impossible travel: speed (km/h)"), default=900, validators=[MinValueValidator(100)])
+    travel_min_km = models.PositiveIntegerField(
+        _("impossible travel: minimum distance (km)"), default=500,
+        help_text=_("Shorter hops are within the error of IP geolocation."))
+    new_country_days = models.PositiveIntegerField(
+        _("new country: history (days)"), default=90, validators=[MinValueValidator(1)])
+    inactive_days = models.PositiveIntegerField(
+        _("inactive accounts: days without sign-in"), default=30,
+        choices=[(14, "14"), (30, "30"), (60, "60"), (90, "90")])
+    break_glass_accounts = models.TextField(
+        _("emergency access accounts"), blank=True,
+        help_text=_("User principal names, one per line: any sign-in by them is an event."))
+    privileged_accounts = models.TextField(
+        _("privileged accounts"), blank=True,
+        help_text=_("User principal names, one per line, watched for unusual countries and "
+                    "hours."))
+    privileged_countries = models.CharField(
+        _("privileged accounts: usual countries"), max_length=200, blank=True,
+        help_text=_("Two-letter codes, e.g. JP, US; empty: the countries seen in the history."))
+    privileged_hours = models.CharField(
+        _("privileged accounts: usual hours (UTC)"), max_length=11, default="00-24",
+        help_text=_("From-to hours in UTC, e.g. 07-19 (wrapping past midnight allowed: 22-06)."))
+
+    class Meta:
+        verbose_name = _("detection settings")
+        verbose_name_plural = _("detection settings")
+
+    def __str__(self) -> str:
+        return str(self.tenant)
+
+    @staticmethod
+    def lines(text: str) -> set[str]:
+        return {line.strip().lower() for line in text.splitlines() if line.strip()}
+
+
+class DetectionException(models.Model):
+    """An accepted risk: matching future events are suppressed until it expires."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True,
+                               verbose_name=_("tenant"), help_text=_("Empty for every tenant."))
+    kind = models.CharField(_("detection"), max_length=40, blank=True,
+                            choices=[(k.value, k.label) for k in DETECTION_KINDS],
+                            help_text=_("Empty for every detection."))
+    user = models.CharField(_("user principal name"), max_length=320, blank=True)
+    network = CIDRField(_("IP address or network"), blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True,
+                               help_text=_("Two-letter code, e.g. JP."))
+    reason = models.CharField(_("reason"), max_length=300)
+    author = models.CharField(_("author"), max_length=150, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    expires = models.DateTimeField(_("expires"))
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("accepted risk")
+        verbose_name_plural = _("accepted risks")
+
+    def __str__(self) -> str:
+        scope = self.user or self.network or self.country or "*"
+        return f"{self.get_kind_display() or '*'}: {scope}"
+
+    def clean(self) -> None:
+        if not (self.user or self.network or self.country):
+            raise ValidationError(_("Name a user, an IP address or network, or a country."))
+
+    def in_force(self, now: datetime) -> bool:
+        return self.expires > now
+
+    def end(self, now: datetime) -> bool:
+        """Expire it at `now`; False when it had already expired (or another request ended
+        it first: compare-and-set, so the audit log records one end)."""
+        ended = DetectionException.objects.filter(pk=self.pk, expires__gt=now).update(expires=now)
+        if ended:
+            self.expires = now
+        return bool(ended)
+
+
+class DetectionCursor(models.Model):
+    """How far the detections have read the sign-ins (by id: late arrivals have new ids)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True)

@@ -1,8 +1,9 @@
 """The three roles, as Django groups of permissions, kept in step with the code.
 
-Viewer reads; Operator also acknowledges and resolves alerts and manages silences;
-Administrator may do everything (tenants, security settings, users and roles). Pages, the API,
-the admin and the websocket all check these permissions, so a role means the same everywhere.
+Viewer reads; Operator also acknowledges and resolves alerts, manages silences, triages
+threats and accepts risks; Administrator may do everything (tenants, security settings, users
+and roles). Pages, the API, the admin and the websocket all check these permissions, so a role
+means the same everywhere.
 The groups are (re)built after every `migrate`, so a new model's permissions join its role.
 """
 
@@ -24,9 +25,14 @@ _NOT_FOR_VIEWERS = Q(content_type__app_label="security",
     content_type__app_label="monitoring",
     codename__in=["view_notificationchannel", "view_delivery"],
 )
+# Operators act on alerts and silences, triage the detections' events (a verdict) and accept
+# risks from them on the threat pages (adding and ending exceptions; their admin stays with
+# Administrators, security/admin.py).
 _OPERATOR_EXTRA = Q(content_type__app_label="monitoring", codename="change_alert") | Q(
     content_type__app_label="monitoring", codename__endswith="_silence"
-)
+) | Q(content_type__app_label="security", codename__in=[
+    "change_securityevent", "add_detectionexception", "change_detectionexception",
+])
 
 
 def permissions(role: str) -> QuerySet[Permission]:

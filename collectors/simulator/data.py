@@ -132,6 +132,8 @@ UNUSUAL_PLACES = [
 ]
 # Password-spray sources: a hosting range and a Tor exit range.
 SPRAY_IPS = ["185.220.101.", "45.155.205."]
+# Brute-force source: a hosting range (documentation prefixes would be "private" to detections).
+BRUTE_IPS = "193.42.33"
 TRAVEL_FAR = [
     ("New York", "New York", "US", 40.7128, -74.0060, "74.125"),
     ("Frankfurt am Main", "Hessen", "DE", 50.1109, 8.6821, "91.65"),

@@ -4,7 +4,9 @@ Three sorted sources are merged on the fly:
 - the uniform stream: `count - episodes` sign-ins spread evenly over the last `days` days and
   continuing at the same rate after the anchor, so a live demo keeps receiving sign-ins;
 - episodes: one per period, each a password-spray burst (one IP, many accounts, 50126 within
-  minutes) and an impossible-travel pair (same user, Japan then far away within an hour);
+  minutes), a brute-force burst (one account, 12 failures from one IP within minutes, the
+  last two locked out: 50053) and an impossible-travel pair (same user, Japan then far away
+  within an hour);
 - explicit sign-ins added by tests (`SimTenant.add_signins`).
 Finding the first sign-in at or after an instant is O(1) for the generated sources and
 O(log n) for the explicit list, and nothing but the explicit list is held in memory.
@@ -40,6 +42,7 @@ BETA_ONLY = ("userAgent", "homeTenantId", "resourceTenantId", "authenticationReq
              "networkLocationDetails", "authenticationRequirementPolicies",
              "sessionLifetimePolicies")
 _SPRAY_SIZE = 20
+_BRUTE_SIZE = 12
 _NO_GEO: dict[str, Any] = {}
 
 
@@ -57,7 +60,7 @@ class SignInStream:
         self.disabled = [self._entry(tenant, u) for u in tenant.users.values()
                          if not u["accountEnabled"]] or self.pool
         self.spray = min(_SPRAY_SIZE, len(self.pool))
-        self.episode_size = self.spray + 2
+        self.episode_size = self.spray + _BRUTE_SIZE + 2
         self.episodes = max(1, days // 7)
         if not self.pool or count < 3 * self.episodes * self.episode_size or self.spray < 3:
             self.episodes = 0
@@ -135,11 +138,16 @@ class SignInStream:
         for j in range(self.spray):
             start += (5 + mix64(h ^ j) % 15) * US
             events.append((start - start % US, "spray", j))
+        # The brute force starts an hour after the spray: the two never share a window.
+        start += 3600 * US
+        for j in range(_BRUTE_SIZE):
+            start += (10 + mix64(h ^ (j + 0x100)) % 30) * US
+            events.append((start - start % US, "brute", j))
         first = base + half + mix64(h ^ 0xA) % max(1, half - 2 * 3600 * US)
         first -= first % US
         events.append((first, "travel", 0))
         events.append((first + (35 + mix64(h ^ 0xB) % 20) * 60 * US, "travel", 1))
-        return events
+        return sorted(events)  # a late brute force may run into the travel pair
 
     def episode_time(self, m: int) -> int:
         return self.episode(m // self.episode_size)[m % self.episode_size][0]
@@ -164,6 +172,13 @@ class SignInStream:
             place = (*place[:5], prefix.rstrip(".") + f".{1 + (h >> 9) % 250}")
             code = 50053 if j % 9 == 8 else 50126
             return self._build(mix64(h ^ (j + 1)), at, user, place, "Browser", data.APPS[3],
+                               code, "notApplied", False, None, beta, exact_ip=True)
+        if kind == "brute":
+            user = self.pool[(h >> 23) % len(self.pool)]
+            place = data.UNUSUAL_PLACES[(h >> 29) % len(data.UNUSUAL_PLACES)]
+            place = (*place[:5], data.BRUTE_IPS + f".{1 + (h >> 35) % 250}")
+            code = 50053 if j >= _BRUTE_SIZE - 2 else 50126
+            return self._build(mix64(h ^ (j + 0x200)), at, user, place, "Browser", data.APPS[3],
                                code, "notApplied", False, None, beta, exact_ip=True)
         user = self.pool[(h >> 17) % len(self.pool)]
         if j == 0:

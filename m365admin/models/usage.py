@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models.tenants import TenantOwned
@@ -48,6 +50,13 @@ class Mailbox(ReportRow):
     def __str__(self) -> str:
         return self.user_principal_name
 
+    @staticmethod
+    def near_quota() -> Q:
+        """Mailboxes using QUOTA_WARNING_PERCENT or more of their prohibit-send quota (the
+        tenants page's tiles and the posture page)."""
+        return Q(prohibit_send_quota_bytes__gt=0, storage_used_bytes__gte=F(
+            "prohibit_send_quota_bytes") * (settings.QUOTA_WARNING_PERCENT / 100.0))
+
     def quota_used_percent(self) -> float | None:
         """Storage used as a share of the prohibit-send quota, the limit users feel first."""
         if not self.prohibit_send_quota_bytes:
@@ -73,6 +82,12 @@ class OneDriveAccount(ReportRow):
 
     def __str__(self) -> str:
         return self.owner_principal_name or self.site_url
+
+    @staticmethod
+    def near_quota() -> Q:
+        """Accounts using QUOTA_WARNING_PERCENT or more of their allocated storage."""
+        return Q(storage_allocated_bytes__gt=0, storage_used_bytes__gte=F(
+            "storage_allocated_bytes") * (settings.QUOTA_WARNING_PERCENT / 100.0))
 
     def quota_used_percent(self) -> float | None:
         if not self.storage_allocated_bytes:

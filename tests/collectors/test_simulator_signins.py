@@ -109,6 +109,18 @@ def test_the_mix_is_realistic(http: Any) -> None:
     assert any(i["location"]["countryOrRegion"] in ("RU", "NG", "BR", "RO", "VN") for i in items)
 
 
+def test_it_contains_a_brute_force_against_one_account(http: Any) -> None:
+    items = _all(http, "/v1.0/auditLogs/signIns?$orderby=createdDateTime asc")
+    by_ip_user: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for item in items:
+        if item["status"]["errorCode"] in (50126, 50053):
+            by_ip_user[(item["ipAddress"], item["userId"])].append(item)
+    burst = max(by_ip_user.values(), key=len)
+    span = parse_iso(burst[-1]["createdDateTime"]) - parse_iso(burst[0]["createdDateTime"])
+    assert len(burst) == 12 and span < 10 * 60 * 1_000_000
+    assert [i["status"]["errorCode"] for i in burst[-2:]] == [50053, 50053]
+
+
 def test_it_contains_a_password_spray_and_an_impossible_travel(http: Any) -> None:
     items = _all(http, "/v1.0/auditLogs/signIns?$orderby=createdDateTime asc")
     by_ip: dict[str, list[dict[str, Any]]] = defaultdict(list)

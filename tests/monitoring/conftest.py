@@ -28,3 +28,4 @@ def default_rules():
     AlertRule.objects.all().delete()
     seed.add_defaults(apps, None)
     import_module("monitoring.migrations.0005_security_event_rules").add_security_rules(apps, None)
+    import_module("monitoring.migrations.0007_detection_rules").add_detection_rules(apps, None)

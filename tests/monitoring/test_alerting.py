@@ -257,3 +257,14 @@ def test_security_events_raise_one_alert_per_kind_and_source_at_its_severity(def
     later = now + timedelta(minutes=16)
     alerting.evaluate(alerting._security_events(later), now=later)
     assert not Alert.objects.filter(status=AlertStatus.FIRING).exists()
+
+
+def test_events_recorded_below_their_kinds_level_stay_out_of_alerts():
+    from security.choices import EventKind
+    from security.models import SecurityEvent
+
+    # A blocked legacy sign-in is kept at INFO; a successful one is an ERROR.
+    SecurityEvent.objects.create(kind=EventKind.LEGACY_AUTH, severity="info", username="kim")
+    SecurityEvent.objects.create(kind=EventKind.LEGACY_AUTH, severity="error", username="lee")
+    found = alerting._security_events(timezone.now())
+    assert [(o.metric, o.labels) for o in found] == [("legacy_auth", {"user": "lee"})]

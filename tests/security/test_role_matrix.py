@@ -49,6 +49,15 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "two_factor:remove": ("POST", "/accounts/two-factor/remove/", SIGNED_IN),
     # Integrations sign in here: open to anyone, limited by the lockout.
     "security:overview": ("GET", "/security/", VIEWER),
+    # Threat pages: Viewers read, Operators triage and accept risks (test_threat_pages.py).
+    "security:threats": ("GET", "/threats/", VIEWER),
+    "security:threat-event": ("GET", "/threats/events/0/", VIEWER),
+    "security:threat-verdict": ("POST", "/threats/events/0/verdict", OPERATOR),
+    "security:threat-accept": ("POST", "/threats/events/0/accept", OPERATOR),
+    "security:threat-user": ("GET", "/threats/users/", VIEWER),
+    "security:accepted-risks": ("GET", "/threats/exceptions/", VIEWER),
+    "security:accepted-risk-end": ("POST", "/threats/exceptions/0/end", OPERATOR),
+    "security:posture": ("GET", "/threats/posture/", VIEWER),
     "security-api:security": ("GET", "/api/v1/metrics/security", VIEWER),
     "security-api:token": ("POST", "/api/v1/auth/token", ANYONE),
     "security-api:token-refresh": ("POST", "/api/v1/auth/token/refresh", ANYONE),
@@ -95,6 +104,8 @@ ADMIN_ADMINISTRATORS_ONLY = {
     "auth.user", "auth.group", "monitoring.notificationchannel", "monitoring.delivery",
     "otp_totp.totpdevice", "otp_static.staticdevice",
     "security.auditentry", "security.iprule", "axes.accessattempt", "axes.accesslog",
+    # Operators accept risks on the threat pages; the admin of both is configuration.
+    "security.detectionsettings", "security.detectionexception",
     "axes.accessfailurelog", "token_blacklist.outstandingtoken",
     "token_blacklist.blacklistedtoken",
 }

@@ -1,0 +1,111 @@
+"""Run the detections over a tenant's sign-ins that arrived since the last run.
+
+Incremental by sign-in id (ids grow with insertion, so a sign-in that arrives late, with an
+old time, is still new here). The cursor is per tenant and the run follows that tenant's
+sign-in sync, the only writer of its sign-ins, so no id below the cursor can still be in an
+open transaction. Each batch is one transaction: its findings and the cursor move together,
+so a run stopped anywhere resumes after the last batch it finished, and findings are upserted
+by key, so reading the same sign-ins again adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from m365admin.models import SignIn, Tenant
+from monitoring.choices import SEVERITY_RANK
+from security.choices import EVENT_SEVERITY
+from security.detections import exceptions
+from security.detections.base import Context, Finding, Row, rows
+from security.models import DetectionCursor, DetectionSettings, SecurityEvent
+
+logger = logging.getLogger(__name__)
+
+Detection = Callable[[Context], list[Finding]]
+# An event keeps this many sign-ins as evidence (the first ones); details carry the total.
+EVIDENCE_LIMIT = 200
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    recorded: int = 0
+    updated: int = 0
+    suppressed: int = 0
+
+
+def detections() -> list[Detection]:
+    from security.detections import registry
+
+    return registry.DETECTIONS
+
+
+def run(tenant: Tenant, *, batch: int = 5000,
+        progress: Callable[[int], None] | None = None) -> Summary:
+    summary = Summary()
+    cursor, _ = DetectionCursor.objects.get_or_create(name=f"signins:{tenant.pk}")
+    while True:
+        with transaction.atomic():
+            # Locked: a second run for the tenant waits, then starts after this one's batch.
+            last = DetectionCursor.objects.select_for_update().get(pk=cursor.pk).last_id
+            new = rows(SignIn.objects.filter(tenant=tenant, id__gt=last).order_by("id")[:batch])
+            if not new:
+                return summary
+            _detect(tenant, new, summary)
+            DetectionCursor.objects.filter(pk=cursor.pk).update(last_id=new[-1].id)
+        summary.read += len(new)
+        if progress:
+            progress(len(new))
+
+
+def _detect(tenant: Tenant, new: list[Row], summary: Summary) -> None:
+    settings, _ = DetectionSettings.objects.get_or_create(tenant=tenant)
+    ctx = Context(tenant, settings, new)
+    accepted = exceptions.active(tenant)
+    for detect in detections():
+        for finding in detect(ctx):
+            if exceptions.suppresses(accepted, finding):
+                summary.suppressed += 1
+            elif _store(tenant, finding):
+                summary.recorded += 1
+            else:
+                summary.updated += 1
+
+
+def _store(tenant: Tenant, finding: Finding) -> bool:
+    """Create the finding's event, or extend the one with its key; True when created."""
+    evidence = sorted({r.id: r for r in finding.evidence}.values(), key=lambda r: (r.created, r.id))
+    event = SecurityEvent.objects.select_for_update().filter(dedup_key=finding.dedup_key).first()
+    if event is not None:
+        known = set(event.evidence)
+        added = [r for r in evidence if r.graph_id not in known]
+        if not added:
+            return False
+        event.evidence = (event.evidence + [r.graph_id for r in added])[:EVIDENCE_LIMIT]
+        event.users = sorted(set(event.users) | set(finding.users))
+        event.countries = sorted(set(event.countries) | set(finding.countries))
+        event.window_start = min(event.window_start, evidence[0].created)
+        event.window_end = max(event.window_end, evidence[-1].created)
+        event.details = {**event.details, **finding.details,
+                         "sign_ins": event.details.get("sign_ins", 0) + len(added)}
+        # A later part may make it worse (a brute force followed by a success), never milder.
+        if finding.severity and SEVERITY_RANK[finding.severity] > SEVERITY_RANK[event.severity]:
+            event.severity = finding.severity
+        event.save(update_fields=["evidence", "users", "countries", "window_start",
+                                  "window_end", "details", "severity"])
+        return False
+    SecurityEvent.objects.create(
+        created=timezone.now(), kind=finding.kind, tenant=tenant,
+        severity=finding.severity or EVENT_SEVERITY[finding.kind],
+        ip_address=finding.ip_address, username=finding.users[0] if len(finding.users) == 1 else "",
+        users=sorted(finding.users), countries=finding.countries,
+        window_start=evidence[0].created, window_end=evidence[-1].created,
+        evidence=[r.graph_id for r in evidence][:EVIDENCE_LIMIT],
+        details={**finding.details, "sign_ins": len(evidence)}, dedup_key=finding.dedup_key,
+    )
+    return True

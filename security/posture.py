@@ -1,0 +1,102 @@
+"""Posture checks over the synced directory: idle licensed accounts, guests, accounts never
+used, mailboxes and OneDrives near their quota (/threats/posture/).
+
+Each check is a count plus the first ROWS rows; a fixed number of queries whatever the tenant
+size. The directory's sign-in times come from Graph's signInActivity, which needs Entra ID P1:
+without it they are empty and every account looks unused (docs/security.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from m365admin.choices import UserType
+from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SubscribedSku, Tenant
+
+# Rows shown per table; the counts are always complete.
+ROWS = 200
+
+
+@dataclass
+class Check:
+    count: int
+    rows: list
+
+    @property
+    def truncated(self) -> bool:
+        return self.count > len(self.rows)
+
+
+@dataclass
+class Posture:
+    days: int
+    cutoff: datetime
+    inactive: Check
+    # (SKU part number, or the SKU id when the tenant's SKUs do not name it; accounts)
+    wasted_licences: list[tuple[str, int]]
+    guests: Check
+    never_used: Check
+    mailboxes: Check
+    onedrive: Check
+
+
+def _check(queryset: QuerySet) -> Check:
+    return Check(count=queryset.count(), rows=list(queryset[:ROWS]))
+
+
+def inactive_accounts(users: QuerySet[DirectoryUser], cutoff: datetime) -> QuerySet:
+    """Enabled, licensed accounts older than `cutoff` with no sign-in of any kind since:
+    interactive, non-interactive (a phone's mail app refreshing its token is use) or
+    successful."""
+    quiet = Q()
+    for name in ("last_sign_in", "last_non_interactive_sign_in", "last_successful_sign_in"):
+        quiet &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__lt": cutoff})
+    return users.filter(quiet, Q(created_in_graph__isnull=True) | Q(created_in_graph__lt=cutoff),
+                        account_enabled=True, is_licensed=True)
+
+
+def never_used(users: QuerySet[DirectoryUser], cutoff: datetime) -> QuerySet:
+    """Enabled accounts created before `cutoff` that have never signed in: a password nobody
+    changed from the one it was given."""
+    return users.filter(account_enabled=True, last_sign_in__isnull=True,
+                        last_successful_sign_in__isnull=True, created_in_graph__lt=cutoff)
+
+
+def licences_per_sku(users: QuerySet[DirectoryUser],
+                     skus: QuerySet[SubscribedSku]) -> list[tuple[str, int]]:
+    """How many of these accounts hold each SKU, most first, named by part number."""
+    names = {(tenant_id, sku_id.lower()): part for tenant_id, sku_id, part
+             in skus.values_list("tenant_id", "sku_id", "sku_part_number")}
+    held: Counter[str] = Counter()
+    for tenant_id, licences in users.values_list("tenant_id", "assigned_licenses").iterator(
+            chunk_size=2000):
+        for sku_id in {str(licence.get("skuId", "")).lower() for licence in licences or []}:
+            if sku_id:
+                held[names.get((tenant_id, sku_id), sku_id)] += 1
+    return sorted(held.items(), key=lambda item: (-item[1], item[0]))
+
+
+def posture(tenant: Tenant | None, days: int, now: datetime | None = None) -> Posture:
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    scope = {"tenant": tenant} if tenant is not None else {}
+    users = DirectoryUser.objects.filter(deleted=False, **scope).select_related("tenant")
+    idle = inactive_accounts(users, cutoff)
+    return Posture(
+        days=days,
+        cutoff=cutoff,
+        inactive=_check(idle.order_by(F("last_sign_in").asc(nulls_first=True), "pk")),
+        wasted_licences=licences_per_sku(idle, SubscribedSku.objects.filter(**scope)),
+        guests=_check(users.filter(user_type=UserType.GUEST)
+                      .order_by(F("last_sign_in").asc(nulls_first=True), "pk")),
+        never_used=_check(never_used(users, cutoff).order_by("created_in_graph", "pk")),
+        mailboxes=_check(Mailbox.objects.filter(Mailbox.near_quota(), is_deleted=False, **scope)
+                         .select_related("tenant").order_by("-storage_used_bytes", "pk")),
+        onedrive=_check(OneDriveAccount.objects.filter(OneDriveAccount.near_quota(),
+                                                       is_deleted=False, **scope)
+                        .select_related("tenant").order_by("-storage_used_bytes", "pk")),
+    )
