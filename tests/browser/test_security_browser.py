@@ -215,3 +215,56 @@ def test_the_fifth_wrong_password_locks_the_sign_in(watched, site):
         assert watched.problems and all("429" in problem for problem in watched.problems)
     finally:
         site.manage("axes_reset_username", USERNAME)
+
+
+_THREATS = """
+import uuid
+from datetime import timedelta
+from django.utils import timezone
+from m365admin.models import Tenant
+from security.choices import EventKind
+from security.models import SecurityEvent
+tenant = Tenant(name="Contoso", tenant_id=str(uuid.uuid4()), client_id=str(uuid.uuid4()))
+tenant.set_client_secret("not-a-secret")
+tenant.save()
+now = timezone.now()
+for days, kind, user, country in [(1, EventKind.BRUTE_FORCE, "kim@contoso.com", "RU"),
+                                  (2, EventKind.IMPOSSIBLE_TRAVEL, "lee@contoso.com", "US"),
+                                  (2, EventKind.NEW_COUNTRY, "lee@contoso.com", "US")]:
+    start = now - timedelta(days=days)
+    SecurityEvent.objects.create(kind=kind, severity="error", tenant=tenant, users=[user],
+                                 username=user, countries=[country], window_start=start,
+                                 window_end=start + timedelta(minutes=5),
+                                 evidence=["gone-" + str(uuid.uuid4())],
+                                 dedup_key=f"browser:{kind}:{user}")
+"""
+
+
+@pytest.fixture(scope="module")
+def threats(site):
+    site.manage("shell", "-c", _THREATS)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_threats_page_charts_detections_and_leads_to_an_event(browser, site, threats,
+                                                                   viewport):
+    context = browser.new_context(viewport=viewport)
+    watched = Watched(context)
+    try:
+        page = watched.page
+        submit_sign_in(page, site.url + "/threats/", USERNAME, PASSWORD)
+        page.wait_for_url(site.url + "/threats/")
+        wait_until(page, "document.querySelectorAll('#threats-chart .barlayer .point').length > 0")
+        totals = dict(page.evaluate("document.getElementById('threats-chart').data"
+                                    ".map(trace => [trace.name, trace.y.reduce((a, b) => a + b, 0)])"))
+        assert totals == {"Brute force against an account": 1, "Impossible travel": 1,
+                          "Sign-in from a new country": 1}
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.locator("a", has_text="Brute force against an account").first.click()
+        page.wait_for_url("**/threats/events/*/")
+        assert "kim@contoso.com" in page.inner_text("main")
+        assert "None of this event's sign-ins is stored." in page.inner_text("main")
+        screenshot(page, f"threat-event-{viewport['width']}.png")
+        assert watched.csp_violations() == [] and watched.problems == []
+    finally:
+        context.close()
