@@ -259,6 +259,8 @@ def test_the_threats_page_charts_detections_and_leads_to_an_event(browser, site,
                                     ".map(trace => [trace.name, trace.y.reduce((a, b) => a + b, 0)])"))
         assert totals == {"Brute force against an account": 1, "Impossible travel": 1,
                           "Sign-in from a new country": 1}
+        ticks = page.locator("#threats-chart .ytick text").all_text_contents()
+        assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks  # whole counts only
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.locator("a", has_text="Brute force against an account").first.click()
         page.wait_for_url("**/threats/events/*/")
