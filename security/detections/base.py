@@ -81,6 +81,8 @@ class Context:
     tenant: Tenant
     settings: DetectionSettings
     new: list[Row]
+    # ctx.around's reads by window length: detections sharing a window share the read.
+    _around: dict[int, list[Row]] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def start(self) -> datetime:
@@ -93,16 +95,11 @@ class Context:
     def around(self, minutes: int) -> list[Row]:
         """The tenant's sign-ins from `minutes` before the earliest new one to `minutes` after
         the latest, oldest first: the windows that the new sign-ins can belong to."""
-        key = ("around", minutes)
-        if key not in self._cache:
+        if minutes not in self._around:
             span = timedelta(minutes=minutes)
-            self._cache[key] = rows(
+            self._around[minutes] = rows(
                 SignIn.objects.filter(tenant=self.tenant)
                 .between(self.start - span, self.end + span + timedelta(microseconds=1))
                 .order_by("created", "id")
             )
-        return self._cache[key]
-
-    @cached_property
-    def _cache(self) -> dict:
-        return {}
+        return self._around[minutes]

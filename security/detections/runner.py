@@ -20,13 +20,12 @@ from django.utils import timezone
 from m365admin.models import SignIn, Tenant
 from monitoring.choices import SEVERITY_RANK
 from security.choices import EVENT_SEVERITY
-from security.detections import exceptions
+from security.detections import exceptions, registry
 from security.detections.base import Context, Finding, Row, rows
 from security.models import DetectionCursor, DetectionSettings, SecurityEvent
 
 logger = logging.getLogger(__name__)
 
-Detection = Callable[[Context], list[Finding]]
 # An event keeps this many sign-ins as evidence (the first ones); details carry the total.
 EVIDENCE_LIMIT = 200
 
@@ -37,12 +36,6 @@ class Summary:
     recorded: int = 0
     updated: int = 0
     suppressed: int = 0
-
-
-def detections() -> list[Detection]:
-    from security.detections import registry
-
-    return registry.DETECTIONS
 
 
 def run(tenant: Tenant, *, batch: int = 5000,
@@ -67,7 +60,7 @@ def _detect(tenant: Tenant, new: list[Row], summary: Summary) -> None:
     settings, _ = DetectionSettings.objects.get_or_create(tenant=tenant)
     ctx = Context(tenant, settings, new)
     accepted = exceptions.active(tenant)
-    for detect in detections():
+    for detect in registry.DETECTIONS:
         for finding in detect(ctx):
             if exceptions.suppresses(accepted, finding):
                 summary.suppressed += 1
