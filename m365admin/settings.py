@@ -186,7 +186,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "m365admin",
+            # Installations sharing one Redis keep their caches and rate-limit counts apart.
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "m365admin"),
         }
     }
 else:
