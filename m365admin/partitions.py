@@ -111,11 +111,7 @@ class PartitionedTable:
                 name = self.partition_name(period)
                 cursor.execute("SELECT to_regclass(%s)", [name])
                 if cursor.fetchone()[0] is None:
-                    cursor.execute(
-                        f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF {self.table} '
-                        f"FOR VALUES FROM ('{period:%Y-%m-%d} 00:00:00+00') "
-                        f"TO ('{self.period.next(period):%Y-%m-%d} 00:00:00+00')"
-                    )
+                    cursor.execute(self.create_sql(period))
                     created.append(name)
                     logger.info("partition created table=%s", name)
         with self._lock:
@@ -131,16 +127,44 @@ class PartitionedTable:
         with self._lock:
             self._known.clear()
 
-    def create_ahead(self, now: datetime | None = None, ahead: int | None = None) -> list[str]:
-        """Partitions from the previous period to `ahead` periods after the current one."""
+    def create_sql(self, period: date) -> str:
+        # The names and bounds come from this module, never from user input.
+        return (
+            f'CREATE TABLE IF NOT EXISTS "{self.partition_name(period)}" PARTITION OF '
+            f'"{self.table}" FOR VALUES FROM (\'{period:%Y-%m-%d} 00:00:00+00\') '
+            f"TO ('{self.period.next(period):%Y-%m-%d} 00:00:00+00')"
+        )
+
+    def drop_sql(self, partition: Partition) -> list[str]:
+        return [f'ALTER TABLE "{self.table}" DETACH PARTITION "{partition.name}"',
+                f'DROP TABLE "{partition.name}"']
+
+    def periods_ahead(self, now: datetime | None = None, ahead: int | None = None) -> list[date]:
+        """From the previous period to `ahead` periods after the current one."""
         now = now or datetime.now(timezone.utc)
         ahead = self._ahead() if ahead is None else ahead
         period = self.period.start(self.period.start(now) - timedelta(days=1))
-        periods = set()
+        periods = []
         for _ in range(ahead + 2):
-            periods.add(period)
+            periods.append(period)
             period = self.period.next(period)
-        return self.ensure(periods)
+        return periods
+
+    def missing_ahead(self, now: datetime | None = None) -> list[date]:
+        """The periods ahead that have no partition yet (asks the catalogue, not the cache)."""
+        existing = {partition.name for partition in self.list()}
+        return [period for period in self.periods_ahead(now)
+                if self.partition_name(period) not in existing]
+
+    def create_ahead(self, now: datetime | None = None, ahead: int | None = None) -> list[str]:
+        return self.ensure(set(self.periods_ahead(now, ahead)))
+
+    def expired(self, now: datetime | None = None,
+                retention: timedelta | None = None) -> list[Partition]:
+        """Partitions whose whole range is older than the retention."""
+        now = now or datetime.now(timezone.utc)
+        cutoff = now - (self._retention() if retention is None else retention)
+        return [partition for partition in self.list() if partition.end <= cutoff]
 
     def drop_expired(
         self, now: datetime | None = None, retention: timedelta | None = None
@@ -148,16 +172,13 @@ class PartitionedTable:
         """Detach and drop partitions whose whole range is older than the retention."""
         if not is_partitioned():
             return []
-        now = now or datetime.now(timezone.utc)
-        cutoff = now - (self._retention() if retention is None else retention)
         dropped = []
         with connection.cursor() as cursor:
-            for partition in self.list():
-                if partition.end <= cutoff:
-                    cursor.execute(f'ALTER TABLE {self.table} DETACH PARTITION "{partition.name}"')
-                    cursor.execute(f'DROP TABLE "{partition.name}"')
-                    dropped.append(partition.name)
-                    logger.info("partition dropped table=%s", partition.name)
+            for partition in self.expired(now, retention):
+                for statement in self.drop_sql(partition):
+                    cursor.execute(statement)
+                dropped.append(partition.name)
+                logger.info("partition dropped table=%s", partition.name)
         if dropped:
             self.forget_known()
         return dropped

@@ -7,6 +7,8 @@ names the variable it failed on, so a bad value stops start-up with a clear mess
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -127,7 +129,10 @@ except ValueError as exc:
     ) from None
 # Options given in the URL (?sslmode=require …) are kept; ours are added beside them.
 _database.setdefault("OPTIONS", {})
+# Each process names its connections, so the database console can show every process's share.
+DATABASE_APPLICATION_NAME = f"m365admin {socket.gethostname()}:{os.getpid()}"[:63]
 if _database["ENGINE"] == "django.db.backends.postgresql":
+    _database["OPTIONS"].setdefault("application_name", DATABASE_APPLICATION_NAME)
     _database["OPTIONS"] |= {
         "pool": {
             "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
@@ -386,6 +391,16 @@ GRAPH_SIGNINS_BETA = env_bool("GRAPH_SIGNINS_BETA", False)
 SIMULATOR_DIR = VAR_DIR / "simulator"
 DEMO_USERS = env_int("DEMO_USERS", 50, minimum=1)
 DEMO_SIGNINS = env_int("DEMO_SIGNINS", 5000, minimum=0)
+
+# Database console (PostgreSQL). Reads give up after DB_CONSOLE_TIMEOUT_SECONDS; actions wait
+# DB_ACTION_LOCK_TIMEOUT_SECONDS for a lock and run at most DB_ACTION_TIMEOUT_SECONDS.
+DB_CONSOLE_TIMEOUT_SECONDS = env_int("DB_CONSOLE_TIMEOUT_SECONDS", 10, minimum=1)
+DB_CONSOLE_SEQ_SCAN_MIN_ROWS = env_int("DB_CONSOLE_SEQ_SCAN_MIN_ROWS", 10_000, minimum=1)
+DB_CONSOLE_LONG_QUERY_SECONDS = env_int("DB_CONSOLE_LONG_QUERY_SECONDS", 60, minimum=1)
+DB_ACTION_LOCK_TIMEOUT_SECONDS = env_int("DB_ACTION_LOCK_TIMEOUT_SECONDS", 10, minimum=1)
+DB_ACTION_TIMEOUT_SECONDS = env_int("DB_ACTION_TIMEOUT_SECONDS", 6 * 3600, minimum=1)
+# Query statistics and table sizes are snapshotted daily and kept this long.
+DB_SNAPSHOT_RETENTION_DAYS = env_int("DB_SNAPSHOT_RETENTION_DAYS", 400, minimum=1)
 
 # Monitoring: the scheduler's tick samples metrics, checks the six components and pushes one
 # message to every open dashboard.

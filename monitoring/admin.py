@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
+from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from monitoring.choices import AlertSource, AlertStatus, ChannelKind, DeliveryStatus
 from monitoring.forms import AlertNoteForm
 from monitoring.models import (
@@ -23,6 +24,7 @@ from monitoring.models import (
     AlertRule,
     AlertTransition,
     ComponentHealth,
+    DatabaseAction,
     Delivery,
     MetricSample,
     NotificationChannel,
@@ -303,3 +305,19 @@ class DeliveryAdmin(admin.ModelAdmin):
         self.message_user(request, ngettext(
             "%(count)d delivery queued again.", "%(count)d deliveries queued again.", requeued,
         ) % {"count": requeued}, messages.SUCCESS if requeued else messages.WARNING)
+
+
+@admin.register(DatabaseAction)
+class DatabaseActionAdmin(ReadOnlyAdmin):
+    """The record of every database action: started and cancelled on the database console
+    (its SQL is shown and confirmed there), only viewed here."""
+
+    list_display = ["requested", "kind", "target", "state", "requested_by", "started",
+                    "finished"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["requested_by"]
+    search_fields = ["target", "result"]
+    date_hierarchy = "requested"
+    fields = ["kind", "target", "column", "statements", "state", "requested_by", "requested",
+              "started", "finished", "backend_pid", "progress", "cancel_requested_by",
+              "result"]

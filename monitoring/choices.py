@@ -88,3 +88,29 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+
+
+class DatabaseActionKind(models.TextChoices):
+    """What an Administrator may run from the database console (monitoring.database.actions)."""
+
+    ANALYZE = "analyze", _("Analyze a table")
+    VACUUM = "vacuum", _("Vacuum and analyze a table")
+    REINDEX = "reindex", _("Rebuild an index")
+    CREATE_INDEX = "create_index", _("Create a suggested index")
+    DROP_INDEX = "drop_index", _("Drop an index")
+    CANCEL_BACKEND = "cancel_backend", _("Cancel a backend's query")
+    TERMINATE_BACKEND = "terminate_backend", _("Terminate a backend")
+    RESET_STATEMENTS = "reset_statements", _("Reset query statistics")
+    CREATE_PARTITIONS = "create_partitions", _("Create the partitions ahead")
+    DROP_PARTITIONS = "drop_partitions", _("Drop partitions past retention")
+
+
+class DatabaseActionState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+DATABASE_ACTION_ACTIVE = (DatabaseActionState.QUEUED, DatabaseActionState.RUNNING)

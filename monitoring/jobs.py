@@ -1,4 +1,5 @@
-"""The scheduler's monitoring jobs: the tick, and retention of request statistics."""
+"""The scheduler's monitoring jobs: the tick, retention of request statistics, and the
+database console's worker and daily snapshot."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from m365admin.scheduler import periodic
 from monitoring import notify
+from monitoring.database import snapshots, worker
 from monitoring.models import MetricSample, RequestStat
 from monitoring.tick import Ticker
 
@@ -36,3 +38,15 @@ def expire_measurements() -> None:
     if connection.vendor != "postgresql":
         # PostgreSQL drops whole daily partitions instead (m365admin.partitions).
         MetricSample.objects.filter(created__lt=cutoff).delete()
+
+
+@periodic("monitoring.database_actions", every=lambda: 2.0)
+def run_database_actions() -> None:
+    if connection.vendor == "postgresql":
+        worker.run_queued()
+
+
+@periodic("monitoring.database_snapshot", every=lambda: 3600.0)
+def snapshot_database() -> None:
+    # Hourly look, daily snapshot: a restarted scheduler does not take a second one that day.
+    snapshots.take_if_due()

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from monitoring import alert_views, consumers, views
+from monitoring import alert_views, consumers, database_views, views
 
 app_name = "monitoring"
 
@@ -12,6 +12,14 @@ urlpatterns = [
          name="alert-acknowledge"),
     path("alerts/<uuid:code>/resolve", alert_views.alert_move, {"action": "resolve"},
          name="alert-resolve"),
+    path("database/", database_views.overview, name="database"),
+    re_path(r"^database/queries/(?P<queryid>-?[0-9]{1,20})/explain$", database_views.explain,
+            name="database-explain"),
+    path("database/actions/confirm", database_views.action_confirm, name="database-confirm"),
+    path("database/actions/", database_views.action_create, name="database-action-create"),
+    path("database/actions/<int:pk>/", database_views.action_detail, name="database-action"),
+    path("database/actions/<int:pk>/cancel", database_views.action_cancel,
+         name="database-action-cancel"),
 ]
 
 websocket_urlpatterns = [

@@ -18,12 +18,14 @@ ROLES = (VIEWER, OPERATOR, ADMINISTRATOR)
 ROLE_LABELS = {VIEWER: _("Viewer"), OPERATOR: _("Operator"), ADMINISTRATOR: _("Administrator")}
 
 # What a Viewer reads: the M365 entities, monitoring and security events (not the audit log,
-# the IP rules, nor notification channels, whose addresses and URLs are configuration).
+# the IP rules, notification channels, whose addresses and URLs are configuration, nor the
+# database console, which shows query texts and clients: Administrators only).
 _VIEWED_APPS = ("m365admin", "monitoring", "security")
 _NOT_FOR_VIEWERS = Q(content_type__app_label="security",
                      codename__in=["view_auditentry", "view_iprule"]) | Q(
     content_type__app_label="monitoring",
-    codename__in=["view_notificationchannel", "view_delivery"],
+    codename__in=["view_notificationchannel", "view_delivery", "view_databaseaction",
+                  "view_querystatssnapshot", "view_tablesizesnapshot"],
 )
 # Operators act on alerts and silences, triage the detections' events (a verdict) and accept
 # risks from them on the threat pages (adding and ending exceptions; their admin stays with

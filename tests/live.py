@@ -42,13 +42,15 @@ def collect_static(target: Path) -> Path:
 
 
 class LiveSite:
-    def __init__(self, var_dir: Path, **env: str) -> None:
+    def __init__(self, var_dir: Path, *, sqlite: bool = False, **env: str) -> None:
+        """`sqlite=True`: an SQLite file even when DATABASE_URL points at PostgreSQL (the
+        degraded installation, tested in CI where the suite itself runs on PostgreSQL)."""
         self.var_dir = var_dir
         self.env = {**os.environ, "M365ADMIN_VAR_DIR": str(var_dir), "PYTHONUNBUFFERED": "1", **env}
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self._database_name = None
         url = os.environ.get("DATABASE_URL", "")
-        if url.startswith("postgres"):
+        if url.startswith("postgres") and not sqlite:
             self._database_name = f"m365admin_live_{uuid.uuid4().hex[:10]}"
             # The maintenance database: the one DATABASE_URL names may not exist (pytest uses test_…).
             self._admin_url = url.rsplit("/", 1)[0] + "/postgres"

@@ -1,4 +1,5 @@
 from monitoring.models.alerts import Alert, AlertRule, AlertTransition, Silence
+from monitoring.models.database import DatabaseAction, QueryStatsSnapshot, TableSizeSnapshot
 from monitoring.models.measurements import ComponentHealth, MetricSample, RequestStat
 from monitoring.models.notifications import Delivery, NotificationChannel
 
@@ -7,9 +8,12 @@ __all__ = [
     "AlertRule",
     "AlertTransition",
     "ComponentHealth",
+    "DatabaseAction",
     "Delivery",
     "MetricSample",
     "NotificationChannel",
+    "QueryStatsSnapshot",
     "RequestStat",
     "Silence",
+    "TableSizeSnapshot",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from tests.browser import CHROMIUM
@@ -10,15 +12,27 @@ from tests.live import LiveSite
 DESKTOP = {"width": 1280, "height": 800}
 
 
+@contextmanager
+def served_site(tmp_path_factory, collected_static, name: str, seed: str = "", **env: str):
+    """A LiveSite with its database prepared, seeded by a `manage.py shell` script, and served;
+    stopped when the block ends. Its base URL is `site.url`."""
+    site = LiveSite(tmp_path_factory.mktemp(name), **env)
+    try:
+        site.prepare(collected_static)
+        if seed:
+            site.manage("shell", "-c", seed)
+        site.url = site.serve()
+        yield site
+    finally:
+        site.stop()
+
+
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory, collected_static):
     """A served site ticking every second, so a live update arrives within the test."""
-    site = LiveSite(tmp_path_factory.mktemp("browser-site"), MONITORING_INTERVAL="1")
-    site.prepare(collected_static)
-    try:
-        yield site.serve()
-    finally:
-        site.stop()
+    with served_site(tmp_path_factory, collected_static, "browser-site",
+                     MONITORING_INTERVAL="1") as site:
+        yield site.url
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, Watched
+from tests.browser.conftest import served_site
 from tests.browser.test_dashboard_browser import TIMEOUT_MS, screenshot, sign_in, wait_until
-from tests.live import USERNAME, LiveSite
+from tests.live import USERNAME
 
 pytestmark = pytest.mark.browser
 
@@ -30,21 +30,8 @@ CPU = "00000000-0000-0000-0000-00000000000b"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, collected_static):
-    site = LiveSite(tmp_path_factory.mktemp("alerts-site"), MONITORING_INTERVAL="1")
-    site.prepare(collected_static)
-    site.manage("shell", "-c", _SEED)
-    try:
-        site.url = site.serve()
+    with served_site(tmp_path_factory, collected_static, "alerts-site", _SEED, MONITORING_INTERVAL="1") as site:
         yield site
-    finally:
-        site.stop()
-
-
-@pytest.fixture
-def watched(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    yield Watched(context)
-    context.close()
 
 
 def test_an_operator_sees_the_open_alerts_and_acknowledges_one(watched, site):

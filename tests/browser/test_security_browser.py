@@ -9,9 +9,9 @@ import time
 import pytest
 from django_otp.oath import TOTP
 
-from tests.browser.conftest import DESKTOP, Watched
+from tests.browser.conftest import DESKTOP, Watched, served_site
 from tests.browser.test_dashboard_browser import PHONE, TIMEOUT_MS, screenshot, wait_until
-from tests.live import PASSWORD, USERNAME, LiveSite
+from tests.live import PASSWORD, USERNAME
 
 pytestmark = pytest.mark.browser
 
@@ -44,21 +44,8 @@ IPRule.objects.create(network={DENIED!r}, action=IPRuleAction.DENY, reason="Scan
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, collected_static):
-    site = LiveSite(tmp_path_factory.mktemp("security-site"))
-    site.prepare(collected_static)
-    site.manage("shell", "-c", _SEED)
-    try:
-        site.url = site.serve()
+    with served_site(tmp_path_factory, collected_static, "security-site", _SEED) as site:
         yield site
-    finally:
-        site.stop()
-
-
-@pytest.fixture
-def watched(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    yield Watched(context)
-    context.close()
 
 
 def submit_sign_in(page, url: str, username: str, password: str) -> None:

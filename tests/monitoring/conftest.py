@@ -29,3 +29,111 @@ def default_rules():
     seed.add_defaults(apps, None)
     import_module("monitoring.migrations.0005_security_event_rules").add_security_rules(apps, None)
     import_module("monitoring.migrations.0007_detection_rules").add_detection_rules(apps, None)
+
+
+# The database console (PostgreSQL) ----------------------------------------------------------
+
+
+class OtherSessions:
+    """Sessions beside the test's own, as another client, a stuck transaction or a DBA would
+    open them: plain autocommit psycopg connections to the test database, and scratch tables
+    they create (committed, so statistics views, other sessions and the worker see them)."""
+
+    def __init__(self) -> None:
+        self.opened: list = []
+        self.tables: list[str] = []
+
+    def connect(self, name: str = "m365admin-test session", **params):
+        import psycopg
+        from django.db import connection
+
+        merged = connection.get_connection_params()
+        merged.pop("cursor_factory", None)
+        conn = psycopg.connect(**{**merged, "application_name": name, **params},
+                               autocommit=True)
+        self.opened.append(conn)
+        return conn
+
+    def table(self, name: str, definition: str, *statements: str) -> str:
+        """CREATE TABLE name definition, then the statements; returns "public.name"."""
+        self.tables.append(name)
+        with self.connect("m365admin-test setup") as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {name} CASCADE")
+            conn.execute(f"CREATE TABLE {name} {definition}")
+            for statement in statements:
+                self.flushed(conn, statement)  # each in order: an ANALYZE sets the counts
+        return f"public.{name}"
+
+    def flushed(self, conn, *statements: str, params=None) -> None:
+        """Run statements on `conn`, then flush its statistics so pg_stat_* show them now."""
+        for statement in statements:
+            conn.execute(statement, params)
+        conn.execute("SELECT pg_stat_force_next_flush()")
+
+    def close(self) -> None:
+        from psycopg.pq import TransactionStatus
+
+        for conn in self.opened:
+            if conn.closed:
+                continue
+            if conn.info.transaction_status == TransactionStatus.ACTIVE:
+                conn.cancel_safe()  # a statement still running (a test that failed early)
+            conn.close()  # rolls back, releasing any lock it held
+        with self.connect("m365admin-test cleanup") as conn:
+            for name in self.tables:
+                conn.execute(f"DROP TABLE IF EXISTS {name} CASCADE")
+
+
+@pytest.fixture
+def sessions(transactional_db, in_thread):
+    """Other sessions and scratch tables on the test database; all closed and dropped after
+    (before the test's threads are joined: closing releases what they wait for)."""
+    other = OtherSessions()
+    yield other
+    other.close()
+
+
+@pytest.fixture
+def in_thread():
+    """Run a blocking call in a thread (a query that waits on a lock, a worker run); every
+    thread is joined after the test, and its Django connection closed."""
+    import threading
+
+    from django.db import connections
+
+    started = []
+
+    def start(function, *args):
+        outcome: dict = {}
+
+        def run():
+            try:
+                outcome["value"] = function(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the test
+                outcome["error"] = exc
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.outcome = outcome
+        thread.start()
+        started.append(thread)
+        return thread
+
+    yield start
+    for thread in started:
+        thread.join(timeout=30)
+
+
+def wait_for(predicate, timeout: float = 10, what: str = "the condition"):
+    """Poll `predicate` until it returns something truthy; returns that."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = predicate()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)

@@ -1,0 +1,195 @@
+"""The database console for integrations: the page's reads, and starting, watching and
+cancelling actions. Administrators only, like the page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from monitoring.choices import DatabaseActionKind
+from monitoring.database import actions, insight, snapshots, worker
+from monitoring.models import DatabaseAction
+from monitoring.permissions import can_run_database_actions, can_view_database
+
+
+class CanViewDatabase(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return can_view_database(request.user)
+        return can_run_database_actions(request.user)
+
+
+class ConsoleView(APIView):
+    """Maps the console's refusals to clear 4xx answers (never a stack trace)."""
+
+    permission_classes = [CanViewDatabase]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, insight.Unavailable):
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, actions.Refused):
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, insight.CannotExplain):
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, LookupError):
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+        return super().handle_exception(exc)
+
+
+def _params(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class StatusView(ConsoleView):
+    def get(self, request):
+        if not insight.is_postgresql():
+            return Response({"vendor": "sqlite", "available": False,
+                             "detail": insight.sqlite_message()})
+        return Response({"vendor": "postgresql", "available": True, **insight.status()})
+
+
+class LimitSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=20)
+
+
+class QueriesView(ConsoleView):
+    def get(self, request):
+        limit = _params(LimitSerializer, request.query_params)["limit"]
+        return Response({"queries": insight.slow_queries(limit)})
+
+
+class ExplainView(ConsoleView):
+    def get(self, request, queryid: str):
+        return Response(insight.explain(int(queryid)))
+
+
+class TablesView(ConsoleView):
+    def get(self, request):
+        tables = insight.tables()
+        return Response({"tables": tables, "sequential_scans": insight.sequential_scans(tables)})
+
+
+class BloatView(ConsoleView):
+    def get(self, request, name: str):
+        return Response(insight.bloat(name))
+
+
+class IndexesView(ConsoleView):
+    def get(self, request):
+        return Response({**insight.indexes(), "suggested": insight.missing_indexes()})
+
+
+class ActivitySerializer(serializers.Serializer):
+    min_seconds = serializers.IntegerField(min_value=0, max_value=86400, required=False)
+
+
+class ActivityView(ConsoleView):
+    def get(self, request):
+        minimum = _params(ActivitySerializer, request.query_params).get("min_seconds")
+        return Response({
+            "connections": insight.connections(),
+            "long_running": insight.long_running(
+                None if minimum is None else timedelta(seconds=minimum)),
+            "blocked": insight.blocked(),
+        })
+
+
+class PoolView(ConsoleView):
+    def get(self, request):
+        insight.require_postgresql()
+        return Response(insight.pool())
+
+
+class PartitionsView(ConsoleView):
+    def get(self, request):
+        return Response({"tables": insight.partition_tables()})
+
+
+class HistoryView(ConsoleView):
+    def get(self, request):
+        insight.require_postgresql()
+        return Response({"sizes": snapshots.size_history()})
+
+
+# Actions -------------------------------------------------------------------------------------
+
+class PlanSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DatabaseActionKind.choices)
+    target = serializers.CharField(max_length=300, required=False, default="")
+    column = serializers.CharField(max_length=200, required=False, default="")
+
+
+class RequestSerializer(PlanSerializer):
+    statements = serializers.ListField(child=serializers.CharField(), allow_empty=False,
+                                       help_text="The SQL the preview showed, unchanged.")
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    requested_by = serializers.StringRelatedField()
+    cancel_requested_by = serializers.StringRelatedField()
+    progress = serializers.SerializerMethodField()
+    seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatabaseAction
+        fields = ["id", "kind", "target", "column", "statements", "state", "requested_by",
+                  "requested", "started", "finished", "seconds", "progress",
+                  "cancel_requested_by", "result"]
+
+    def get_progress(self, action) -> dict | None:
+        return worker.progress(action) if self.context.get("live") else action.progress
+
+    def get_seconds(self, action) -> float | None:
+        return action.duration.total_seconds() if action.duration else None
+
+
+def _plan_response(plan: actions.Plan) -> dict:
+    return {"kind": plan.kind, "target": plan.target, "column": plan.column,
+            "statements": plan.statements, "warnings": plan.warnings}
+
+
+class PreviewView(ConsoleView):
+    """What an action would run: POST the same body to /actions to run exactly that."""
+
+    def post(self, request):
+        data = _params(PlanSerializer, request.data)
+        return Response(_plan_response(actions.plan(data["kind"], data["target"],
+                                                    data["column"])))
+
+
+class ActionsView(ConsoleView):
+    def get(self, request):
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(
+            DatabaseAction.objects.select_related("requested_by", "cancel_requested_by"),
+            request, view=self)
+        return paginator.get_paginated_response(ActionSerializer(page, many=True).data)
+
+    def post(self, request):
+        data = _params(RequestSerializer, request.data)
+        action = actions.request(data["kind"], data["target"], data["column"],
+                                 data["statements"], request.user)
+        return Response(ActionSerializer(action).data, status=status.HTTP_201_CREATED)
+
+
+class ActionView(ConsoleView):
+    def get(self, request, pk: int):
+        action = get_object_or_404(DatabaseAction.objects.select_related(
+            "requested_by", "cancel_requested_by"), pk=pk)
+        return Response(ActionSerializer(action, context={"live": True}).data)
+
+
+class CancelView(ConsoleView):
+    def post(self, request, pk: int):
+        action = get_object_or_404(DatabaseAction, pk=pk)
+        worker.cancel(action, request.user)
+        action.refresh_from_db()
+        return Response(ActionSerializer(action).data, status=status.HTTP_202_ACCEPTED)

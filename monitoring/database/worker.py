@@ -1,0 +1,257 @@
+"""The worker side of database actions: the scheduler runs queued actions one at a time.
+
+Each action runs on its own autocommit connection (VACUUM and the CONCURRENTLY statements
+refuse to run inside a transaction) named `m365admin action <id>`, so a cancel can be sent to
+exactly that backend and the console can read its progress from pg_stat_progress_*. It waits
+at most DB_ACTION_LOCK_TIMEOUT_SECONDS for a lock and runs at most DB_ACTION_TIMEOUT_SECONDS.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+import psycopg
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from psycopg import errors
+
+from m365admin import partitions
+from monitoring.choices import DatabaseActionKind as Kind
+from monitoring.choices import DatabaseActionState as State
+from monitoring.database import actions, insight, snapshots
+from monitoring.models import DatabaseAction
+from security import audit
+
+logger = logging.getLogger(__name__)
+
+ORPHAN_GRACE = timedelta(seconds=60)
+
+
+def application_name(action: DatabaseAction) -> str:
+    return f"m365admin action {action.pk}"
+
+
+class _Cancelled(Exception):
+    """A cancel arrived between two statements."""
+
+
+def run_queued() -> int:
+    """Run every queued action, oldest first; returns how many ran."""
+    _fail_orphans()
+    count = 0
+    while (action := _claim()) is not None:
+        _run(action)
+        count += 1
+    return count
+
+
+def _fail_orphans() -> None:
+    """Actions left running by a scheduler that stopped: their connection is gone, so
+    PostgreSQL rolled back what it could; record that, and drop a half-built index."""
+    settled = timezone.now() - ORPHAN_GRACE  # past the moment between claim and connect
+    running = list(DatabaseAction.objects.filter(state=State.RUNNING, started__lt=settled))
+    if not running:
+        return
+    alive = {row["application_name"] for row in insight.rows(
+        "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE %s",
+        ["m365admin action %"])}
+    for action in running:
+        if application_name(action) not in alive:
+            result = _("The worker stopped while this action ran (the scheduler was restarted "
+                       "or lost its database connection); PostgreSQL rolled back the statement "
+                       "in progress.") + _cleanup(action)
+            _finish(action, State.FAILED, result, (timezone.now() - action.started).total_seconds())
+
+
+def _claim() -> DatabaseAction | None:
+    with transaction.atomic():
+        queued = DatabaseAction.objects.select_for_update(skip_locked=True).filter(
+            state=State.QUEUED).order_by("requested")
+        action = queued.first()
+        if action is None:
+            return None
+        action.state, action.started = State.RUNNING, timezone.now()
+        action.save(update_fields=["state", "started"])
+    return action
+
+
+def _run(action: DatabaseAction) -> None:
+    started = time.monotonic()
+    try:
+        # Plan again: the table may be gone, or the plan different, since the confirmation.
+        current = actions.plan(action.kind, action.target, action.column)
+        if current.statements != action.statements:
+            raise actions.Refused(_("The database changed since the SQL was confirmed; nothing "
+                                    "was run. Review the action again."))
+        if action.kind == Kind.RESET_STATEMENTS:
+            snapshots.take()  # so the trends survive the reset
+        done = _execute(action)
+        if action.kind in ONE_TRANSACTION:
+            # The sync and the sampler (this process) cache which partitions exist.
+            partitions.forget_known()
+        state, result = State.SUCCEEDED, done
+    except actions.Refused as refused:
+        state, result = State.FAILED, str(refused)
+    except (errors.QueryCanceled, errors.LockNotAvailable, _Cancelled) as stopped:
+        action.refresh_from_db(fields=["cancel_requested_by"])
+        if action.cancel_requested_by_id:
+            state = State.CANCELLED
+            result = _("Cancelled by %(user)s.") % {"user": action.cancel_requested_by}
+        elif isinstance(stopped, errors.LockNotAvailable):
+            state, result = State.FAILED, _(
+                "Another session held a lock on the target, or an older transaction kept a "
+                "concurrent build waiting, for more than %(seconds)s s (DB_ACTION_LOCK_TIMEOUT_"
+                "SECONDS), so nothing was changed; the blocked queries section shows who holds "
+                "it. Try again when it is quieter.") % {
+                "seconds": settings.DB_ACTION_LOCK_TIMEOUT_SECONDS}
+        else:
+            state, result = State.FAILED, _(
+                "Stopped after the statement timeout (%(seconds)s s, "
+                "DB_ACTION_TIMEOUT_SECONDS).") % {"seconds": settings.DB_ACTION_TIMEOUT_SECONDS}
+        result += _cleanup(action)
+    except psycopg.Error as error:
+        message = error.diag.message_primary or str(error)
+        state, result = State.FAILED, _("PostgreSQL refused: %(error)s") % {"error": message}
+        result += _cleanup(action)
+    except Exception:
+        logger.exception("database action %s failed", action.pk)
+        state, result = State.FAILED, _("The action failed unexpectedly; the server log has "
+                                        "the details.")
+        result += _cleanup(action)
+    _finish(action, state, result, time.monotonic() - started)
+
+
+def _connect(action: DatabaseAction) -> psycopg.Connection:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params["application_name"] = application_name(action)
+    conn = psycopg.connect(**params, autocommit=True)
+    conn.execute(f"SET lock_timeout = '{settings.DB_ACTION_LOCK_TIMEOUT_SECONDS}s'")
+    conn.execute(f"SET statement_timeout = '{settings.DB_ACTION_TIMEOUT_SECONDS}s'")
+    return conn
+
+
+# Partition changes commit together or not at all (a partition detached but not dropped would
+# be half-done); the other kinds cannot run inside a transaction, one statement each at most
+# (a partitioned index's steps are each complete, and a failure drops what they built).
+ONE_TRANSACTION = {Kind.CREATE_PARTITIONS, Kind.DROP_PARTITIONS}
+
+
+def _execute(action: DatabaseAction) -> str:
+    with _connect(action) as conn:
+        DatabaseAction.objects.filter(pk=action.pk).update(
+            backend_pid=conn.info.backend_pid)
+        if action.kind in ONE_TRANSACTION:
+            with conn.transaction():
+                return _statements(action, conn)
+        return _statements(action, conn)
+
+
+def _statements(action: DatabaseAction, conn: psycopg.Connection) -> str:
+    lines = []
+    for step, statement in enumerate(action.statements, start=1):
+        action.refresh_from_db(fields=["cancel_requested_by"])
+        if action.cancel_requested_by_id:
+            raise _Cancelled
+        DatabaseAction.objects.filter(pk=action.pk).update(
+            progress={"step": step, "steps": len(action.statements), "statement": statement})
+        cursor = conn.execute(statement)
+        if cursor.description and cursor.rowcount == 1:
+            (value,) = cursor.fetchone()
+            lines.append(f"{statement} → {value}")
+        else:
+            lines.append(f"{statement} → {cursor.statusmessage}")
+    return "\n".join(lines)
+
+
+def _cleanup(action: DatabaseAction) -> str:
+    """Leave nothing half-built: a failed CREATE INDEX drops what it had created, a failed
+    REINDEX CONCURRENTLY the invalid "<index>_ccnew" copy it leaves beside the old index."""
+    if action.kind == Kind.CREATE_INDEX:
+        names, invalid_only = [_like(name) for name in action.creates], False
+    elif action.kind == Kind.REINDEX:
+        names, invalid_only = [_like(action.target) + "\\_ccnew%"], True
+    else:
+        return ""
+    leftovers = insight.rows("""
+        SELECT format('%%I.%%I', n.nspname, c.relname) AS quoted, c.relkind = 'I' AS partitioned
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_index i ON i.indexrelid = c.oid
+        WHERE n.nspname || '.' || c.relname LIKE ANY(%s) AND (NOT i.indisvalid OR NOT %s)
+        ORDER BY c.relkind = 'I' DESC
+    """, [names, invalid_only])
+    with _connect(action) as conn:
+        for row in leftovers:
+            # A partitioned index cannot be dropped concurrently (its drop takes its children).
+            concurrently = "" if row["partitioned"] else "CONCURRENTLY "
+            conn.execute(f"DROP INDEX {concurrently}IF EXISTS {row['quoted']}")
+    if not leftovers:
+        return ""
+    return "\n" + _("Dropped what the failed build had left: %(names)s.") % {
+        "names": ", ".join(row["quoted"] for row in leftovers)}
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _finish(action: DatabaseAction, state: str, result: str, seconds: float) -> None:
+    with transaction.atomic():
+        DatabaseAction.objects.filter(pk=action.pk).update(
+            state=state, result=result, finished=timezone.now())
+        action.refresh_from_db()
+        audit.record("database.action.finished", action,
+                     {"kind": action.kind, "target": action.target, "state": state,
+                      "seconds": round(seconds, 3), "result": result[:2000]},
+                     user=action.requested_by)
+    logger.info("database action id=%s kind=%s state=%s seconds=%.1f",
+                action.pk, action.kind, state, seconds)
+
+
+def cancel(action: DatabaseAction, user) -> str:
+    """Stop a queued action, or ask PostgreSQL to cancel a running one (the worker then records
+    it as cancelled). Returns the action's state afterwards."""
+    with transaction.atomic():
+        locked = DatabaseAction.objects.select_for_update().get(pk=action.pk)
+        if not locked.active:
+            raise actions.Refused(_("Action #%(id)s has already finished (%(state)s).")
+                                  % {"id": locked.pk, "state": locked.get_state_display()})
+        locked.cancel_requested_by = user
+        if locked.state == State.QUEUED:
+            locked.state, locked.finished = State.CANCELLED, timezone.now()
+            locked.result = _("Cancelled by %(user)s before it started.") % {"user": user}
+        locked.save(update_fields=["cancel_requested_by", "state", "finished", "result"])
+        audit.record("database.action.cancel", locked, {"state": locked.state}, user=user)
+    if locked.state == State.RUNNING and locked.backend_pid:
+        insight.rows("""
+            SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+            WHERE pid = %s AND application_name = %s
+        """, [locked.backend_pid, application_name(locked)])
+    return locked.state
+
+
+def progress(action: DatabaseAction) -> dict | None:
+    """What PostgreSQL reports of the running statement, beside the worker's step count."""
+    if action.state != State.RUNNING:
+        return action.progress
+    reported = {}
+    view = actions.PROGRESS_VIEW.get(action.kind)
+    if view and action.backend_pid:
+        found = insight.rows(f"SELECT * FROM {view} WHERE pid = %s", [action.backend_pid])
+        reported = found[0] if found else {}
+    return {**(action.progress or {}), **_percent(action.kind, reported), "postgresql": reported}
+
+
+def _percent(kind: str, reported: dict) -> dict:
+    """A percentage of the current phase, from the block or tuple counters PostgreSQL keeps."""
+    for done, total in (("heap_blks_scanned", "heap_blks_total"),
+                        ("sample_blks_scanned", "sample_blks_total"),
+                        ("blocks_done", "blocks_total"), ("tuples_done", "tuples_total")):
+        if reported.get(total):
+            return {"phase": reported.get("phase", ""),
+                    "percent": round(100 * reported[done] / reported[total], 1)}
+    return {"phase": reported.get("phase", "")} if reported else {}

@@ -1,0 +1,89 @@
+"""The database console's scheduled side: daily snapshots, their expiry, the worker's job, and
+actions a stopped scheduler left running."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from m365admin.scheduler import discover
+from monitoring.choices import DatabaseActionState
+from monitoring.database import snapshots, worker
+from monitoring.models import DatabaseAction, QueryStatsSnapshot, TableSizeSnapshot
+from security.models import AuditEntry
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def test_the_scheduler_runs_the_worker_often_and_looks_for_a_snapshot_hourly():
+    jobs = discover()
+    assert jobs["monitoring.database_actions"].every() <= 5
+    assert jobs["monitoring.database_snapshot"].every() == 3600
+
+
+def test_a_snapshot_records_every_table_and_the_top_statements():
+    snapshots.take()
+    tables = set(TableSizeSnapshot.objects.values_list("table", flat=True))
+    assert {"public.m365admin_signin", "public.monitoring_databaseaction"} <= tables
+    signins = TableSizeSnapshot.objects.get(table="public.m365admin_signin")
+    assert signins.total_bytes > 0  # its partitions' indexes at least
+    assert QueryStatsSnapshot.objects.count() > 0  # migrations alone ran statements
+    assert QueryStatsSnapshot.objects.filter(calls__gt=0, total_ms__gt=0).exists()
+
+
+def test_one_snapshot_a_day_however_often_the_job_looks():
+    assert snapshots.take_if_due() is True
+    assert snapshots.take_if_due() is False
+    assert TableSizeSnapshot.objects.values("captured").distinct().count() == 1
+    TableSizeSnapshot.objects.update(captured=timezone.now() - timedelta(days=1, minutes=1))
+    assert snapshots.take_if_due() is True
+    assert TableSizeSnapshot.objects.values("captured").distinct().count() == 2
+
+
+def test_snapshots_past_the_retention_are_deleted(settings):
+    settings.DB_SNAPSHOT_RETENTION_DAYS = 30
+    snapshots.take()
+    old = timezone.now() - timedelta(days=31)
+    TableSizeSnapshot.objects.update(captured=old)
+    QueryStatsSnapshot.objects.update(captured=old)
+    snapshots.take_if_due()
+    assert not TableSizeSnapshot.objects.filter(captured=old).exists()
+    assert not QueryStatsSnapshot.objects.filter(captured=old).exists()
+    assert TableSizeSnapshot.objects.exists()  # and today's was taken
+
+
+def test_the_size_history_follows_the_largest_tables_over_time():
+    snapshots.take()
+    TableSizeSnapshot.objects.update(captured=timezone.now() - timedelta(days=1))
+    snapshots.take()
+    history = snapshots.size_history(tables=3)
+    assert len(history["captured"]) == 2
+    assert len(history["tables"]) == 3
+    assert all(len(values) == 2 for values in history["tables"].values())
+
+
+def test_an_empty_history_is_empty():
+    assert snapshots.size_history() == {"captured": [], "tables": {}}
+
+
+def test_an_action_left_running_by_a_stopped_scheduler_is_failed_and_explained(administrator):
+    action = DatabaseAction.objects.create(
+        kind="analyze", target="public.m365admin_tenant",
+        statements=["ANALYZE public.m365admin_tenant"], requested_by=administrator,
+        state=DatabaseActionState.RUNNING, started=timezone.now() - timedelta(minutes=5),
+        backend_pid=1)
+    recent = DatabaseAction.objects.create(
+        kind="analyze", target="public.m365admin_team",
+        statements=["ANALYZE public.m365admin_team"], requested_by=administrator,
+        state=DatabaseActionState.RUNNING, started=timezone.now())
+    worker.run_queued()
+    action.refresh_from_db()
+    recent.refresh_from_db()
+    assert action.state == DatabaseActionState.FAILED
+    assert "worker stopped" in action.result
+    assert AuditEntry.objects.filter(action="database.action.finished",
+                                     details__state="failed").exists()
+    # Claimed a moment ago: its worker may still be connecting, so it is left alone.
+    assert recent.state == DatabaseActionState.RUNNING
