@@ -115,6 +115,23 @@ def test_explain_refuses_a_utility_statement_and_an_unknown_id_clearly(sessions)
         insight.explain(2**63)
 
 
+def test_a_statement_postgresql_cannot_plan_says_why_and_the_next_explain_still_works(sessions):
+    sessions.table("dbc_unplannable", "(id int)",
+                   "INSERT INTO dbc_unplannable SELECT generate_series(1, 10)")
+    conn = sessions.connect()
+    # Recorded as "SELECT $1 IS NULL AS dbc_untyped …": nothing gives the parameter a type.
+    conn.execute("SELECT 'a' IS NULL AS dbc_untyped FROM dbc_unplannable")
+    conn.execute("SELECT id FROM dbc_unplannable WHERE id = %s", [3])
+    untyped = _recorded("AS dbc_untyped FROM dbc_unplannable")
+    planned = _recorded("SELECT id FROM dbc_unplannable WHERE id = $1")
+
+    with pytest.raises(insight.CannotExplain, match="could not determine data type"):
+        insight.explain(int(untyped["queryid"]))
+    # The same session explains again: the failed attempt left no prepared statement behind.
+    for _ in range(2):
+        assert "dbc_unplannable" in insight.explain(int(planned["queryid"]))["plan"]
+
+
 # Tables and indexes --------------------------------------------------------------------------
 
 
