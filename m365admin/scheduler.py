@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, connections
 from django.utils.module_loading import autodiscover_modules
 
+from m365admin.lib.ownconnection import own_connection
+
 logger = logging.getLogger(__name__)
 
 # pg_try_advisory_lock key: "m365a" as a number, unlikely to collide with other applications.
@@ -104,9 +106,7 @@ class LeaderLock:
 
     def _try_advisory(self) -> bool:
         if self._conn is None:
-            params = connection.get_connection_params()
-            params.pop("cursor_factory", None)
-            self._conn = psycopg.connect(**params, autocommit=True)
+            self._conn = own_connection()
         try:
             got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]
         except psycopg.Error:

@@ -9,17 +9,17 @@ at most DB_ACTION_LOCK_TIMEOUT_SECONDS for a lock and runs at most DB_ACTION_TIM
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import errors
 
 from m365admin import partitions
+from m365admin.lib.ownconnection import own_connection
 from monitoring.choices import DatabaseActionKind as Kind
 from monitoring.choices import DatabaseActionState as State
 from monitoring.database import actions, insight, snapshots
@@ -64,7 +64,7 @@ def _fail_orphans() -> None:
             result = _("The worker stopped while this action ran (the scheduler was restarted "
                        "or lost its database connection); PostgreSQL rolled back the statement "
                        "in progress.") + _cleanup(action)
-            _finish(action, State.FAILED, result, (timezone.now() - action.started).total_seconds())
+            _finish(action, State.FAILED, result)
 
 
 def _claim() -> DatabaseAction | None:
@@ -80,7 +80,6 @@ def _claim() -> DatabaseAction | None:
 
 
 def _run(action: DatabaseAction) -> None:
-    started = time.monotonic()
     try:
         # Plan again: the table may be gone, or the plan different, since the confirmation.
         current = actions.plan(action.kind, action.target, action.column)
@@ -122,14 +121,11 @@ def _run(action: DatabaseAction) -> None:
         state, result = State.FAILED, _("The action failed unexpectedly; the server log has "
                                         "the details.")
         result += _cleanup(action)
-    _finish(action, state, result, time.monotonic() - started)
+    _finish(action, state, result)
 
 
 def _connect(action: DatabaseAction) -> psycopg.Connection:
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params["application_name"] = application_name(action)
-    conn = psycopg.connect(**params, autocommit=True)
+    conn = own_connection(application_name=application_name(action))
     conn.execute(f"SET lock_timeout = '{settings.DB_ACTION_LOCK_TIMEOUT_SECONDS}s'")
     conn.execute(f"SET statement_timeout = '{settings.DB_ACTION_TIMEOUT_SECONDS}s'")
     return conn
@@ -199,11 +195,12 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _finish(action: DatabaseAction, state: str, result: str, seconds: float) -> None:
+def _finish(action: DatabaseAction, state: str, result: str) -> None:
     with transaction.atomic():
         DatabaseAction.objects.filter(pk=action.pk).update(
             state=state, result=result, finished=timezone.now())
         action.refresh_from_db()
+        seconds = action.duration.total_seconds()
         audit.record("database.action.finished", action,
                      {"kind": action.kind, "target": action.target, "state": state,
                       "seconds": round(seconds, 3), "result": result[:2000]},

@@ -44,13 +44,9 @@ class OtherSessions:
         self.tables: list[str] = []
 
     def connect(self, name: str = "m365admin-test session", **params):
-        import psycopg
-        from django.db import connection
+        from m365admin.lib.ownconnection import own_connection
 
-        merged = connection.get_connection_params()
-        merged.pop("cursor_factory", None)
-        conn = psycopg.connect(**{**merged, "application_name": name, **params},
-                               autocommit=True)
+        conn = own_connection(**{"application_name": name, **params})
         self.opened.append(conn)
         return conn
 
