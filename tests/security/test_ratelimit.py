@@ -140,7 +140,8 @@ def test_sign_in_posts_are_limited_per_username(client, settings, frozen):
     assert response.status_code == 429
     seconds = _retry_after(response)
     assert response["Content-Type"] == "text/plain; charset=utf-8"
-    assert response.content.decode() == f"Too many requests. Try again in {seconds} seconds."
+    unit = "second" if seconds == 1 else "seconds"  # ngettext: the window may end in 1 s
+    assert response.content.decode() == f"Too many requests. Try again in {seconds} {unit}."
     assert _sign_in(client, "bob", "192.0.2.50").status_code == 200
     event = SecurityEvent.objects.get(kind=EventKind.RATE_LIMITED)
     assert (event.username, event.details["limit"]) == ("alice", "login:username")
