@@ -1,4 +1,4 @@
-"""The documented Graph payloads in ../shared/graph/samples (beside the repository, in CI too)."""
+"""The documented Graph payloads in tests/graph_samples (sources in its SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "graph" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "graph_samples"
 
 
 def sample(name: str) -> Any:
