@@ -17,7 +17,7 @@ import requests
 from .auth import TokenProvider
 from .breaker import CircuitBreakers
 from .config import GraphConfig
-from .errors import GraphMalformedResponse, error_from_response
+from .errors import GraphDamagedBody, GraphMalformedResponse, error_from_response
 from .http import PROCESS_LIMITER, HttpTransport, Limiter, MsalHttpClient, with_query
 from .retry import DEFAULT_MAX_ATTEMPTS, RETRY_STATUSES, Sender, header
 from .stats import GraphStats
@@ -29,6 +29,8 @@ T = TypeVar("T")
 BATCH_LIMIT = 20  # Graph rejects a $batch holding more
 _VERSIONS = frozenset({"v1.0", "beta"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# A 200 whose body came cut off or as an HTML page is asked for this many times in all.
+DAMAGED_BODY_ATTEMPTS = 3
 
 
 class _Envelope(msgspec.Struct, Generic[T]):
@@ -119,9 +121,7 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         url = self._url(path_or_url, params)
-        response = self._send("GET", url, headers)
-        _raise_for_status(response, url)
-        return _json_object(response, url)
+        return self._get_json(url, headers, dict[str, Any])
 
     def iter_pages(
         self,
@@ -138,9 +138,7 @@ class GraphClient:
         url: str | None = self._url(path_or_url, params)
         envelope = _Envelope[item_type] if item_type is not None else _Envelope[dict[str, Any]]
         while url is not None:
-            response = self._send("GET", url, headers)
-            _raise_for_status(response, url)
-            body = _decode(response, url, envelope)
+            body = self._get_json(url, headers, envelope)
             yield Page(body.value, body.next_link, body.delta_link, body.count, url)
             url = body.next_link
 
@@ -191,6 +189,25 @@ class GraphClient:
                 raise ValueError(f"refusing a URL outside {self._graph_origin}: {path_or_url}")
             return with_query(path_or_url, params)
         return with_query(f"{self._graph_origin}/{path_or_url.lstrip('/')}", params)
+
+    def _get_json(self, url: str, headers: Mapping[str, str] | None, type_: Any) -> Any:
+        """GET and decode; a body damaged on the way is asked for again (same URL, backoff).
+
+        Nothing of a damaged page reaches the caller, so nothing of it is stored.
+        """
+        for attempt in range(1, DAMAGED_BODY_ATTEMPTS + 1):
+            response = self._send("GET", url, headers)
+            _raise_for_status(response, url)
+            try:
+                return _decode(response, url, type_)
+            except GraphDamagedBody as exc:
+                if attempt == DAMAGED_BODY_ATTEMPTS:
+                    raise
+                wait = self._sender.delay(attempt, None)
+                logger.warning("%s (attempt %d/%d); requesting it again in %.1f s",
+                               exc, attempt, DAMAGED_BODY_ATTEMPTS, wait)
+                self._sender.wait(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _send(
         self,
@@ -310,7 +327,7 @@ def _decode(response: requests.Response, url: str, type_: Any) -> Any:
     # Graph adds parameters (;odata.metadata=minimal;...) so compare the media type only.
     media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        raise GraphMalformedResponse(
+        raise GraphDamagedBody(
             f"expected JSON, got {media_type or 'no content type'} ({len(response.content)} bytes)",
             **details,
         )
@@ -319,7 +336,7 @@ def _decode(response: requests.Response, url: str, type_: Any) -> Any:
     except msgspec.ValidationError as exc:
         raise GraphMalformedResponse(f"unexpected JSON shape: {exc}", **details) from exc
     except msgspec.DecodeError as exc:
-        raise GraphMalformedResponse(
+        raise GraphDamagedBody(
             f"truncated or invalid JSON ({len(response.content)} bytes): {exc}", **details
         ) from exc
 

@@ -87,6 +87,10 @@ class GraphMalformedResponse(GraphError):
     """The body was truncated, not JSON, or not the JSON object that was due."""
 
 
+class GraphDamagedBody(GraphMalformedResponse):
+    """A body cut off or not JSON at all: damage on the way, worth asking for again."""
+
+
 def one_line(text: str) -> str:
     """Collapse all whitespace (AADSTS descriptions carry CRLFs) into single spaces."""
     return " ".join(text.split())

@@ -59,8 +59,14 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 def backoff_seconds(attempt: int, rand: float) -> float:
-    """Capped exponential backoff with full jitter; `attempt` counts from 1."""
-    return rand * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    """Capped exponential backoff with jitter above its floor; `attempt` counts from 1.
+
+    The floor doubles from BACKOFF_BASE_SECONDS (1 s, 2 s, 4 s …) and the jitter adds up to
+    as much again, so a throttled request without Retry-After never comes back within a
+    second (full jitter could retry after a few milliseconds and be throttled again).
+    """
+    floor = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    return min(BACKOFF_CAP_SECONDS, floor * (1.0 + rand))
 
 
 def header(headers: Mapping[str, Any], name: str) -> str | None:

@@ -82,7 +82,7 @@ def make_client(sim: GraphSimulator, tenant_id: str = TENANT, *, secret: str = S
     )
     waits = Waits()
     client.sleep = waits
-    client.random = lambda: 0.5  # backoff for attempt n is then exactly 0.5 * 2**(n-1)
+    client.random = lambda: 0.5  # backoff for attempt n is then exactly 1.5 * 2**(n-1)
     return client, waits
 
 
@@ -140,7 +140,7 @@ def test_an_unreachable_authority_is_a_one_line_auth_error(sim: GraphSimulator) 
     assert "\n" not in text and TENANT in text and str(closed_port) in text
     assert "Connection refused" in text
     # Five refused connections open the token breaker; four backoff waits came before.
-    assert waits == [0.5, 1.0, 2.0, 4.0]
+    assert waits == [1.5, 3.0, 6.0, 12.0]
     assert client.breaker_states() == {"token": "open"}
     assert client.stats.snapshot().failures == 5
 
@@ -186,16 +186,29 @@ def test_it_follows_next_links_and_resends_consistency_level(sim: GraphSimulator
     assert all(r.headers.get("consistencylevel") == "eventual" for r in records)
 
 
-def test_truncated_and_non_json_bodies_are_malformed(sim: GraphSimulator) -> None:
-    client, _ = make_client(sim)
+def test_a_truncated_page_is_requested_again_at_the_same_url(sim: GraphSimulator) -> None:
+    client, waits = make_client(sim)
+    whole = [page.items for page in client.iter_pages("/v1.0/users", params={"$top": "5"})]
+    mark = len(sim.requests)
     sim.faults.add(Fault("truncate", path=r"^/v1\.0/users", after=1, tenant=TENANT))
+    again = [page.items for page in client.iter_pages("/v1.0/users", params={"$top": "5"})]
+    assert again == whole
+    served = served_since(sim, mark, "/v1.0/users")
+    assert served[1].path == served[2].path  # the damaged second page, then the same URL
+    assert waits == [1.5]  # the first backoff: its 1 s floor plus half of it as jitter
+
+
+def test_bodies_damaged_every_time_fail_clearly_after_three_requests(sim: GraphSimulator) -> None:
+    client, waits = make_client(sim)
+    client.get("/v1.0/subscribedSkus")
+    sim.faults.add(Fault("truncate", path=r"^/v1\.0/users", tenant=TENANT, times=None))
     pages = client.iter_pages("/v1.0/users", params={"$top": "5"})
-    assert next(pages).items
     with pytest.raises(GraphMalformedResponse, match="truncated or invalid JSON") as info:
         next(pages)
-    assert info.value.status == 200
+    assert info.value.status == 200 and "\n" not in str(info.value)
+    assert len(waits) == 2
 
-    sim.faults.add(Fault("not_json", path=r"^/v1\.0/subscribedSkus", status=200))
+    sim.faults.add(Fault("not_json", path=r"^/v1\.0/subscribedSkus", status=200, times=None))
     with pytest.raises(GraphMalformedResponse, match="expected JSON, got text/html"):
         client.get("/v1.0/subscribedSkus")
 
@@ -205,7 +218,7 @@ def test_truncated_and_non_json_bodies_are_malformed(sim: GraphSimulator) -> Non
 
 @pytest.mark.parametrize(
     ("status", "retry_after", "expected"),
-    [(429, "2", 2.0), (429, "0.5", 0.5), (429, None, 0.5), (503, "1", 1.0), (504, None, 0.5)],
+    [(429, "2", 2.0), (429, "0.5", 0.5), (429, None, 1.5), (503, "1", 1.0), (504, None, 1.5)],
 )
 def test_it_waits_and_retries_transient_answers(
     sim: GraphSimulator, status: int, retry_after: str | None, expected: float
@@ -228,7 +241,7 @@ def test_a_timeout_is_retried_after_backoff(sim: GraphSimulator) -> None:
     client.get("/v1.0/subscribedSkus")
     sim.faults.add(Fault("delay", path=r"^/v1\.0/subscribedSkus", seconds=0.4))
     assert client.get("/v1.0/subscribedSkus")["value"]
-    assert waits == [0.5]
+    assert waits == [1.5]
     assert client.stats.failures == 1
 
 
@@ -249,7 +262,7 @@ def test_it_backs_off_exponentially_and_gives_up_as_throttled(sim: GraphSimulato
         client.get("/v1.0/subscribedSkus")
     assert info.value.status == 429 and info.value.code == "TooManyRequests"
     assert "\n" not in str(info.value)
-    assert waits == [1.0, 2.0, 4.0]
+    assert waits == [2.0, 4.0, 8.0]
     assert client.stats.throttled == 4
     assert client.breaker_states()["subscribedSkus"] == "closed"  # 429 is not a failure
 

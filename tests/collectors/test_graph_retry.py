@@ -29,10 +29,11 @@ def test_it_parses_retry_after_http_dates() -> None:
     assert parse_retry_after(formatdate(NOW - 7, usegmt=True), NOW) == 0.0
 
 
-def test_backoff_is_capped_exponential_with_full_jitter() -> None:
-    assert [backoff_seconds(n, 1.0) for n in (1, 2, 3, 7, 8)] == [1, 2, 4, 60, 60]
-    assert backoff_seconds(3, 0.5) == 2.0
-    assert backoff_seconds(3, 0.0) == 0.0
+def test_backoff_is_capped_exponential_with_jitter_above_a_one_second_floor() -> None:
+    assert [backoff_seconds(n, 0.0) for n in (1, 2, 3, 7, 8)] == [1, 2, 4, 60, 60]
+    assert [backoff_seconds(n, 1.0) for n in (1, 2, 3, 6, 7)] == [2, 4, 8, 60, 60]
+    assert backoff_seconds(3, 0.5) == 6.0
+    assert min(backoff_seconds(1, r / 100) for r in range(100)) >= 1.0
 
 
 class FakeClock:

@@ -30,14 +30,24 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Any:
     sim.stop()
 
 
-def _all(http: Any, url: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+def _pages(http: Any, url: str) -> list[list[dict[str, Any]]]:
+    pages: list[list[dict[str, Any]]] = []
     next_url: str | None = url
     while next_url:
         body = http(next_url).json()
-        items += body["value"]
+        pages.append(body["value"])
         next_url = body.get("@odata.nextLink")
-    return items
+    return pages
+
+
+def _all(http: Any, url: str) -> list[dict[str, Any]]:
+    """Every sign-in once, in the order served: deduplicated by id, as a client must."""
+    unique = {item["id"]: item for page in _pages(http, url) for item in page}
+    return list(unique.values())
+
+
+def _oldest_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda item: item["createdDateTime"])
 
 
 def _sample_keys(name: str) -> set[str]:
@@ -67,6 +77,14 @@ def test_the_window_holds_exactly_the_configured_count_newest_first(http: Any) -
     assert len({i["id"] for i in items}) == COUNT
 
 
+def test_each_next_page_repeats_the_last_sign_in_of_the_page_before(http: Any) -> None:
+    pages = _pages(http, "/v1.0/auditLogs/signIns?$top=400")
+    assert len(pages) > 2
+    for before, after in zip(pages, pages[1:]):
+        assert after[0]["id"] == before[-1]["id"]
+        assert len({i["id"] for i in after}) == len(after) <= 400
+
+
 def test_default_page_is_1000_and_top_is_clamped(http: Any) -> None:
     assert len(http("/v1.0/auditLogs/signIns").json()["value"]) == 1000
     assert len(http("/v1.0/auditLogs/signIns?$top=5000").json()["value"]) == 1000
@@ -74,13 +92,13 @@ def test_default_page_is_1000_and_top_is_clamped(http: Any) -> None:
     assert http("/v1.0/auditLogs/signIns?$top=-1").status_code == 400
 
 
-def test_time_filters_and_ascending_order(http: Any) -> None:
+def test_time_filters_apply_and_orderby_asc_still_comes_newest_first(http: Any) -> None:
     lo, hi = "2025-02-20T00:00:00Z", "2025-02-21T00:00:00Z"
     items = _all(http, f"/v1.0/auditLogs/signIns?$filter=createdDateTime ge {lo} and "
                        f"createdDateTime le {hi}&$orderby=createdDateTime asc&$top=50")
     stamps = [i["createdDateTime"] for i in items]
-    assert items and stamps == sorted(stamps)
-    assert lo <= stamps[0] and stamps[-1] <= hi
+    assert items and stamps == sorted(stamps, reverse=True)
+    assert lo <= stamps[-1] and stamps[0] <= hi
     quoted = http(f"/v1.0/auditLogs/signIns?$filter=createdDateTime ge '{lo}'")
     assert quoted.status_code == 400
 
@@ -110,7 +128,7 @@ def test_the_mix_is_realistic(http: Any) -> None:
 
 
 def test_it_contains_a_brute_force_against_one_account(http: Any) -> None:
-    items = _all(http, "/v1.0/auditLogs/signIns?$orderby=createdDateTime asc")
+    items = _oldest_first(_all(http, "/v1.0/auditLogs/signIns"))
     by_ip_user: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         if item["status"]["errorCode"] in (50126, 50053):
@@ -122,7 +140,7 @@ def test_it_contains_a_brute_force_against_one_account(http: Any) -> None:
 
 
 def test_it_contains_a_password_spray_and_an_impossible_travel(http: Any) -> None:
-    items = _all(http, "/v1.0/auditLogs/signIns?$orderby=createdDateTime asc")
+    items = _oldest_first(_all(http, "/v1.0/auditLogs/signIns"))
     by_ip: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         if item["status"]["errorCode"] == 50126:

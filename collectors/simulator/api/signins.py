@@ -1,4 +1,10 @@
-"""/auditLogs/signIns (v1.0 and beta)."""
+"""/auditLogs/signIns (v1.0 and beta).
+
+Served the least convenient way real Graph may serve them: newest first whatever `$orderby`
+asks (Microsoft's *List signIns* page documents only `$top`, `$skiptoken` and `$filter` and
+says the most recent come first), and each continuation page starts with the previous page's
+last sign-in again (CONTRACT 2.3: "expect duplicates at the boundary").
+"""
 
 from __future__ import annotations
 
@@ -88,22 +94,24 @@ def list_signins(ctx: Ctx) -> SimResponse:
         if order[0].lower() != "createddatetime" or len(order) > 2 or (
                 len(order) == 2 and order[1].lower() not in ("asc", "desc")):
             raise bad_request("Invalid $orderby: only createdDateTime asc|desc is supported.")
-        desc = len(order) == 1 or order[1].lower() == "desc"
         lo, hi, residual = _bounds(node)
         now = ctx.now_us()
         floor = now - ctx.sim.retention_days * DAY_US
         lo = floor if lo is None else max(lo, floor)
         hi = now if hi is None else min(hi, now)
-        state = {"cursor": stream.cursor(lo, hi, desc), "top": top, "filter": residual}
+        state = {"cursor": stream.cursor(lo, hi, desc=True), "top": top, "filter": residual,
+                 "repeat": None}
     cursor = {**state["cursor"], "bounds": [list(b) for b in state["cursor"]["bounds"]]}
     residual = state["filter"]
     keep = (lambda item: matches(residual, item)) if residual is not None else None
     top = state["top"]
-    items, done = stream.take(cursor, ctx.beta, top, max(20_000, top * 20), keep)
+    repeat = [state["repeat"]] if state["repeat"] is not None else []
+    items, done = stream.take(cursor, ctx.beta, top - len(repeat), max(20_000, top * 20), keep)
+    items = repeat + items
     body: dict[str, Any] = {"@odata.context": ctx.context_url("auditLogs/signIns")}
     if not done:
-        token = ctx.sim.pages.put(ctx.tenant.tenant_id, "signins", ctx.now_us(),
-                                  {**state, "cursor": cursor})
+        token = ctx.sim.pages.put(ctx.tenant.tenant_id, "signins", ctx.now_us(), {
+            **state, "cursor": cursor, "repeat": items[-1] if items and top > 1 else None})
         body["@odata.nextLink"] = ctx.next_link("$skiptoken", token)
     body["value"] = items
     return ctx.ok(body)
