@@ -24,6 +24,8 @@ class SyncStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Skipped")
+    # Its process stopped (killed, crashed, host lost) before it finished.
+    ABANDONED = "abandoned", _("Abandoned")
 
 
 class SyncTrigger(models.TextChoices):

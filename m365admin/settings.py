@@ -379,6 +379,10 @@ GRAPH_CA_BUNDLE = env_str("GRAPH_CA_BUNDLE")
 # Sign-ins: how far back the first sync reaches, and the overlap that catches late arrivals.
 SIGNIN_INITIAL_DAYS = env_int("SIGNIN_INITIAL_DAYS", 30, minimum=1)
 SIGNIN_OVERLAP_MINUTES = env_int("SIGNIN_OVERLAP_MINUTES", 15, minimum=0)
+# A backfill is read in windows of this many hours, so a resumed run repeats at most one.
+SIGNIN_WINDOW_HOURS = env_int("SIGNIN_WINDOW_HOURS", 24, minimum=1)
+# A running collector run of another host with no progress for this long is abandoned.
+SYNC_RUN_LEASE_MINUTES = env_int("SYNC_RUN_LEASE_MINUTES", 15, minimum=1)
 SIGNIN_PARTITIONS_AHEAD = env_int("SIGNIN_PARTITIONS_AHEAD", 3, minimum=1)
 SIGNIN_RETENTION_DAYS = env_int("SIGNIN_RETENTION_DAYS", 365, minimum=30)
 # The longest time range the sign-in explorer reads at once, so queries touch few partitions.

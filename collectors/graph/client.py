@@ -182,10 +182,15 @@ class GraphClient:
 
     # Internals
 
+    def on_graph_host(self, url: str) -> bool:
+        """Whether a saved link points at this client's Graph (not an old simulator port or a
+        Graph URL an administrator has since changed)."""
+        return _origin(url) == self._graph_origin
+
     def _url(self, path_or_url: str, params: Mapping[str, Any] | None) -> str:
         if path_or_url.startswith(("https://", "http://")):
             # Links come from Graph itself; never send our token anywhere else.
-            if _origin(path_or_url) != self._graph_origin:
+            if not self.on_graph_host(path_or_url):
                 raise ValueError(f"refusing a URL outside {self._graph_origin}: {path_or_url}")
             return with_query(path_or_url, params)
         return with_query(f"{self._graph_origin}/{path_or_url.lstrip('/')}", params)

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from django.db import models
+from django.utils import timezone
 
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 
@@ -69,17 +70,30 @@ class SyncContext:
     checkpoint: SyncCheckpoint
     progress: Progress = field(default_factory=Progress)
 
+    def on_graph_host(self, link: str) -> bool:
+        """Whether a saved link is on the tenant's current Graph host; logs once when not.
+
+        The simulator gets a new port on every restart, and an administrator may change the
+        Graph URL: a link to the old host is dropped and the listing starts afresh.
+        """
+        if self.client.on_graph_host(link):
+            return True
+        logger.warning("tenant=%s collector=%s saved link is not on the current Graph host; "
+                       "starting the listing afresh", self.tenant.tenant_id, self.run.collector)
+        return False
+
     def page_done(self, *, written: int = 0, removed: int = 0, rejected: int = 0) -> None:
         """Count a page into the run and save the checkpoint.
 
         Call inside the page's transaction, so the counts and the checkpoint commit with the
-        rows they describe.
+        rows they describe. Each page is also the run's sign of life.
         """
         self.run.pages += 1
         self.run.written += written
         self.run.removed += removed
         self.run.rejected += rejected
-        self.run.save(update_fields=["pages", "written", "removed", "rejected"])
+        self.run.heartbeat = timezone.now()
+        self.run.save(update_fields=["pages", "written", "removed", "rejected", "heartbeat"])
         self.checkpoint.save()
         logger.info(
             "page tenant=%s collector=%s page=%d written=%d removed=%d rejected=%d",

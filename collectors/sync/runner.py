@@ -52,6 +52,8 @@ def run_collector(
 
     The outcome is on the returned SyncRun: status, counts, and a one-line error.
     """
+    # An earlier run of this collector whose process died is closed first, with how far it got.
+    SyncRun.objects.filter(tenant=tenant, collector=collector).abandon_orphans()
     run = SyncRun.objects.create(tenant=tenant, collector=collector, trigger=trigger)
     progress = progress or Progress()
     try:

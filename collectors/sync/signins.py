@@ -1,18 +1,27 @@
-"""Sign-in logs, incrementally by createdDateTime watermark (CONTRACT 2.3).
+"""Sign-in logs in windows of time, correct whatever order Graph serves the pages in (CONTRACT 2.3).
 
-Each run reads from the watermark minus a small overlap (late arrivals) up to the moment the
-run started, oldest first, so after each committed page the watermark is that page's newest
-sign-in: a run killed anywhere resumes at the last committed page. Sign-ins at the boundary
-come back twice and the upsert on (tenant, graph_id, created) absorbs them.
+Microsoft's *List signIns* page documents only `$top`, `$skiptoken` and `$filter` and says the
+newest sign-ins come first, so nothing here assumes an order. A run reads fixed windows
+[start, end] (end no later than the moment the run started; a backfill is cut into windows of
+SIGNIN_WINDOW_HOURS): the window and the nextLink of the page to read next are saved with each
+committed page, and the durable watermark ("everything created before it is stored") moves to
+the window's end only in the transaction of the window's last page. A run killed anywhere
+resumes the unfinished window from its saved nextLink, or from the window's start when Graph no
+longer accepts the link; the next window starts at the watermark less SIGNIN_OVERLAP_MINUTES
+(late arrivals). Re-read sign-ins are absorbed by the upsert on (tenant, graph_id, created).
+docs/collectors.md explains the reasoning.
 
-PostgreSQL gets a binary COPY into a temporary table and one INSERT … ON CONFLICT per page
-(the bulk ceiling is COPY itself); SQLite gets Django's bulk upsert.
+PostgreSQL gets a binary COPY for rows newer than anything the tenant had when the window began
+(nothing can exist yet), and a COPY into a temporary table plus one INSERT … ON CONFLICT for the
+rest; SQLite gets Django's bulk upsert.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import socket
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -28,6 +37,8 @@ from django.db.models import Max
 from m365admin import partitions, rollups
 from m365admin.models import SignIn
 
+from collectors.graph import GraphError
+from collectors.graph.client import Page
 from collectors.sync.base import SyncContext, dedupe_by, prefetch, premium_licence_needed
 from collectors.sync.signin_rows import (
     COLUMNS,
@@ -47,6 +58,8 @@ _CONFLICT = ("tenant_id", "graph_id", "created")
 _UPDATE_FIELDS = [
     f.name for f in SignIn._meta.local_fields if not f.primary_key and f.column not in _CONFLICT
 ]
+# Answers to a saved nextLink that mean "this link is no longer good": read the window again.
+_STALE_LINK_STATUSES = frozenset({400, 404, 410})
 
 
 def sync(ctx: SyncContext) -> None:
@@ -56,40 +69,84 @@ def sync(ctx: SyncContext) -> None:
 
 def _sync(ctx: SyncContext) -> None:
     run_started = datetime.now(timezone.utc)
-    start = _resume_point(ctx, run_started)
-    ctx.progress.start((run_started - start).total_seconds(), "s")
-    done = start
-    mapper = RowMapper(ctx.tenant.pk, run_started)
-    stored_until = SignIn.objects.filter(tenant=ctx.tenant).aggregate(newest=Max("created"))["newest"]
-    pages = ctx.client.iter_pages(
-        _endpoint(), params=_query(start, run_started), item_type=SignInItem
+    checkpoint = ctx.checkpoint
+    if checkpoint.watermark is None:
+        start = run_started - timedelta(days=settings.SIGNIN_INITIAL_DAYS)
+    else:  # late arrivals: read the last minutes before the watermark again
+        start = checkpoint.watermark - timedelta(minutes=settings.SIGNIN_OVERLAP_MINUTES)
+    ctx.progress.start(
+        max(0.0, (run_started - (checkpoint.window_start or start)).total_seconds()), "s"
     )
+    mapper = RowMapper(ctx.tenant.pk, run_started)
+    while True:
+        if checkpoint.window_end is None:
+            _open_window(ctx, start, min(run_started, start + _window_length()))
+        window_start, window_end = checkpoint.window_start, checkpoint.window_end
+        try:
+            _read_window(ctx, mapper)
+        finally:
+            # Also after a failed page: the hours it stored get their rollups now.
+            rollups.refresh_signin_hours(ctx.tenant, window_start, window_end)
+        ctx.progress.advance((window_end - window_start).total_seconds())
+        if checkpoint.watermark >= run_started:
+            return
+        start = checkpoint.watermark
+
+
+def _window_length() -> timedelta:
+    return timedelta(hours=settings.SIGNIN_WINDOW_HOURS)
+
+
+def _open_window(ctx: SyncContext, start: datetime, end: datetime) -> None:
+    checkpoint = ctx.checkpoint
+    checkpoint.window_start, checkpoint.window_end, checkpoint.next_link = start, end, ""
+    checkpoint.save(update_fields=["window_start", "window_end", "next_link", "updated"])
+
+
+def _read_window(ctx: SyncContext, mapper: RowMapper) -> None:
+    """Read the checkpoint's window to its last page, committing page by page."""
+    # Rows newer than anything stored when the window began cannot exist yet: COPY them.
+    stored_until = SignIn.objects.filter(tenant=ctx.tenant).aggregate(newest=Max("created"))["newest"]
+    _store_pages(ctx, mapper, _window_pages(ctx), stored_until)
+
+
+def _window_pages(ctx: SyncContext) -> Iterator[Page]:
+    """The window's pages from the saved nextLink while Graph accepts it, else from its start."""
+    checkpoint = ctx.checkpoint
+    from_start = ctx.client.iter_pages(
+        _endpoint(), params=_query(checkpoint.window_start, checkpoint.window_end),
+        item_type=SignInItem,
+    )
+    link = checkpoint.next_link
+    if not link:
+        return from_start
+    if not ctx.on_graph_host(link):
+        return from_start
+    resumed = ctx.client.iter_pages(link, item_type=SignInItem)
     try:
-        # A pipeline of three threads: the next pages download and decode while the one after
-        # the current is mapped, while the current one is written.
-        for mapped in prefetch(map_page(mapper, page.items) for page in prefetch(pages)):
-            newest = store_page(ctx, mapped, stored_until)
-            if newest is not None and (stored_until is None or newest > stored_until):
-                stored_until = newest
-            if newest is not None and newest > done:
-                ctx.progress.advance((newest - done).total_seconds())
-                done = newest
-    finally:
-        # Also after a failed page: the watermark has moved past what was written, so the
-        # next run would not roll those hours up.
-        rollups.refresh_signin_hours(ctx.tenant, start, max(done, run_started))
-    # Everything up to the moment the run started is stored, including quiet stretches.
-    with transaction.atomic():
-        ctx.checkpoint.watermark = max(run_started, ctx.checkpoint.watermark or run_started)
-        ctx.checkpoint.save(update_fields=["watermark", "updated"])
-    ctx.progress.advance(max(0.0, (run_started - done).total_seconds()))
+        first = next(resumed)
+    except GraphError as exc:
+        if exc.status not in _STALE_LINK_STATUSES:
+            raise
+        logger.info("tenant=%s collector=signins saved next link refused (%s); reading the "
+                    "window from its start", ctx.tenant.tenant_id, exc)
+        return from_start
+    return itertools.chain([first], resumed)
 
 
-def _resume_point(ctx: SyncContext, now: datetime) -> datetime:
-    watermark = ctx.checkpoint.watermark
-    if watermark is None:
-        return now - timedelta(days=settings.SIGNIN_INITIAL_DAYS)
-    return min(watermark - timedelta(minutes=settings.SIGNIN_OVERLAP_MINUTES), now)
+def _store_pages(
+    ctx: SyncContext, mapper: RowMapper, pages: Iterable[Page], stored_until: datetime | None
+) -> None:
+    previous: set[tuple[str, datetime]] = set()
+    # A pipeline of three threads: the next pages download and decode while the one after
+    # the current is mapped, while the current one is written.
+    for mapped in prefetch(map_page(mapper, page.items, page.next_link) for page in prefetch(pages)):
+        # Graph repeats a sign-in at a page boundary: the page before holds it already.
+        keys = {(row[GRAPH_ID], row[CREATED]) for row in mapped.rows}
+        if previous & keys:
+            mapped.rows = [row for row in mapped.rows if (row[GRAPH_ID], row[CREATED]) not in previous]
+        previous = keys
+        store_page(ctx, mapped, stored_until)
 
 
 def _endpoint() -> str:
@@ -101,7 +158,6 @@ def _endpoint() -> str:
 def _query(start: datetime, end: datetime) -> dict[str, str]:
     return {
         "$filter": f"createdDateTime ge {_iso(start)} and createdDateTime le {_iso(end)}",
-        "$orderby": "createdDateTime asc",
         "$top": str(PAGE_SIZE),
     }
 
@@ -114,9 +170,10 @@ def _iso(moment: datetime) -> str:
 class MappedPage:
     rows: list[Row]
     rejected: int
+    next_link: str | None = None  # None: the window's last page
 
 
-def map_page(mapper: RowMapper, items: list[SignInItem]) -> MappedPage:
+def map_page(mapper: RowMapper, items: list[SignInItem], next_link: str | None = None) -> MappedPage:
     rows, rejected = [], 0
     for item in items:
         row = mapper.row(item)
@@ -124,16 +181,14 @@ def map_page(mapper: RowMapper, items: list[SignInItem]) -> MappedPage:
             rejected += 1
         else:
             rows.append(row)
-    return MappedPage(dedupe_by(rows, lambda row: (row[GRAPH_ID], row[CREATED])), rejected)
+    return MappedPage(dedupe_by(rows, lambda row: (row[GRAPH_ID], row[CREATED])), rejected, next_link)
 
 
-def store_page(
-    ctx: SyncContext, page: MappedPage, stored_until: datetime | None
-) -> datetime | None:
-    """Write one page and move the watermark to its newest sign-in; returns that time.
+def store_page(ctx: SyncContext, page: MappedPage, stored_until: datetime | None) -> None:
+    """Write one page, with where to go on, in one transaction; the last page closes the window.
 
-    `stored_until` is the newest sign-in the tenant has stored (None: it has none). A page
-    entirely after it cannot hold a sign-in we have, so it is copied straight in.
+    `stored_until` is the newest sign-in the tenant had when the window began (None: none):
+    rows after it cannot be stored yet, so they are copied straight in.
     """
     rows = page.rows
     if page.rejected:
@@ -141,35 +196,52 @@ def store_page(
             "rejected tenant=%s collector=signins items=%d reason=missing id or createdDateTime "
             "outside the retention window", ctx.tenant.tenant_id, page.rejected,
         )
-    newest = max((row[CREATED] for row in rows), default=None)
     partitions.ensure_months({partitions.month_start(row[CREATED]) for row in rows})
+    checkpoint = ctx.checkpoint
     with transaction.atomic():
-        if rows:
-            _write(rows, fresh=stored_until is None or min(r[CREATED] for r in rows) > stored_until)
-        if newest is not None and (ctx.checkpoint.watermark is None or newest > ctx.checkpoint.watermark):
-            ctx.checkpoint.watermark = newest
-        ctx.page_done(written=len(rows), rejected=page.rejected)
-    return newest
+        written = _write(rows, stored_until) if rows else 0
+        checkpoint.next_link = page.next_link or ""
+        if page.next_link is None:
+            checkpoint.watermark = max(checkpoint.watermark or checkpoint.window_end,
+                                       checkpoint.window_end)
+            checkpoint.window_start = checkpoint.window_end = None
+        ctx.page_done(written=written, rejected=page.rejected)
 
 
-def _write(rows: list[Row], fresh: bool) -> None:
+def _write(rows: list[Row], stored_until: datetime | None) -> int:
+    """Store the rows; returns how many were not stored before."""
     if connection.vendor != "postgresql":
-        SignIn.objects.bulk_create(
-            [SignIn(**as_dict(row)) for row in rows],
-            update_conflicts=True,
-            unique_fields=["tenant", "graph_id", "created"],
-            update_fields=_UPDATE_FIELDS,
-        )
-        return
+        return _bulk_upsert(rows)
+    fresh = [row for row in rows if stored_until is None or row[CREATED] > stored_until]
+    known = [row for row in rows if stored_until is not None and row[CREATED] <= stored_until]
+    written = 0
     if fresh:
         try:
             # A savepoint: another sync of the same tenant may have stored some meanwhile.
             with transaction.atomic():
-                _copy(rows)
-            return
+                _copy(fresh)
+            written = len(fresh)
         except UniqueViolation:  # raised by psycopg's COPY, which Django does not wrap
             logger.info("page overlapped another writer; upserting it instead")
-    _copy_upsert(rows)
+            known += fresh
+    if known:
+        written += _copy_upsert(known)
+    return written
+
+
+def _bulk_upsert(rows: list[Row]) -> int:
+    keys = {(row[GRAPH_ID], row[CREATED]) for row in rows}
+    existing = SignIn.objects.filter(
+        tenant_id=rows[0][COLUMNS.index("tenant_id")], graph_id__in={key[0] for key in keys},
+    ).values_list("graph_id", "created")
+    before = sum(1 for key in existing if key in keys)
+    SignIn.objects.bulk_create(
+        [SignIn(**as_dict(row)) for row in rows],
+        update_conflicts=True,
+        unique_fields=["tenant", "graph_id", "created"],
+        update_fields=_UPDATE_FIELDS,
+    )
+    return len(rows) - before
 
 
 def _copy(rows: list[Row]) -> None:
@@ -178,7 +250,7 @@ def _copy(rows: list[Row]) -> None:
         _binary_copy(cursor, "m365admin_signin", rows)
 
 
-def _copy_upsert(rows: list[Row]) -> None:
+def _copy_upsert(rows: list[Row]) -> int:
     columns = ", ".join(COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in _CONFLICT)
     with connection.cursor() as cursor:
@@ -189,10 +261,16 @@ def _copy_upsert(rows: list[Row]) -> None:
         )
         _binary_copy(cursor, "signin_stage", rows)
         cursor.execute(
+            "SELECT count(*) FROM signin_stage AS new JOIN m365admin_signin AS old "
+            "USING (tenant_id, graph_id, created)"
+        )
+        existing = cursor.fetchone()[0]
+        cursor.execute(
             f"INSERT INTO m365admin_signin ({columns}) SELECT {columns} FROM signin_stage "
             f"ON CONFLICT ({', '.join(_CONFLICT)}) DO UPDATE SET {updates}"
         )
         cursor.execute("TRUNCATE signin_stage")
+    return len(rows) - existing
 
 
 def _binary_copy(cursor, table: str, rows: list[Row]) -> None:

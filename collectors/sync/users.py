@@ -47,15 +47,22 @@ _UPDATE_FIELDS = sorted(
 
 def sync(ctx: SyncContext) -> None:
     ctx.progress.start(None, "users")
+    saved = ctx.checkpoint.next_link or ctx.checkpoint.delta_link
+    if saved and not ctx.on_graph_host(saved):
+        _start_afresh(ctx)
     try:
         _round(ctx)
     except GraphResyncRequired:
         # The delta token expired or Graph asked for a resync: start over with a full round.
-        with transaction.atomic():
-            ctx.checkpoint.delta_link = ctx.checkpoint.next_link = ""
-            ctx.checkpoint.round_started = None
-            ctx.checkpoint.save()
+        _start_afresh(ctx)
         _round(ctx)
+
+
+def _start_afresh(ctx: SyncContext) -> None:
+    with transaction.atomic():
+        ctx.checkpoint.delta_link = ctx.checkpoint.next_link = ""
+        ctx.checkpoint.round_started = None
+        ctx.checkpoint.save()
 
 
 def _round(ctx: SyncContext) -> None:

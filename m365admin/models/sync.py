@@ -2,14 +2,61 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import timedelta
 
+import psutil
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.models.tenants import Tenant
+
+
+def this_process() -> str:
+    """How a run names the process running it: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_alive(owner: str, started) -> bool | None:
+    """Whether the owning process still runs; None when it ran on another host."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        # A pid reused by a process started after the run is not its owner.
+        return psutil.Process(int(pid)).create_time() <= started.timestamp() + 1
+    except psutil.Error:
+        return False
+
+
+class SyncRunQuerySet(models.QuerySet):
+    def abandon_orphans(self) -> int:
+        """Mark running runs whose process is gone as abandoned; returns how many.
+
+        On this host a run is orphaned as soon as its process is gone; a run of another host
+        once it has shown no sign of life for SYNC_RUN_LEASE_MINUTES (each page is one).
+        """
+        lease = timedelta(minutes=settings.SYNC_RUN_LEASE_MINUTES)
+        now = timezone.now()
+        abandoned = 0
+        for run in self.filter(status=SyncStatus.RUNNING):
+            alive = _process_alive(run.owner, run.started)
+            last_sign = run.heartbeat or run.started
+            if alive or (alive is None and now - last_sign < lease):
+                continue
+            # Compare-and-set: the run may have finished (or beaten its lease) meanwhile.
+            abandoned += SyncRun.objects.filter(
+                pk=run.pk, status=SyncStatus.RUNNING, heartbeat=run.heartbeat,
+            ).update(status=SyncStatus.ABANDONED, finished=now, error_code="abandoned", error=(
+                f"abandoned: the process running it ({run.owner or 'unknown'}) stopped after "
+                f"{run.pages} page(s) and {run.written} row(s), last seen "
+                f"{last_sign:%Y-%m-%d %H:%M:%S} UTC; the next run resumes from the checkpoint"
+            ))
+        return abandoned
 
 
 class SyncRun(models.Model):
@@ -32,6 +79,11 @@ class SyncRun(models.Model):
     # One line an operator can act on; never a stack trace, never a secret.
     error = models.TextField(_("error"), blank=True)
     error_code = models.CharField(_("error code"), max_length=128, blank=True)
+    # Who runs it ("host:pid") and when it last showed progress: how an abandoned run is told.
+    owner = models.CharField(_("owner"), max_length=128, blank=True, default=this_process)
+    heartbeat = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started"]
@@ -66,7 +118,11 @@ class SyncCheckpoint(models.Model):
     delta_link = models.TextField(_("delta link"), blank=True)
     # Sign-ins: everything created before this instant has been stored.
     watermark = models.DateTimeField(_("watermark"), null=True, blank=True)
-    # Users: the nextLink of a delta round in progress, so a killed run resumes mid-round.
+    # Sign-ins: the window being read; the watermark moves to its end once all of it is read.
+    window_start = models.DateTimeField(_("window start"), null=True, blank=True)
+    window_end = models.DateTimeField(_("window end"), null=True, blank=True)
+    # The nextLink of a listing in progress (a users delta round, a sign-in window), so a
+    # killed run resumes mid-way.
     next_link = models.TextField(_("next link"), blank=True)
     # Users: when the current full round began; rows not seen since then are gone.
     round_started = models.DateTimeField(_("round started"), null=True, blank=True)

@@ -68,28 +68,92 @@ def test_it_maps_the_generated_mix(sim_tenant):
     assert rows.exclude(country="").exists()
 
 
-def test_a_run_killed_mid_way_resumes_without_duplicates_or_gaps(make_sim_tenant, simulator,
-                                                                 graph_now):
+def assert_stored_exactly(tenant, spec, graph_now) -> None:
+    ids = stored(tenant)
+    assert len(ids) == len(set(ids))
+    assert set(ids) == visible_signins(spec, graph_now)
+
+
+def test_a_run_failed_at_a_page_resumes_from_its_saved_next_link(make_sim_tenant, simulator,
+                                                                  graph_now, settings):
+    settings.SIGNIN_INITIAL_DAYS = 3
     tenant, spec = make_sim_tenant(signins=2600, days=2)
-    simulator.faults.add(Fault("truncate", path=r"/auditLogs/signIns", tenant=spec.tenant_id, after=1))
+    simulator.faults.add(Fault("status", path=r"/auditLogs/signIns", tenant=spec.tenant_id,
+                               status=500, after=2))
     failed = run_collector(tenant, Collector.SIGNINS)
     assert failed.status == SyncStatus.FAILED
     assert "\n" not in failed.error and failed.error
-    kept = stored(tenant)
-    assert len(kept) == 1000  # the first page committed, the broken second one did not
-    watermark = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS).watermark
-    assert watermark == SignIn.objects.filter(tenant=tenant).latest("created").created
+    checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
+    # The open window's sign-ins are not behind the watermark until all of it is read.
+    assert checkpoint.watermark is None or checkpoint.watermark <= checkpoint.window_start
+    assert checkpoint.window_end is not None and "$skiptoken" in checkpoint.next_link
+    assert 0 < len(stored(tenant)) < len(visible_signins(spec, graph_now))
     before = len(signin_requests(simulator, tenant))
 
     resumed = run_collector(tenant, Collector.SIGNINS)
     assert resumed.status == SyncStatus.SUCCEEDED, resumed.error
-    ids = stored(tenant)
-    assert len(ids) == len(set(ids))
-    assert set(ids) == visible_signins(spec, graph_now)
-    # It resumed from the watermark (less the overlap), not from the start.
-    first = signin_requests(simulator, tenant)[before]
-    since = re.search(r"createdDateTime ge (\S+)", first).group(1)
-    assert datetime.fromisoformat(since) >= watermark - timedelta(minutes=16)
+    assert_stored_exactly(tenant, spec, graph_now)
+    assert "$skiptoken" in signin_requests(simulator, tenant)[before]
+    assert failed.written + resumed.written == len(stored(tenant))
+
+
+def test_a_saved_link_graph_no_longer_accepts_rereads_the_window(make_sim_tenant, simulator,
+                                                                   graph_now, settings):
+    settings.SIGNIN_INITIAL_DAYS = 3
+    tenant, spec = make_sim_tenant(signins=2600, days=2)
+    simulator.faults.add(Fault("status", path=r"/auditLogs/signIns", tenant=spec.tenant_id,
+                               status=500, after=2))
+    run_collector(tenant, Collector.SIGNINS)
+    checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
+    checkpoint.next_link = re.sub(r"skiptoken=[^&]+", "skiptoken=expired", checkpoint.next_link)
+    checkpoint.save()
+    resumed = run_collector(tenant, Collector.SIGNINS)
+    assert resumed.status == SyncStatus.SUCCEEDED, resumed.error
+    assert_stored_exactly(tenant, spec, graph_now)
+
+
+def test_a_saved_link_to_another_graph_host_is_dropped_with_one_log_line(
+        make_sim_tenant, simulator, graph_now, settings, caplog):
+    settings.SIGNIN_INITIAL_DAYS = 3
+    tenant, spec = make_sim_tenant(signins=2600, days=2)
+    simulator.faults.add(Fault("status", path=r"/auditLogs/signIns", tenant=spec.tenant_id,
+                               status=500, after=2))
+    run_collector(tenant, Collector.SIGNINS)
+    checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
+    # The simulator restarted on another port since: the link points at the old one.
+    checkpoint.next_link = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:9", checkpoint.next_link)
+    checkpoint.save()
+    resumed = run_collector(tenant, Collector.SIGNINS)
+    assert resumed.status == SyncStatus.SUCCEEDED, resumed.error
+    assert_stored_exactly(tenant, spec, graph_now)
+    assert len([r for r in caplog.records if "not on the current Graph host" in r.message]) == 1
+
+
+def test_a_truncated_page_is_requested_again_and_nothing_of_it_is_lost(
+        make_sim_tenant, simulator, graph_now):
+    tenant, spec = make_sim_tenant(signins=2600, days=2)
+    simulator.faults.add(Fault("truncate", path=r"/auditLogs/signIns", tenant=spec.tenant_id,
+                               after=3))
+    run = run_collector(tenant, Collector.SIGNINS)
+    assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert_stored_exactly(tenant, spec, graph_now)
+    assert run.written == len(stored(tenant))
+
+
+def test_a_backfill_is_read_in_windows_and_written_counts_each_sign_in_once(
+        make_sim_tenant, simulator, graph_now, settings):
+    settings.SIGNIN_WINDOW_HOURS = 12
+    tenant, spec = make_sim_tenant(signins=2600, days=2)
+    run = run_collector(tenant, Collector.SIGNINS)
+    assert run.status == SyncStatus.SUCCEEDED, run.error
+    assert_stored_exactly(tenant, spec, graph_now)
+    first_pages = [p for p in signin_requests(simulator, tenant) if "skiptoken" not in p]
+    assert len(first_pages) == settings.SIGNIN_INITIAL_DAYS * 2  # 12 h windows
+    # Each next page repeats the last sign-in of the one before; it is stored and counted once.
+    assert run.written == len(stored(tenant)) < sum(1 for _ in signin_requests(simulator, tenant)) * 1000
+    checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
+    assert (checkpoint.window_start, checkpoint.window_end, checkpoint.next_link) == (None, None, "")
+    assert checkpoint.watermark >= run.started
 
 
 def test_new_and_late_sign_ins_are_picked_up_incrementally(sim_tenant, settings):
@@ -115,6 +179,7 @@ def test_a_tenant_without_premium_licences_is_skipped_with_the_reason(make_sim_t
     assert run.status == SyncStatus.SKIPPED
     assert "P1/P2" in run.error
     assert run.error_code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+    assert SignIn.objects.filter(tenant=tenant).count() == 0
 
 
 def test_throttling_is_waited_out(sim_tenant, simulator, graph_now):
@@ -127,8 +192,9 @@ def test_throttling_is_waited_out(sim_tenant, simulator, graph_now):
 
 
 def test_unknown_enums_bad_dates_and_missing_fields_do_not_stop_a_sync(sim_tenant, simulator,
-                                                                      graph_now):
+                                                                      graph_now, settings):
     tenant, spec = sim_tenant
+    settings.SIGNIN_WINDOW_HOURS = 24 * settings.SIGNIN_INITIAL_DAYS  # the first page has items
 
     def damage(body):
         items = body["value"]
@@ -177,8 +243,10 @@ def test_a_page_another_writer_stored_meanwhile_is_upserted(sim_tenant, graph_no
     run = SyncRun.objects.create(tenant=tenant, collector=Collector.SIGNINS)
     checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
     ctx = SyncContext(tenant, client=None, run=run, checkpoint=checkpoint)
+    checkpoint.window_start, checkpoint.window_end = now - timedelta(days=1), now
     # Told (wrongly) that nothing since 2000 is stored, the COPY collides with the rows
     # already there: the page falls back to the upsert instead of failing.
-    page = signins.map_page(signins.RowMapper(tenant.pk, now), items)
+    page = signins.map_page(signins.RowMapper(tenant.pk, now), items, next_link="more")
     signins.store_page(ctx, page, stored_until=datetime(2000, 1, 1, tzinfo=timezone.utc))
     assert SignIn.objects.filter(tenant=tenant).count() == len(visible_signins(spec, graph_now))
+    assert run.written == 0  # all five were stored before
