@@ -34,6 +34,8 @@ class TenantOverview:
     teams: int = 0
     signins_24h: int = 0
     failed_signins_24h: int = 0
+    # Graph refuses this tenant its sign-in logs (no Entra ID P1/P2).
+    sign_in_logs_unavailable: bool = False
     # (collector label, its latest run or None), in the order the collectors are listed.
     runs: list[tuple[str, SyncRun | None]] = field(default_factory=list)
 
@@ -68,9 +70,10 @@ def tenant_overviews() -> list[TenantOverview]:
     )
     latest_ids = SyncRun.objects.values("tenant", "collector").annotate(latest=Max("pk")).values("latest")
     latest = {(run.tenant_id, run.collector): run for run in SyncRun.objects.filter(pk__in=latest_ids)}
+    unavailable = set(Tenant.objects.without_sign_in_logs().values_list("pk", flat=True))
     overviews = []
     for tenant in tenants:
-        overview = TenantOverview(tenant)
+        overview = TenantOverview(tenant, sign_in_logs_unavailable=tenant.pk in unavailable)
         for numbers in (users, mailboxes, teams, signins):
             for name, value in numbers.get(tenant.pk, {}).items():
                 setattr(overview, name, value)
@@ -118,16 +121,18 @@ def tenant_tiles(now=None) -> list[dict]:
     last_sync = _grouped(
         SyncRun.objects.filter(status=SyncStatus.SUCCEEDED), last=Max("finished")
     )
+    unavailable = set(Tenant.objects.without_sign_in_logs().values_list("pk", flat=True))
     return [
         _tile(tenant, users.get(tenant.pk, {}), licences.get(tenant.pk, {}),
               signins.get(tenant.pk, {}), mailboxes.get(tenant.pk, {}),
               onedrive.get(tenant.pk, {}), health.get(tenant.pk, []),
-              last_sync.get(tenant.pk, {}).get("last"))
+              last_sync.get(tenant.pk, {}).get("last"), tenant.pk in unavailable)
         for tenant in tenants
     ]
 
 
-def _tile(tenant, users, licences, signins, mailboxes, onedrive, services, last_sync) -> dict:
+def _tile(tenant, users, licences, signins, mailboxes, onedrive, services, last_sync,
+          sign_in_logs_unavailable) -> dict:
     total, failed = signins.get("total") or 0, signins.get("failed") or 0
     enabled, assigned = licences.get("enabled") or 0, licences.get("assigned") or 0
     levels = {service.service: service.level() for service in services}
@@ -145,6 +150,7 @@ def _tile(tenant, users, licences, signins, mailboxes, onedrive, services, last_
         "failed_24h": failed,
         "failure_rate": round(100.0 * failed / total, 1) if total else None,
         "risky_24h": signins.get("risky") or 0,
+        "sign_in_logs_unavailable": sign_in_logs_unavailable,
         "mailboxes": mailboxes.get("mailboxes", 0),
         "mailboxes_near_quota": mailboxes.get("near_quota", 0),
         "onedrive": {

@@ -3,7 +3,8 @@ used, mailboxes and OneDrives near their quota (/threats/posture/).
 
 Each check is a count plus the first ROWS rows; a fixed number of queries whatever the tenant
 size. The directory's sign-in times come from Graph's signInActivity, which needs Entra ID P1:
-without it they are empty and every account looks unused (docs/security.md).
+without it they are empty, so such tenants are left out of the sign-in checks and named
+(docs/security.md).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class Posture:
     never_used: Check
     mailboxes: Check
     onedrive: Check
+    # Tenants left out of the sign-in checks: Graph gives them no sign-in data (no Entra ID P1).
+    without_sign_in_logs: list[Tenant]
 
 
 def _check(queryset: QuerySet) -> Check:
@@ -85,7 +88,11 @@ def posture(tenant: Tenant | None, days: int, now: datetime | None = None) -> Po
     cutoff = (now or timezone.now()) - timedelta(days=days)
     scope = {"tenant": tenant} if tenant is not None else {}
     users = DirectoryUser.objects.filter(deleted=False, **scope).select_related("tenant")
-    idle = inactive_accounts(users, cutoff)
+    blind = list(Tenant.objects.without_sign_in_logs().filter(
+        **({"pk": tenant.pk} if tenant is not None else {})).order_by("name"))
+    # Without sign-in data every account of such a tenant would look unused.
+    seen = users.exclude(tenant__in=blind)
+    idle = inactive_accounts(seen, cutoff)
     return Posture(
         days=days,
         cutoff=cutoff,
@@ -93,10 +100,11 @@ def posture(tenant: Tenant | None, days: int, now: datetime | None = None) -> Po
         wasted_licences=licences_per_sku(idle, SubscribedSku.objects.filter(**scope)),
         guests=_check(users.filter(user_type=UserType.GUEST)
                       .order_by(F("last_sign_in").asc(nulls_first=True), "pk")),
-        never_used=_check(never_used(users, cutoff).order_by("created_in_graph", "pk")),
+        never_used=_check(never_used(seen, cutoff).order_by("created_in_graph", "pk")),
         mailboxes=_check(Mailbox.objects.filter(Mailbox.near_quota(), is_deleted=False, **scope)
                          .select_related("tenant").order_by("-storage_used_bytes", "pk")),
         onedrive=_check(OneDriveAccount.objects.filter(OneDriveAccount.near_quota(),
                                                        is_deleted=False, **scope)
                         .select_related("tenant").order_by("-storage_used_bytes", "pk")),
+        without_sign_in_logs=blind,
     )

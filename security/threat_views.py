@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from m365admin import explorer
-from m365admin.models import SignIn
+from m365admin.models import SignIn, Tenant
 from security import audit, posture, threats
 from security.choices import DETECTION_KINDS, EventKind
 from security.filtersets import ThreatFilterSet
@@ -81,6 +81,8 @@ def threat_list(request: HttpRequest) -> HttpResponse:
         "chart": chart,
         "chart_total": sum(series["total"] for series in chart["series"]),
         "days": threats.DAYS,
+        # Detections read stored sign-ins: say which tenants Graph gives none.
+        "without_sign_in_logs": list(Tenant.objects.without_sign_in_logs().order_by("name")),
     })
 
 

@@ -122,6 +122,13 @@ class LiveSite:
         return (self.var_dir / name).read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
+        self.stop_processes()
+        if self._database_name:
+            with psycopg.connect(self._admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self._database_name}" WITH (FORCE)')
+
+    def stop_processes(self) -> None:
+        """SIGTERM every process started here (SIGKILL after 15 s); the database stays."""
         for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -131,9 +138,7 @@ class LiveSite:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        if self._database_name:
-            with psycopg.connect(self._admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self._database_name}" WITH (FORCE)')
+        self.processes.clear()
 
 
 def login_cookie(base: str) -> str:

@@ -207,6 +207,9 @@ class SignInStream:
                                    user[4] if user else None, "Browser", data.APPS[0], 0,
                                    "success", True, None, True)
                 item["riskEventTypes"] = []
+                # The built item shares cached sub-objects (location, device) with the stream:
+                # merging into them in place would move every sign-in of that place.
+                item = copy.deepcopy(item)
                 _merge(item, copy.deepcopy(given))
                 self._extra.insert(bisect.bisect(self._extra, (at, seq)), (at, seq, item))
                 added.append(copy.deepcopy(item))

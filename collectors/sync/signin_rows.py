@@ -15,6 +15,7 @@ import msgspec
 from django.conf import settings
 
 from m365admin.models import SignIn
+from m365admin.lib.geo import coordinates, country_code
 
 from collectors.sync.parse import parse_datetime, parse_ip, parse_int, text
 
@@ -109,6 +110,7 @@ class RowMapper:
         location = item.location or _NO_LOCATION
         geo = location.geoCoordinates or _NO_GEO
         device = item.deviceDetail or _NO_DEVICE
+        latitude, longitude = coordinates(_coordinate(geo.latitude), _coordinate(geo.longitude))
         risk_events = item.riskEventTypes_v2 if item.riskEventTypes_v2 is not None else item.riskEventTypes
         error_code = parse_int(status.errorCode)
         row = [
@@ -132,11 +134,11 @@ class RowMapper:
             item.riskLevelDuringSignIn,
             item.riskState,
             [str(e) for e in risk_events] if isinstance(risk_events, list) else [],
-            location.countryOrRegion,
+            country_code(location.countryOrRegion),
             location.state,
             location.city,
-            _coordinate(geo.latitude),
-            _coordinate(geo.longitude),
+            latitude,
+            longitude,
             device.operatingSystem,
             device.browser,
             _bool(device.isCompliant),

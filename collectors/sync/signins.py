@@ -118,9 +118,7 @@ def _window_pages(ctx: SyncContext) -> Iterator[Page]:
         item_type=SignInItem,
     )
     link = checkpoint.next_link
-    if not link:
-        return from_start
-    if not ctx.on_graph_host(link):
+    if not link or not ctx.on_graph_host(link):
         return from_start
     resumed = ctx.client.iter_pages(link, item_type=SignInItem)
     try:

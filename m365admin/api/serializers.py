@@ -119,4 +119,5 @@ class SyncRunSerializer(TenantOwnedSerializer):
     class Meta:
         model = SyncRun
         fields = ["id", "tenant", "collector", "trigger", "status", "started", "finished",
-                  "pages", "written", "removed", "rejected", "error", "error_code"]
+                  "pages", "written", "removed", "rejected", "error", "error_code", "owner",
+                  "heartbeat"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+from django.apps import apps
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import Collector, SyncStatus
 from m365admin.lib import crypto
 
 GUID_VALIDATOR = RegexValidator(
@@ -26,6 +29,20 @@ TENANT_ID_VALIDATOR = RegexValidator(
 class TenantQuerySet(models.QuerySet["Tenant"]):
     def enabled(self) -> TenantQuerySet:
         return self.filter(enabled=True)
+
+    def without_sign_in_logs(self) -> TenantQuerySet:
+        """Tenants whose latest sync of sign-in logs or sign-in activity was skipped: Graph
+        refuses them sign-in data (no Entra ID P1/P2), so their users' silence says nothing
+        about their activity."""
+        runs = apps.get_model("m365admin", "SyncRun").objects.filter(tenant=OuterRef("pk"))
+
+        def latest(collector: str) -> Subquery:
+            return Subquery(runs.filter(collector=collector).order_by("-started").values("status")[:1])
+
+        return self.annotate(
+            signins_status=latest(Collector.SIGNINS),
+            activity_status=latest(Collector.SIGNIN_ACTIVITY),
+        ).filter(Q(signins_status=SyncStatus.SKIPPED) | Q(activity_status=SyncStatus.SKIPPED))
 
 
 class Tenant(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import msgspec
 import pytest
@@ -238,7 +238,12 @@ def test_a_sign_in_page_is_written_once_however_often_it_arrives(ctx):
     ctx.run.collector = Collector.SIGNINS
     mapper = signin_rows.RowMapper(ctx.tenant.pk, NOW)
     decoded = [msgspec.convert(item, signin_rows.SignInItem) for item in items]
-    newest = signins.store_page(ctx, signins.map_page(mapper, decoded), stored_until=None)
-    signins.store_page(ctx, signins.map_page(mapper, decoded + decoded), stored_until=newest)
+    window_end = datetime(2026, 11, 27, 11, tzinfo=timezone.utc)
+    ctx.checkpoint.window_start, ctx.checkpoint.window_end = window_end - timedelta(hours=2), window_end
+    signins.store_page(ctx, signins.map_page(mapper, decoded, next_link="more"), stored_until=None)
+    stored = SignIn.objects.filter(tenant=ctx.tenant).latest("created").created
+    signins.store_page(ctx, signins.map_page(mapper, decoded + decoded), stored_until=stored)
     assert SignIn.objects.filter(tenant=ctx.tenant).count() == len(items)
-    assert ctx.checkpoint.watermark == datetime(2026, 11, 27, 10, tzinfo=timezone.utc)
+    assert ctx.run.written == len(items)
+    # The page without a nextLink closed the window: all of it is behind the watermark.
+    assert ctx.checkpoint.watermark == window_end and ctx.checkpoint.window_end is None

@@ -250,3 +250,38 @@ def test_a_page_another_writer_stored_meanwhile_is_upserted(sim_tenant, graph_no
     signins.store_page(ctx, page, stored_until=datetime(2000, 1, 1, tzinfo=timezone.utc))
     assert SignIn.objects.filter(tenant=tenant).count() == len(visible_signins(spec, graph_now))
     assert run.written == 0  # all five were stored before
+
+
+def test_sign_ins_graph_could_not_place_are_stored_as_unknown_and_raise_no_finding(sim_tenant):
+    from security.choices import EventKind
+    from security.models import SecurityEvent
+
+    tenant, spec = sim_tenant
+    user = next(iter(spec.users.values()))
+    now = datetime.now(timezone.utc)
+    tokyo = {"city": "Tokyo", "countryOrRegion": "JP",
+             "geoCoordinates": {"latitude": 35.69, "longitude": 139.69}}
+    unplaced = [
+        {"countryOrRegion": "ZZ", "geoCoordinates": {"latitude": 0, "longitude": 0}},
+        {"countryOrRegion": "", "geoCoordinates": {}},
+        {"countryOrRegion": "jp", "geoCoordinates": {"latitude": 0.0, "longitude": 0.0}},
+    ]
+    spec.add_signins([
+        {"userId": user["id"], "createdDateTime": (now - timedelta(minutes=40 - 10 * n))
+         .strftime("%Y-%m-%dT%H:%M:%SZ"), "ipAddress": f"198.51.100.{n}", "location": where}
+        for n, where in enumerate([tokyo, *unplaced])
+    ])
+    run = run_collector(tenant, Collector.SIGNINS)
+    assert run.status == SyncStatus.SUCCEEDED, run.error
+    places = {row["ip_address"]: row for row in SignIn.objects.filter(
+        tenant=tenant, ip_address__startswith="198.51.100.").values(
+        "ip_address", "country", "latitude", "longitude")}
+    assert places["198.51.100.1"] == {"ip_address": "198.51.100.1", "country": "",
+                                      "latitude": None, "longitude": None}
+    assert places["198.51.100.2"]["country"] == "" and places["198.51.100.2"]["latitude"] is None
+    assert places["198.51.100.3"]["country"] == "JP" and places["198.51.100.3"]["latitude"] is None
+    evidence = set(SignIn.objects.filter(ip_address__startswith="198.51.100.").exclude(
+        ip_address="198.51.100.0").values_list("graph_id", flat=True))
+    for event in SecurityEvent.objects.filter(
+            tenant=tenant, kind__in=[EventKind.IMPOSSIBLE_TRAVEL, EventKind.NEW_COUNTRY]):
+        assert not evidence & set(event.evidence), event.details

@@ -94,7 +94,8 @@ def test_an_expired_delta_token_resyncs(sim_tenant, simulator):
 
 def test_a_round_killed_mid_way_resumes_from_its_next_link(make_sim_tenant, simulator):
     tenant, spec = make_sim_tenant(users=250, signins=0)
-    simulator.faults.add(Fault("truncate", path=r"/users/delta", tenant=spec.tenant_id, after=1))
+    simulator.faults.add(Fault("status", path=r"/users/delta", tenant=spec.tenant_id, after=1,
+                               status=500))
     failed = run_collector(tenant, Collector.USERS)
     assert failed.status == SyncStatus.FAILED and "\n" not in failed.error
     assert len(live(tenant)) == 100  # one page of the round

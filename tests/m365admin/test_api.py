@@ -141,7 +141,8 @@ ENDPOINTS = [
     Endpoint(
         "sync-runs", SyncRun,
         frozenset({"id", "tenant", "collector", "trigger", "status", "started", "finished",
-                   "pages", "written", "removed", "rejected", "error", "error_code"}),
+                   "pages", "written", "removed", "rejected", "error", "error_code", "owner",
+                   "heartbeat"}),
         row={"collector": Collector.SIGNINS, "status": SyncStatus.FAILED, "written": 200,
              "error": "Graph answered 403: the app lacks AuditLog.Read.All."},
     ),

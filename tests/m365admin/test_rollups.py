@@ -87,7 +87,7 @@ def test_tiles_sum_the_last_24_hours_of_rollups(django_assert_max_num_queries):
               storage_used_bytes=lambda i: 950 if i == 0 else 100)
     make_rows(ServiceHealth, tenant, 2, status=lambda i: ["serviceOperational",
                                                          "serviceDegradation"][i])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         (tile,) = tenant_tiles(now=NOW)
     assert tile["name"] == "Contoso"
     assert (tile["signins_24h"], tile["failed_24h"], tile["risky_24h"]) == (2400, 240, 24)

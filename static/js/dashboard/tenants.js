@@ -27,7 +27,9 @@ function buildTile(template, tenant) {
   fill(tile, "licences-sub", t("licences-sub", { enabled: count(licences.enabled), unused: count(licences.unused) }));
   fill(tile, "signins", count(tenant.signins_24h));
   const failed = { failed: count(tenant.failed_24h), rate: percent(tenant.failure_rate) };
-  fill(tile, "signins-sub", tenant.signins_24h ? t("signins-sub", failed) : t("signins-sub-none"));
+  const signinsSub = tenant.sign_in_logs_unavailable ? t("signins-sub-premium")
+    : tenant.signins_24h ? t("signins-sub", failed) : t("signins-sub-none");
+  fill(tile, "signins-sub", signinsSub);
   fill(tile, "risky", count(tenant.risky_24h)).classList.toggle("bad", tenant.risky_24h > 0);
   fill(tile, "mailboxes", count(tenant.mailboxes_near_quota)).classList.toggle("warn", tenant.mailboxes_near_quota > 0);
   fill(tile, "mailboxes-sub", t("mailboxes-sub", { total: count(tenant.mailboxes) }));
