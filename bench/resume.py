@@ -2,7 +2,8 @@
 
 A 30-day backfill of the simulator's sign-ins (a separate process serving them newest first,
 each next page repeating one) runs as `manage.py sync` processes: the first three are killed
-with SIGKILL once they have committed the given numbers of pages, the fourth runs to the end.
+with SIGKILL once the runs so far have committed the given numbers of pages, the fourth runs
+to the end.
 Then every sign-in Graph lists up to the final watermark is read back over the wire and
 compared with what is stored: the figures are what was lost, what was stored twice, and what
 each resumed run read again.
@@ -35,7 +36,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--signins", type=int, default=200_000)
     parser.add_argument("--kill-at", default="15,100,190",
-                        help="pages each killed run commits before its SIGKILL")
+                        help="SIGKILL a run once this many pages are committed, counting all runs")
     args = parser.parse_args()
     kills = [int(page) for page in args.kill_at.split(",")]
     url = common.postgres_url()
@@ -74,19 +75,21 @@ def _fresh_tenant(base_url: str):
 
 
 def _run(env: dict[str, str], tenant, kill_after: int | None) -> dict:
-    """One `manage.py sync` of the sign-ins; SIGKILL once it has committed `kill_after` pages."""
+    """One `manage.py sync` of the sign-ins; SIGKILL once `kill_after` pages are committed
+    (this run's and the earlier runs')."""
+    from django.db.models import Sum
+
     from m365admin.models import SyncRun
 
-    before = SyncRun.objects.filter(tenant=tenant).count()
+    runs = SyncRun.objects.filter(tenant=tenant)
+    before = runs.count()
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "sync", "--tenant", tenant.tenant_id, "--collector",
          "signins", "--no-progress"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
     while kill_after is not None and process.poll() is None:
-        run = SyncRun.objects.filter(tenant=tenant).order_by("-id").first()
-        if run is not None and SyncRun.objects.filter(tenant=tenant).count() > before \
-                and run.pages >= kill_after:
+        if runs.count() > before and runs.aggregate(pages=Sum("pages"))["pages"] >= kill_after:
             os.killpg(process.pid, signal.SIGKILL)
             break
         time.sleep(0.01)
@@ -101,16 +104,15 @@ def _run(env: dict[str, str], tenant, kill_after: int | None) -> dict:
 
 def _served_ids(tenant, ca_bundle: str) -> set[str]:
     """Every sign-in Graph lists up to the final watermark, read over the wire."""
-    from collectors.graph import GraphClient, GraphConfig
+    from django.conf import settings
+
+    from collectors.clients import client_for
     from collectors.sync.signins import _iso
     from m365admin.models import SyncCheckpoint
 
     watermark = SyncCheckpoint.objects.get(tenant=tenant, collector="signins").watermark
-    client = GraphClient(GraphConfig(
-        tenant_id=tenant.tenant_id, client_id=tenant.client_id,
-        client_secret=tenant.client_secret(), authority_url=tenant.authority_url,
-        graph_url=tenant.graph_url, ca_bundle=ca_bundle))
-    pages = client.iter_pages("/v1.0/auditLogs/signIns", params={
+    settings.GRAPH_CA_BUNDLE = ca_bundle
+    pages = client_for(tenant).iter_pages("/v1.0/auditLogs/signIns", params={
         "$filter": f"createdDateTime le {_iso(watermark)}", "$top": "1000"})
     return {item["id"] for page in pages for item in page.items}
 
@@ -126,7 +128,7 @@ def _report(tenant, runs: list[dict], served: set[str]) -> None:
     print(f"stored twice                                        {len(stored) - len(set(stored)):,}")
     print(f"stored but not served                               {len(set(stored) - served):,}")
     header = ("run", "killed after", "status", "pages", "new rows", "seconds")
-    table = [(n + 1, f"{run['kill_after']} pages" if run["kill_after"] else "—", row.status,
+    table = [(n + 1, f"{run['kill_after']} pages in all" if run["kill_after"] else "—", row.status,
               row.pages, f"{row.written:,}", f"{run['seconds']:.1f}")
              for n, (run, row) in enumerate(zip(runs, rows))]
     print(common.table(header, table))
