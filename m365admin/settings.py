@@ -167,6 +167,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer and cache: in-process by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
+# Installations sharing one Redis keep their caches, rate-limit counts and channel groups
+# apart: without it, one installation's dashboards would receive another's ticks.
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "m365admin")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -183,7 +186,7 @@ if REDIS_URL:
                     "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000, minimum=10),
                     "socket_timeout": 30,
                 }],
-                "prefix": "m365admin",
+                "prefix": CACHE_KEY_PREFIX,
             },
         }
     }
@@ -191,8 +194,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Installations sharing one Redis keep their caches and rate-limit counts apart.
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "m365admin"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
