@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so the latency it records includes every other middleware.
     "monitoring.requeststats.RequestStatsMiddleware",
+    # X-Forwarded-Proto only from TRUSTED_PROXIES, before anything asks request.is_secure().
+    "security.middleware.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "security.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -338,10 +340,19 @@ SECURE_REFERRER_POLICY = "same-origin"
 _https = env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = _https and env_bool("SECURE_SSL_REDIRECT", True)
+# Load balancers probe over plain HTTP: redirected, every backend would look down.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _https)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _https)
+# The proxy's X-Forwarded-Proto says whether the client used HTTPS; it is believed only from
+# TRUSTED_PROXIES (security.middleware.ForwardedProtoMiddleware drops anyone else's).
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    if not TRUSTED_PROXIES:
+        raise ImproperlyConfigured(
+            "TRUST_X_FORWARDED_PROTO=True needs TRUSTED_PROXIES: the addresses of the proxies "
+            "whose X-Forwarded-Proto is believed."
+        )
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # REST API

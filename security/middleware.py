@@ -1,6 +1,6 @@
-"""Per-request security context: who is calling and from where; denied requests recorded;
-addresses the IP rules refuse turned away; requests inspected for attacks; sessions that owe a
-second factor sent to give it."""
+"""Per-request security context: the scheme a trusted proxy vouches for; who is calling and
+from where; denied requests recorded; addresses the IP rules refuse turned away; requests
+inspected for attacks; sessions that owe a second factor sent to give it."""
 
 from __future__ import annotations
 
@@ -20,8 +20,25 @@ from django.utils.translation import gettext as _
 
 from security import audit, events, inspection, iprules, otp
 from security.choices import EventKind
-from security.clientip import client_ip
+from security.clientip import client_ip, peer_is_trusted_proxy
 from security.requestvalues import request_values
+
+class ForwardedProtoMiddleware:
+    """Drops X-Forwarded-Proto unless the direct peer is one of TRUSTED_PROXIES, as
+    security.clientip ignores their X-Forwarded-For: Django believes SECURE_PROXY_SSL_HEADER
+    from anyone, and a client claiming "https" would pass for a secure request.
+
+    Before SecurityMiddleware, whose HTTPS redirect and HSTS header read request.is_secure().
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not peer_is_trusted_proxy(request):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)
+
 
 # Probes come from the load balancer or orchestrator, whatever the rules say.
 IP_RULES_EXEMPT = frozenset({"/healthz", "/readyz"})
