@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on the API and on signed-in pages (private data).
+    "security.headers.PrivateNoStoreMiddleware",
     # request.user.is_verified(): whether a second factor verified this session.
     "django_otp.middleware.OTPMiddleware",
     "security.middleware.CallerMiddleware",
