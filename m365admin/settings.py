@@ -87,6 +87,8 @@ MIDDLEWARE = [
     # request.user.is_verified(): whether a second factor verified this session.
     "django_otp.middleware.OTPMiddleware",
     "security.middleware.CallerMiddleware",
+    # Page GETs from clients not signed in, per address (RATELIMIT_ANONYMOUS).
+    "security.middleware.AnonymousPageRateMiddleware",
     # SQL injection and cross-site scripting recorded (and refused in block mode).
     "security.middleware.InspectionMiddleware",
     # A session that owes a second factor gives it before anything else (after Caller: its
@@ -221,12 +223,17 @@ parse_networks(TRUSTED_PROXIES, "TRUSTED_PROXIES")
 # also refuses the request (403). Each source is inspected up to the byte limit.
 ATTACK_BLOCK_MODE = env_bool("ATTACK_BLOCK_MODE", False)
 INSPECTION_MAX_BODY_BYTES = env_int("INSPECTION_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+# Events one client address may record per window; past it, one counted event per address,
+# kind and window stands for the rest (a flood wrote ~500 rows a second).
+INSPECTION_EVENTS_PER_ADDRESS = env_rate("INSPECTION_EVENTS_PER_ADDRESS", "20/m")
 
 # Abuse controls (docs/security.md): requests per signed-in user and per client address on
 # the API, per username posted and per address on the sign-in form. IP allow and deny rules
 # are edited in the admin. Counts live in the cache: in Redis, shared by every process.
 RATELIMIT_USER = env_rate("RATELIMIT_USER", "100/m")
 RATELIMIT_IP = env_rate("RATELIMIT_IP", "100/m")
+# Page GETs per address from clients not signed in (a sign-in page, redirects to it, floods).
+RATELIMIT_ANONYMOUS = env_rate("RATELIMIT_ANONYMOUS", "120/m")
 # django-ratelimit refuses LocMemCache (E003) because each process counts alone: without
 # REDIS_URL there is one process (`serve`), so that is right. Its W001 warns about every cache
 # not on its list, Django's own RedisCache included, whose counting (INCR) is atomic.
