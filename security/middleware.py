@@ -23,6 +23,7 @@ from security.choices import EventKind
 from security.clientip import client_ip, peer_is_trusted_proxy
 from security.requestvalues import request_values
 
+
 class ForwardedProtoMiddleware:
     """Drops X-Forwarded-Proto unless the direct peer is one of TRUSTED_PROXIES, as
     security.clientip ignores their X-Forwarded-For: Django believes SECURE_PROXY_SSL_HEADER
