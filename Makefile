@@ -1,6 +1,8 @@
 # The two commands of README.md: `make run` (install, migrate, serve the demo) and `make test`.
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# `make run PORT=8010` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: run test
 
@@ -15,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(VENV)/bin/python manage.py migrate --no-input -v0
 	$(VENV)/bin/python manage.py collectstatic --no-input -v0
-	$(VENV)/bin/python manage.py demo
+	$(VENV)/bin/python manage.py demo --port $(PORT)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

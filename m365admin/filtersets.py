@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from m365admin.choices import RiskLevel, RiskState, SignInStatus
 from m365admin.models import (
@@ -26,6 +30,31 @@ class IPAddressFilter(django_filters.Filter):
     """Validates the address: PostgreSQL's inet column fails the whole query on a bad one."""
 
     field_class = forms.GenericIPAddressField
+
+
+class DateTimeInRangeField(IsoDateTimeField):
+    """An ISO date-time far enough from Python's limits (years 1 and 9999) that time zones and
+    the explorer's window arithmetic cannot overflow: beyond them the page failed with a 500."""
+
+    earliest, latest = datetime(1900, 1, 1), datetime(9999, 1, 1)
+    default_error_messages = {
+        "out_of_range": _("Enter a date between %(earliest)s and %(latest)s."),
+    }
+
+    def to_python(self, value):
+        try:
+            result = super().to_python(value)
+        except OverflowError:  # an offset that pushes a date past year 1 or 9999
+            result = datetime.min
+        # Compared as written: converting an extreme date between time zones would overflow.
+        if result is not None and not self.earliest <= result.replace(tzinfo=None) < self.latest:
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range",
+                                  params={"earliest": "1900-01-01", "latest": "9998-12-31"})
+        return result
+
+
+class DateTimeInRangeFilter(django_filters.IsoDateTimeFilter):
+    field_class = DateTimeInRangeField
 
 
 class TenantScoped(django_filters.FilterSet):
@@ -69,12 +98,8 @@ class DirectoryUserFilterSet(TenantScoped, Searchable):
 
 
 class SignInFilterSet(TenantScoped):
-    since = django_filters.IsoDateTimeFilter(
-        field_name="created", lookup_expr="gte", label=_("Since")
-    )
-    until = django_filters.IsoDateTimeFilter(
-        field_name="created", lookup_expr="lt", label=_("Until")
-    )
+    since = DateTimeInRangeFilter(field_name="created", lookup_expr="gte", label=_("Since"))
+    until = DateTimeInRangeFilter(field_name="created", lookup_expr="lt", label=_("Until"))
     # `status` reads better on a page; `failed` stays for the API's existing clients.
     status = django_filters.ChoiceFilter(
         choices=SignInStatus.choices, method="filter_status", label=_("Status")

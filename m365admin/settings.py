@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so the latency it records includes every other middleware.
     "monitoring.requeststats.RequestStatsMiddleware",
+    # X-Forwarded-Proto only from TRUSTED_PROXIES, before anything asks request.is_secure().
+    "security.middleware.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "security.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -80,9 +82,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on the API and on signed-in pages (private data).
+    "security.headers.PrivateNoStoreMiddleware",
     # request.user.is_verified(): whether a second factor verified this session.
     "django_otp.middleware.OTPMiddleware",
     "security.middleware.CallerMiddleware",
+    # Page GETs from clients not signed in, per address (RATELIMIT_ANONYMOUS).
+    "security.middleware.AnonymousPageRateMiddleware",
     # SQL injection and cross-site scripting recorded (and refused in block mode).
     "security.middleware.InspectionMiddleware",
     # A session that owes a second factor gives it before anything else (after Caller: its
@@ -167,6 +173,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer and cache: in-process by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
+# Installations sharing one Redis keep their caches, rate-limit counts and channel groups
+# apart: without it, one installation's dashboards would receive another's ticks.
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "m365admin")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -183,7 +192,7 @@ if REDIS_URL:
                     "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000, minimum=10),
                     "socket_timeout": 30,
                 }],
-                "prefix": "m365admin",
+                "prefix": CACHE_KEY_PREFIX,
             },
         }
     }
@@ -191,8 +200,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Installations sharing one Redis keep their caches and rate-limit counts apart.
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "m365admin"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
@@ -215,12 +223,17 @@ parse_networks(TRUSTED_PROXIES, "TRUSTED_PROXIES")
 # also refuses the request (403). Each source is inspected up to the byte limit.
 ATTACK_BLOCK_MODE = env_bool("ATTACK_BLOCK_MODE", False)
 INSPECTION_MAX_BODY_BYTES = env_int("INSPECTION_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+# Events one client address may record per window; past it, one counted event per address,
+# kind and window stands for the rest (a flood wrote ~500 rows a second).
+INSPECTION_EVENTS_PER_ADDRESS = env_rate("INSPECTION_EVENTS_PER_ADDRESS", "20/m")
 
 # Abuse controls (docs/security.md): requests per signed-in user and per client address on
 # the API, per username posted and per address on the sign-in form. IP allow and deny rules
 # are edited in the admin. Counts live in the cache: in Redis, shared by every process.
 RATELIMIT_USER = env_rate("RATELIMIT_USER", "100/m")
 RATELIMIT_IP = env_rate("RATELIMIT_IP", "100/m")
+# Page GETs per address from clients not signed in (a sign-in page, redirects to it, floods).
+RATELIMIT_ANONYMOUS = env_rate("RATELIMIT_ANONYMOUS", "120/m")
 # django-ratelimit refuses LocMemCache (E003) because each process counts alone: without
 # REDIS_URL there is one process (`serve`), so that is right. Its W001 warns about every cache
 # not on its list, Django's own RedisCache included, whose counting (INCR) is atomic.
@@ -336,10 +349,19 @@ SECURE_REFERRER_POLICY = "same-origin"
 _https = env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = _https and env_bool("SECURE_SSL_REDIRECT", True)
+# Load balancers probe over plain HTTP: redirected, every backend would look down.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _https)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _https)
+# The proxy's X-Forwarded-Proto says whether the client used HTTPS; it is believed only from
+# TRUSTED_PROXIES (security.middleware.ForwardedProtoMiddleware drops anyone else's).
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    if not TRUSTED_PROXIES:
+        raise ImproperlyConfigured(
+            "TRUST_X_FORWARDED_PROTO=True needs TRUSTED_PROXIES: the addresses of the proxies "
+            "whose X-Forwarded-Proto is believed."
+        )
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # REST API

@@ -9,9 +9,9 @@ from typing import Any
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from m365admin import explorer
@@ -106,8 +106,11 @@ def signin_export(request: HttpRequest) -> HttpResponse:
     """The filtered sign-ins as CSV, streamed: the same filters and window as the list."""
     _filterset, rows, (start, end), problems = _search_signins(request)
     if problems:
-        # The list says what is wrong with the filters; a file of other rows would hide it.
-        return redirect(f"{reverse('m365admin:signin-list')}?{request.GET.urlencode()}")
+        # A file of other rows would hide what is wrong; scripts read the reason from the 400.
+        return HttpResponseBadRequest(
+            _("No export: %(problems)s") % {"problems": " ".join(problems)},
+            content_type="text/plain; charset=utf-8",
+        )
     signins = rows.order_by("-created", "-pk").iterator(chunk_size=2000)
     return csvstream.csv_response(
         list(SIGNIN_CSV_COLUMNS),

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from m365admin.choices import SyncStatus
@@ -76,7 +76,7 @@ def _security_events(now: datetime | None = None) -> list[Observation]:
     """Per event kind and source (the IP, else the username): events in the recent window."""
     since = (now or timezone.now()) - timedelta(minutes=settings.SECURITY_ALERT_WINDOW_MINUTES)
     rows = (SecurityEvent.objects.filter(created__gte=since)
-            .values("kind", "severity", "ip_address", "username").annotate(n=Count("id")))
+            .values("kind", "severity", "ip_address", "username").annotate(n=Sum("count")))
     counts: dict[tuple[str, str, str], int] = {}
     for row in rows:
         if SEVERITY_RANK[row["severity"]] < SEVERITY_RANK[EVENT_SEVERITY[row["kind"]]]:

@@ -52,7 +52,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 @admin.register(SecurityEvent)
 class SecurityEventAdmin(ReadOnlyAdmin):
     list_display = ["created", "kind", "severity", "ip_address", "username", "method", "path",
-                    "location", "blocked"]
+                    "location", "blocked", "count"]
     list_filter = ["kind", "severity", "blocked"]
     search_fields = ["ip_address", "username", "path"]
     date_hierarchy = "created"

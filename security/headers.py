@@ -1,8 +1,9 @@
-"""Permissions-Policy: Django sets the other security headers; this one it does not."""
+"""The headers Django does not set: Permissions-Policy, and no-store on private responses."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 
 class PermissionsPolicyMiddleware:
@@ -13,4 +14,24 @@ class PermissionsPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", self.value)
+        return response
+
+
+class PrivateNoStoreMiddleware:
+    """`Cache-Control: no-store` on what only its caller may see: every API response (tokens,
+    tenant data) and every page for a signed-in user, so that neither a shared cache nor the
+    browser's back button and history keep a copy. Anonymous pages (the sign-in form) keep
+    their own headers.
+
+    After AuthenticationMiddleware; static files, public and served by WhiteNoise before it,
+    never reach it. DRF sets a token's user on the request, so JWT calls count as signed in.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith("/api/") or request.user.is_authenticated:
+            patch_cache_control(response, no_store=True)
         return response

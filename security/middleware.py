@@ -1,6 +1,6 @@
-"""Per-request security context: who is calling and from where; denied requests recorded;
-addresses the IP rules refuse turned away; requests inspected for attacks; sessions that owe a
-second factor sent to give it."""
+"""Per-request security context: the scheme a trusted proxy vouches for; who is calling and
+from where; denied requests recorded; addresses the IP rules refuse turned away; requests
+inspected for attacks; sessions that owe a second factor sent to give it."""
 
 from __future__ import annotations
 
@@ -18,13 +18,32 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from security import audit, events, inspection, iprules, otp
+from security import audit, inspection, iprules, otp, ratelimits
 from security.choices import EventKind
-from security.clientip import client_ip
+from security.clientip import client_ip, peer_is_trusted_proxy
 from security.requestvalues import request_values
 
-# Probes come from the load balancer or orchestrator, whatever the rules say.
-IP_RULES_EXEMPT = frozenset({"/healthz", "/readyz"})
+
+class ForwardedProtoMiddleware:
+    """Drops X-Forwarded-Proto unless the direct peer is one of TRUSTED_PROXIES, as
+    security.clientip ignores their X-Forwarded-For: Django believes SECURE_PROXY_SSL_HEADER
+    from anyone, and a client claiming "https" would pass for a secure request.
+
+    Before SecurityMiddleware, whose HTTPS redirect and HSTS header read request.is_secure().
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "HTTP_X_FORWARDED_PROTO" in request.META and not peer_is_trusted_proxy(request):
+            del request.META["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)
+
+
+# Probes come from the load balancer or orchestrator many times a minute, whatever the rules
+# say, and carry nothing to inspect or count.
+PROBES = frozenset({"/healthz", "/readyz"})
 
 
 class IPRulesMiddleware:
@@ -39,7 +58,7 @@ class IPRulesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.client_ip = client_ip(request)
-        if request.path_info not in IP_RULES_EXEMPT and iprules.refuses(request):
+        if request.path_info not in PROBES and iprules.refuses(request):
             # LocaleMiddleware has not run: the language comes from the cookie or the browser.
             with translation.override(translation.get_language_from_request(request)):
                 message = translation.gettext("Access from your network address is not allowed.")
@@ -90,10 +109,32 @@ class CallerMiddleware:
             audit.current_caller.reset(token)
 
 
+# Anonymous pages -------------------------------------------------------------------------------
+
+
+class AnonymousPageRateMiddleware:
+    """Page GETs from clients not signed in, counted per address (RATELIMIT_ANONYMOUS): past
+    the limit, 429 with Retry-After. The API and sign-in POSTs have limits of their own.
+
+    After CallerMiddleware (the address, and `request.user`), before InspectionMiddleware: a
+    flood is turned away before it costs an inspection.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (request.method in ("GET", "HEAD") and not request.user.is_authenticated
+                and request.path_info not in PROBES and not request.path_info.startswith("/api/")):
+            retry_after = ratelimits.count(request, "page", ratelimits.ANONYMOUS_PAGE_LIMITS,
+                                           username="")
+            if retry_after is not None:
+                return ratelimits.too_many_requests(retry_after)
+        return self.get_response(request)
+
+
 # Request inspection ----------------------------------------------------------------------------
 
-# Probes come from the load balancer many times a minute and carry nothing to inspect.
-INSPECTION_EXEMPT = frozenset({"/healthz", "/readyz"})
 # A request with a thousand hostile fields writes this many events, not a thousand.
 MAX_EVENTS_PER_REQUEST = 10
 SAMPLE_LENGTH = 200
@@ -112,14 +153,15 @@ class InspectionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info in INSPECTION_EXEMPT or request.path.startswith(settings.STATIC_URL):
+        if request.path_info in PROBES or request.path.startswith(settings.STATIC_URL):
             return self.get_response(request)
         detections = _detections(request)
         blocked = bool(detections) and settings.ATTACK_BLOCK_MODE
         username = request.user.get_username() if request.user.is_authenticated else ""
         for (location, kind), (rule, sample) in detections.items():
-            events.record(kind, request=request, username=username, location=location,
-                          blocked=blocked, rule=rule, sample=sample)
+            ratelimits.record_within_cap(kind, request=request, username=username,
+                                         location=location, blocked=blocked, rule=rule,
+                                         sample=sample)
         if blocked:
             return HttpResponseForbidden(
                 _("This request was refused: it looks like an attack on this site."),

@@ -32,6 +32,9 @@ class SecurityEvent(models.Model):
     # Where a request inspection matched, e.g. "query:q" or "header:User-Agent".
     location = models.CharField(_("location"), max_length=200, blank=True)
     blocked = models.BooleanField(_("blocked"), default=False)
+    # Past INSPECTION_EVENTS_PER_ADDRESS, one event per address, kind and window stands for
+    # the rest of an address's findings: this many (security.ratelimits.record_within_cap).
+    count = models.PositiveIntegerField(_("count"), default=1)
     details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Detections in M365 sign-ins: the tenant, who, where, when, and the sign-ins as evidence.
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True,

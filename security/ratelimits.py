@@ -1,9 +1,13 @@
-"""Rate limits on the API and the sign-in form, counted by django-ratelimit in the cache.
+"""Rate limits on the API, the sign-in form and anonymous pages, and the cap on inspection
+events, counted by django-ratelimit in the cache.
 
 API views count RATELIMIT_USER per signed-in user and RATELIMIT_IP per client address
 (`APIRateThrottle`, every DRF view through DEFAULT_THROTTLE_CLASSES); sign-in POSTs count
-RATELIMIT_IP per address and RATELIMIT_USER per username posted (`login_limited`). Past a
-limit the answer is 429 with Retry-After, the seconds until the limit's window ends.
+RATELIMIT_IP per address and RATELIMIT_USER per username posted (`login_limited`); page GETs
+from clients not signed in count RATELIMIT_ANONYMOUS per address
+(security.middleware.AnonymousPageRateMiddleware). Past a limit the answer is 429 with
+Retry-After, the seconds until the limit's window ends. An address records at most
+INSPECTION_EVENTS_PER_ADDRESS attack events; one counted event stands for the rest.
 
 With REDIS_URL every process counts in the same Redis; without it, in its own memory.
 """
@@ -12,11 +16,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
@@ -24,6 +31,7 @@ from rest_framework.throttling import BaseThrottle
 
 from security import events
 from security.choices import EventKind
+from security.models import SecurityEvent
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +65,7 @@ def _posted_username(request: HttpRequest) -> str | None:
 API_LIMITS = (Limit("user", "RATELIMIT_USER", _user), Limit("ip", "RATELIMIT_IP", client_network))
 LOGIN_LIMITS = (Limit("username", "RATELIMIT_USER", _posted_username),
                 Limit("ip", "RATELIMIT_IP", client_network))
+ANONYMOUS_PAGE_LIMITS = (Limit("ip", "RATELIMIT_ANONYMOUS", client_network),)
 
 
 def count(request: HttpRequest, group: str, limits: tuple[Limit, ...], *,
@@ -88,6 +97,28 @@ def record_sparingly(kind: EventKind, key: str, *, request: HttpRequest | None =
     usage = _usage(request, f"event:{kind}", key, "1/m")
     if usage is None or not usage["should_limit"]:
         events.record(kind, request=request, **fields)
+
+
+def record_within_cap(kind: EventKind, *, request: HttpRequest, **fields) -> None:
+    """`events.record`, up to INSPECTION_EVENTS_PER_ADDRESS per client address and window;
+    past it, one event per address, kind and window counts the rest in its `count`, so a
+    flood of hostile requests writes a few rows, not hundreds a second. The event's id waits
+    in the cache, shared by every process, until the window ends."""
+    address = client_network(request)
+    usage = _usage(request, "inspection", address, settings.INSPECTION_EVENTS_PER_ADDRESS)
+    if usage is None or not usage["should_limit"]:
+        events.record(kind, request=request, **fields)
+        return
+    # Named by the window's end, under django-ratelimit's prefix, as its counts are.
+    window_end = int(time.time()) + usage["time_left"]
+    key = (f"{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}over-cap:{kind}:{address}:"
+           f"{window_end}")
+    event_id = cache.get(key)
+    if event_id and SecurityEvent.objects.filter(pk=event_id).update(count=F("count") + 1):
+        return
+    # The first past the cap in this window (two processes racing may both start one).
+    event = events.record(kind, request=request, **fields)
+    cache.set(key, event.pk, timeout=max(usage["time_left"], 0) + 1)
 
 
 def _usage(request: HttpRequest | None, group: str, key: str, rate: str) -> dict | None:

@@ -140,3 +140,20 @@ def test_it_filters_by_user_and_ip(client, viewer, tenant):
 def test_bad_parameters_are_refused(client, viewer, tenant, query, status):
     client.force_login(viewer)
     assert client.get("/api/v1/sign-ins/", query).status_code == status
+
+
+@pytest.mark.parametrize("name, value", [
+    ("until", "0001-01-01"), ("since", "0001-01-01T00:00:00+09:00"),
+    ("since", "9999-12-31T23:59:59-12:00"), ("until", "1899-12-31T23:59:59Z"),
+])
+def test_dates_out_of_range_are_a_400_that_says_so(client, viewer, tenant, name, value):
+    client.force_login(viewer)
+    response = client.get("/api/v1/sign-ins/", {name: value})
+    assert response.status_code == 400
+    assert response.json() == {name: ["Enter a date between 1900-01-01 and 9998-12-31."]}
+
+
+def test_dates_at_the_edges_of_the_range_are_accepted(client, viewer, tenant):
+    client.force_login(viewer)
+    query = {"since": "1900-01-01T00:00:00Z", "until": "9998-12-31T23:59:59Z"}
+    assert client.get("/api/v1/sign-ins/", query).status_code == 200

@@ -172,6 +172,7 @@ def test_the_window_may_be_as_long_as_the_setting(signed_in, contoso, settings):
 
 # Bad input: a message and the unfiltered first page, never an error ---------------------------
 
+OUT_OF_RANGE = "Enter a date between 1900-01-01 and 9998-12-31."
 BAD_FILTERS = {
     "bad since": ({"since": "yesterday"}, "Since: Enter a valid date/time."),
     "bad until": ({"until": "2026-13-01T00:00:00Z"}, "Until: Enter a valid date/time."),
@@ -198,6 +199,12 @@ BAD_FILTERS = {
         {"since": (NOW - timedelta(days=32)).isoformat()},
         "The time range can be at most 31 days long.",
     ),
+    # Python's limits: the window arithmetic and time zones overflowed (a 500).
+    "until in year 1": ({"until": "0001-01-01"}, f"Until: {OUT_OF_RANGE}"),
+    "since in year 1, east of UTC": ({"since": "0001-01-01T00:00:00+09:00"},
+                                     f"Since: {OUT_OF_RANGE}"),
+    "since at the end of year 9999, west of UTC": ({"since": "9999-12-31T23:59:59-12:00"},
+                                                  f"Since: {OUT_OF_RANGE}"),
 }
 
 
@@ -211,6 +218,14 @@ def test_bad_filters_show_a_message_and_the_unfiltered_page(
     html = response.content.decode()
     assert 'role="alert"' in html and "No filter is applied" in html
     assert "Export CSV" not in html  # it would export something other than what was asked
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Asia/Tokyo", "America/Los_Angeles"])
+def test_a_date_out_of_range_is_a_form_error_in_every_time_zone(signed_in, settings, time_zone):
+    settings.TIME_ZONE = time_zone
+    response = signed_in.get(LIST, {"until": "0001-01-01"})
+    assert _problems(response) == [f"Until: {OUT_OF_RANGE}"]
+    assert OUT_OF_RANGE in response.content.decode()
 
 
 def test_a_bad_cursor_shows_a_message_and_the_first_page_with_the_filters(
@@ -360,10 +375,18 @@ def test_the_export_starts_with_a_byte_order_mark_for_spreadsheets(signed_in):
     assert b"".join(signed_in.get(EXPORT).streaming_content).startswith("\ufeff".encode())
 
 
-def test_an_export_with_bad_filters_goes_back_to_the_list_that_explains(signed_in):
-    response = signed_in.get(EXPORT, {"since": "yesterday", "tenant": "x"})
-    assert response.status_code == 302
-    assert response["Location"] == "/signins/?since=yesterday&tenant=x"
+@pytest.mark.parametrize("query, message", [
+    ({"since": "yesterday", "tenant": "x"},
+     "No export: Tenant: Enter a valid UUID. Since: Enter a valid date/time."),
+    ({"until": "0001-01-01"}, f"No export: Until: {OUT_OF_RANGE}"),
+    ({"since": (NOW - timedelta(days=40)).isoformat()},
+     "No export: The time range can be at most 31 days long."),
+])
+def test_an_export_with_bad_filters_is_a_400_that_says_why(signed_in, query, message):
+    response = signed_in.get(EXPORT, query)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == message
 
 
 def test_under_asgi_the_export_streams_asynchronously(viewer, contoso, varied):

@@ -68,6 +68,10 @@ BAD_VALUES = [
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
     ({"RATELIMIT_IP": "lots"}, "RATELIMIT_IP"),
     ({"RATELIMIT_USER": "0/m"}, "RATELIMIT_USER"),
+    ({"RATELIMIT_ANONYMOUS": "lots"}, "RATELIMIT_ANONYMOUS"),
+    ({"INSPECTION_EVENTS_PER_ADDRESS": "0/m"}, "INSPECTION_EVENTS_PER_ADDRESS"),
+    # Believed from anyone, a client could claim HTTPS: it needs the proxies to believe.
+    ({"TRUST_X_FORWARDED_PROTO": "True"}, "TRUSTED_PROXIES"),
 ]
 BAD_IDS = [" ".join(f"{k}={v}" for k, v in variables.items()) for variables, _ in BAD_VALUES]
 

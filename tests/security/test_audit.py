@@ -73,6 +73,21 @@ def test_postgresql_refuses_updates_and_deletes():
     assert AuditEntry.objects.get(pk=entry.pk).action == "test.step"
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("statement", [
+    "TRUNCATE security_auditentry",
+    "TRUNCATE security_auditentry RESTART IDENTITY CASCADE",
+    # Emptied as a side effect of truncating another table in the same statement.
+    "TRUNCATE security_securityevent, security_auditentry",
+])
+def test_postgresql_refuses_truncate(statement):
+    entry = audit.record("test.step", "x")
+    with pytest.raises(DatabaseError, match="the audit log is append-only: TRUNCATE refused"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
 def test_sign_ins_and_failures_are_recorded(client, viewer):
     client.post("/accounts/login/", {"username": "victor", "password": "wrong"},
                 REMOTE_ADDR="203.0.113.9")

@@ -7,10 +7,14 @@ import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, Team
 from monitoring import requeststats
@@ -154,6 +158,70 @@ def test_it_inspects_a_body_only_up_to_the_limit(client, operator, alert, settin
 def test_it_writes_at_most_ten_events_for_one_request(signed_in):
     signed_in.get("/users/", {f"q{n}": XSS for n in range(50)})
     assert len(_events()) == 10
+
+
+# An address's cap: a flood writes a few rows, one of them counting the rest -------------------
+
+
+@pytest.fixture
+def frozen():
+    """A still clock: the cap's window never ends in the middle of a test."""
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        yield clock
+
+
+def _rows(address: str) -> list[tuple[str, int]]:
+    return list(SecurityEvent.objects.filter(ip_address=address).order_by("id")
+                .values_list("kind", "count"))
+
+
+def test_past_the_cap_one_event_counts_the_rest_of_an_address(signed_in, settings, frozen):
+    settings.INSPECTION_EVENTS_PER_ADDRESS = "5/m"
+    for _ in range(12):
+        assert signed_in.get("/users/", {"q": XSS}, REMOTE_ADDR="192.0.2.7").status_code == 200
+    assert _rows("192.0.2.7") == [(EventKind.XSS, 1)] * 5 + [(EventKind.XSS, 7)]
+    # Another kind past the cap gets a counted event of its own.
+    signed_in.get("/users/", {"q": SQLI}, REMOTE_ADDR="192.0.2.7")
+    signed_in.get("/users/", {"q": SQLI}, REMOTE_ADDR="192.0.2.7")
+    assert _rows("192.0.2.7")[-1] == (EventKind.SQL_INJECTION, 2)
+    # Another address has its own cap.
+    signed_in.get("/users/", {"q": XSS}, REMOTE_ADDR="192.0.2.8")
+    assert _rows("192.0.2.8") == [(EventKind.XSS, 1)]
+
+
+def test_one_request_with_many_findings_spends_the_cap_at_once(signed_in, settings, frozen):
+    settings.INSPECTION_EVENTS_PER_ADDRESS = "5/m"
+    signed_in.get("/users/", {f"q{n}": XSS for n in range(12)}, REMOTE_ADDR="192.0.2.7")
+    # Ten findings at most per request: five recorded, five counted in one event.
+    assert _rows("192.0.2.7") == [(EventKind.XSS, 1)] * 5 + [(EventKind.XSS, 5)]
+
+
+def test_a_new_window_records_again(signed_in, settings, frozen):
+    settings.INSPECTION_EVENTS_PER_ADDRESS = "2/m"
+    for _ in range(4):
+        signed_in.get("/users/", {"q": XSS}, REMOTE_ADDR="192.0.2.7")
+    frozen.shift(61)
+    for _ in range(3):
+        signed_in.get("/users/", {"q": XSS}, REMOTE_ADDR="192.0.2.7")
+    assert [count for _, count in _rows("192.0.2.7")] == [1, 1, 2, 1, 1, 1]
+
+
+def test_the_security_page_and_alerts_count_what_the_counted_event_stands_for(
+        signed_in, settings, frozen):
+    from monitoring.alerting import observe
+    from security.overview import security_overview
+
+    settings.INSPECTION_EVENTS_PER_ADDRESS = "3/m"
+    for _ in range(10):
+        signed_in.get("/users/", {"q": XSS}, REMOTE_ADDR="192.0.2.7")
+    assert len(_rows("192.0.2.7")) == 4
+    overview = security_overview()
+    assert overview["by_kind"][EventKind.XSS] == 10
+    assert overview["top_ips"][0] == {"ip_address": "192.0.2.7", "events": 10, "kinds": 1}
+    (observation,) = [o for o in observe({}) if o.labels == {"ip": "192.0.2.7"}]
+    assert (observation.metric, observation.value) == (EventKind.XSS, 10.0)
+    page = signed_in.get("/security/").content.decode()
+    assert "×7" in page
 
 
 def test_it_leaves_probes_alone(client):
@@ -305,6 +373,22 @@ def test_under_daphne_bad_input_is_a_4xx_and_attacks_are_recorded(live_site):
     assert _send(f"{base}/accounts/login/?q=%3Cscript%3Ealert(1)%3C/script%3E")[0] == 200
     assert live_site.query("SELECT kind, location FROM security_securityevent") == [
         ("xss", "query:q")]
+
+
+@pytest.mark.redis
+def test_the_cap_holds_across_two_web_processes_through_redis(live_site):
+    live_site.env.update(REDIS_URL=django_settings.REDIS_URL, TRUSTED_PROXIES="127.0.0.1",
+                         INSPECTION_EVENTS_PER_ADDRESS="4/h", RATELIMIT_ANONYMOUS="1000/h",
+                         CACHE_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    first, second = live_site.serve("--no-scheduler"), live_site.serve("--no-scheduler")
+    hostile = "/accounts/login/?q=%3Cscript%3Ealert(1)%3C/script%3E"
+    for base in [first, second] * 5:
+        request = urllib.request.Request(base + hostile, headers={"X-Forwarded-For": "192.0.2.7"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+    assert live_site.query(
+        "SELECT count FROM security_securityevent WHERE ip_address = '192.0.2.7' ORDER BY id"
+    ) == [(1,), (1,), (1,), (1,), (6,)]
 
 
 def _send(url: str, body: str | None = None, content_type: str = "") -> tuple[int, object]:

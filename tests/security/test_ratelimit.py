@@ -154,7 +154,7 @@ def test_sign_in_posts_are_limited_per_address(client, settings, frozen):
         assert _sign_in(client, username, "198.51.100.7").status_code == 200
     assert _sign_in(client, "dave", "198.51.100.7").status_code == 429
     assert _sign_in(client, "dave", "198.51.100.8").status_code == 200
-    # Showing the form is not counted.
+    # Showing the form is not counted against the sign-in limits (RATELIMIT_ANONYMOUS is apart).
     for _ in range(5):
         assert client.get(LOGIN, REMOTE_ADDR="198.51.100.7").status_code == 200
 
@@ -168,6 +168,43 @@ def test_a_limited_sign_in_is_not_tried(client, settings, frozen):
                            REMOTE_ADDR="192.0.2.1")
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+# Anonymous pages -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_anonymous_page_gets_are_limited_per_address(client, settings, frozen):
+    settings.RATELIMIT_ANONYMOUS = "3/m"
+    pages = [LOGIN, "/dashboard/", f"{LOGIN}?q=1"]
+    assert [client.get(page, REMOTE_ADDR="198.51.100.7").status_code for page in pages] == [
+        200, 302, 200]
+    response = client.head(LOGIN, REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 429
+    seconds = _retry_after(response)
+    assert client.get("/signins/", REMOTE_ADDR="198.51.100.7").status_code == 429
+    assert client.get(LOGIN, REMOTE_ADDR="198.51.100.8").status_code == 200
+    event = SecurityEvent.objects.get(kind=EventKind.RATE_LIMITED)
+    assert (event.ip_address, event.details) == ("198.51.100.7",
+                                                 {"limit": "page:ip", "rate": "3/m"})
+    frozen.shift(seconds)
+    assert client.get(LOGIN, REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_anonymous_limit_spares_probes_the_api_sign_in_posts_and_signed_in_users(
+        client, viewer, settings, frozen):
+    settings.RATELIMIT_ANONYMOUS = "1/m"
+    assert client.get(LOGIN).status_code == 200
+    assert client.get(LOGIN).status_code == 429
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+        assert client.get(API).status_code in (401, 403)  # the API's own limits apply
+    # The way in stays open: sign-in POSTs have their own per-address limit.
+    assert client.post(LOGIN, {"username": "victor", "password": "pw-victor-123456"}
+                       ).status_code == 302
+    assert [client.get("/dashboard/").status_code for _ in range(3)] == [200] * 3
 
 
 # Across processes ------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, host: str, port: int, **options) -> None:
-        ensure_port_free(host, port)
+        # `make run` starts the demo: the refusal names the way to pick a port from there too.
+        ensure_port_free(host, port, advice=f"use `make run PORT={port + 1}` (or --port)")
         # Each run is summed up below; the per-page and per-run log lines would repeat it.
         logging.getLogger("collectors.sync").setLevel(logging.ERROR)
         simulator, tenants = start_simulator()

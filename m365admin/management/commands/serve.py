@@ -18,14 +18,15 @@ from m365admin.scheduler import Scheduler
 from monitoring.requeststats import start_flusher
 
 
-def ensure_port_free(host: str, port: int) -> None:
-    """Fail early and in one line: daphne only logs a listen failure and stops."""
+def ensure_port_free(host: str, port: int, *, advice: str = "pass --port") -> None:
+    """Fail early and in one line: daphne only logs a listen failure and stops. `advice` says
+    how to choose another port with the command the operator typed."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         try:
             probe.bind((host, port))
         except OSError as exc:
             raise CommandError(
-                f"cannot listen on {host}:{port} ({exc.strerror}): stop what uses it or pass --port"
+                f"cannot listen on {host}:{port} ({exc.strerror}): stop what uses it or {advice}"
             ) from None
 
 
