@@ -88,6 +88,29 @@ class Ticker:
         )
 
 
+def latest_snapshot() -> str:
+    """The snapshot a newly connected client (or the API) gets: the one the scheduler cached,
+    else one built from the database, with the latest tick the database holds. That covers
+    the time before the first tick, and a cache (Redis) that is down."""
+    return push.load_snapshot() or encode(build_snapshot(stored_tick()))
+
+
+def stored_tick() -> dict | None:
+    """The latest metrics and component health as stored by the ticks; None before any."""
+    sample = sampler.latest(HISTORY)
+    checks = health.latest()
+    if sample is None and not checks:
+        return None
+    return {
+        "type": "tick",
+        "t": sample.created.timestamp() if sample else None,
+        "metrics": sampler.as_message(sample) if sample else None,
+        "health": checks,
+        "requests": None,
+        "alerts": None,
+    }
+
+
 def build_snapshot(latest: dict | None, tiles: list[dict] | None = None) -> dict:
     """What a newly connected client gets: the latest tick, the last hour, and the tiles."""
     until = datetime.now(UTC) + timedelta(seconds=1)
