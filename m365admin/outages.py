@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import defaults
-from psycopg_pool import PoolTimeout
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from m365admin.lib import dbprobe
 
@@ -58,6 +58,7 @@ class _DatabaseState:
                     logger.error("database unreachable, answering 503: %s", error)
                 else:
                     logger.warning("database reachable again")
+                    _drop_broken_pool_connections()
             self._down = error is not None
             self._checked = time.monotonic()
             return self._down
@@ -66,9 +67,22 @@ class _DatabaseState:
 database = _DatabaseState()
 
 
+def _pool() -> ConnectionPool | None:
+    return getattr(connection, "pool", None)  # PostgreSQL with OPTIONS["pool"] only
+
+
 def _pool_has_no_idle_connection() -> bool:
-    pool = getattr(connection, "pool", None)  # PostgreSQL with OPTIONS["pool"] only
+    pool = _pool()
     return pool is not None and pool.get_stats().get("pool_available", 0) == 0
+
+
+def _drop_broken_pool_connections() -> None:
+    # Idle connections from before the outage are dead, and the pool hands them out unchecked
+    # (CONN_HEALTH_CHECKS is off: a round trip per request): the first requests after the
+    # database came back would fail on them.
+    pool = _pool()
+    if pool is not None:
+        pool.check()
 
 
 class DatabaseOutageMiddleware:

@@ -199,7 +199,8 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, failing fast for a few seconds after Redis failed (docs/monitoring.md).
+            "BACKEND": "m365admin.lib.rediscache.RedisCache",
             "LOCATION": REDIS_URL,
             # Installations sharing one Redis keep their caches and rate-limit counts apart.
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "m365admin"),

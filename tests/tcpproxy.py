@@ -1,8 +1,8 @@
 """A TCP forwarder on loopback that a test can cut, to stage an outage of PostgreSQL or Redis
 without touching the shared services.
 
-    proxy = TCPProxy("127.0.0.1", 5432)   # listens on 127.0.0.1:proxy.port
-    url = proxy.through("postgres://postgres@127.0.0.1:5432/db")
+    proxy = TCPProxy.in_front_of(DATABASE_URL)   # listens on 127.0.0.1:proxy.port
+    url = proxy.through(DATABASE_URL)            # DATABASE_URL, through the proxy
     proxy.cut()       # existing connections reset, new ones accepted and reset at once
     proxy.stall()     # existing connections stop moving bytes, new ones accepted and left hanging
     proxy.restore()   # new connections are forwarded again
@@ -51,6 +51,12 @@ class TCPProxy:
         self.port = self._listener.getsockname()[1]
         self._closed = False
         threading.Thread(target=self._accept, name="tcpproxy-accept", daemon=True).start()
+
+    @classmethod
+    def in_front_of(cls, url: str) -> TCPProxy:
+        """A proxy to the host and port of `url` (postgres://…, redis://…)."""
+        parts = urllib.parse.urlsplit(url)
+        return cls(parts.hostname, parts.port)
 
     def through(self, url: str) -> str:
         """`url` (postgres://…, redis://…) with its host and port replaced by the proxy's."""
