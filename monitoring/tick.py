@@ -58,7 +58,12 @@ class Ticker:
             if encoded != self._tiles_sent:
                 message["tenants"] = tiles
                 self._tiles_sent = encoded
-        await push.send_tick(encode(message))
+        try:
+            # Bounded: a stalled Redis would hold the tick for the layer's 30 s read timeout.
+            await asyncio.wait_for(push.send_tick(encode(message)), settings.HEALTH_CHECK_TIMEOUT)
+        except Exception as exc:  # the layer's client errors or the timeout: Redis is away
+            logger.warning("tick not pushed to dashboards, the channel layer did not answer: %s",
+                           exc or type(exc).__name__)
         try:
             await in_worker_thread(lambda: self._save_snapshot(message, tiles))
         except Exception as exc:
