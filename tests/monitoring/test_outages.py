@@ -31,7 +31,8 @@ class Site:
         self.live = live_site
         self.database = TCPProxy.in_front_of(live_site.env["DATABASE_URL"])
         self.redis = TCPProxy.in_front_of(os.environ["REDIS_URL"])
-        direct = {"DATABASE_URL": live_site.env["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]}
+        direct = {"DATABASE_URL": live_site.env["DATABASE_URL"],
+                  "REDIS_URL": os.environ["REDIS_URL"]}
         live_site.env |= {
             "HEALTH_CHECK_TIMEOUT": str(HEALTH_CHECK_TIMEOUT),
             "MONITORING_INTERVAL": "1",
