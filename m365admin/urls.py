@@ -22,6 +22,8 @@ urlpatterns = [
 
 # Bad input (too large, too many fields, malformed) answered with what was wrong.
 handler400 = "m365admin.errors.bad_request"
+# A database that went away mid-request: the "database unavailable" 503, not a bare 500.
+handler500 = "m365admin.outages.server_error"
 
 # Websocket routes, next to the HTTP ones.
 websocket_urlpatterns = [*monitoring_websockets]

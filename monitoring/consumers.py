@@ -2,28 +2,94 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from monitoring import push
 from monitoring.permissions import can_view_dashboard
-from monitoring.tick import build_snapshot, encode
+from monitoring.tick import encode, latest_snapshot
+
+logger = logging.getLogger(__name__)
 
 # Sent before the handshake completes, so the browser sees a refusal, never data.
 CLOSE_FORBIDDEN = 4403
+# No live updates without the channel layer: try again later (as HTTP 503; 4403 mirrors 403).
+CLOSE_TRY_AGAIN_LATER = 4503
+# Joining the group is one Redis round trip; past this the layer is taken as down. Above the
+# layer's 2 s connect timeout (settings.REDIS_CONNECT_TIMEOUT), far below its 30 s read timeout.
+JOIN_TIMEOUT = 3.0
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
+    joined = False  # in the dashboard group
+    layer_lost = False  # the channel layer failed while this socket waited for messages
+    accepted = False
+
+    # AsyncConsumer.__call__ reads the channel layer through `channel_receive`, and an error
+    # there ends the consumer: an HTTP 500 at the handshake, close 1011 after it. Wrapped, the
+    # error becomes one "layer lost" message, handled below like any other.
+    @property
+    def channel_receive(self):
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        async def until_it_fails():
+            if self.layer_lost:
+                await asyncio.Future()  # the socket is closing: nothing more comes from here
+            try:
+                return await receive()
+            except Exception as exc:
+                logger.warning("dashboard socket lost the channel layer: %s",
+                               exc or type(exc).__name__)
+                return {"type": "dashboard.layer_lost"}
+
+        self._channel_receive = until_it_fails
+
     async def connect(self) -> None:
         if not await database_sync_to_async(can_view_dashboard)(self.scope.get("user")):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.channel_layer.group_add(push.GROUP, self.channel_name)
+        self.joined = not self.layer_lost and await self._join()
         await self.accept()
-        await self.send(text_data=await _snapshot())
+        self.accepted = True
+        if not self.joined:
+            # Said first, so the page shows why before it draws what the database holds.
+            await self.send(text_data=encode({"type": "unavailable"}))
+        await self.send(text_data=await database_sync_to_async(latest_snapshot)())
+        if not self.joined:
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the page retries with backoff
+
+    async def dashboard_layer_lost(self, event: dict) -> None:
+        self.layer_lost = True
+        if self.accepted:
+            await self.send(text_data=encode({"type": "unavailable"}))
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+        # Before the handshake: connect() sees layer_lost and says so itself.
+
+    async def _join(self) -> bool:
+        try:
+            await asyncio.wait_for(
+                self.channel_layer.group_add(push.GROUP, self.channel_name), JOIN_TIMEOUT)
+        except Exception as exc:  # the layer's client errors, or the timeout: Redis is away
+            logger.warning("dashboard socket without live updates, the channel layer did not "
+                           "answer: %s", exc or type(exc).__name__)
+            return False
+        return True
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(push.GROUP, self.channel_name)
+        if not self.joined or self.layer_lost:
+            return
+        try:
+            await asyncio.wait_for(
+                self.channel_layer.group_discard(push.GROUP, self.channel_name), JOIN_TIMEOUT)
+        except Exception as exc:
+            # The group's membership expires by itself (channels_redis group_expiry).
+            logger.warning("dashboard socket not removed from its group: %s",
+                           exc or type(exc).__name__)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         # The dashboard only listens; anything a client sends is ignored.
@@ -40,9 +106,3 @@ class DashboardConsumer(AsyncWebsocketConsumer):
 
     async def dashboard_tick(self, event: push.TickEvent) -> None:
         await self.send(text_data=event["text"])
-
-
-@database_sync_to_async
-def _snapshot() -> str:
-    # Until the scheduler has ticked (or after its snapshot expired), build one from the database.
-    return push.load_snapshot() or encode(build_snapshot(latest=None))

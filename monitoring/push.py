@@ -7,10 +7,13 @@ where every web process (and every newly connected client) finds it.
 
 from __future__ import annotations
 
+import logging
 from typing import TypedDict
 
 from channels.layers import get_channel_layer
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 GROUP = "dashboard"
 SNAPSHOT_KEY = "monitoring:snapshot"
@@ -30,4 +33,9 @@ def save_snapshot(text: str, timeout: float) -> None:
 
 
 def load_snapshot() -> str | None:
-    return cache.get(SNAPSHOT_KEY)
+    """The latest snapshot; None before the first tick, or when the cache does not answer."""
+    try:
+        return cache.get(SNAPSHOT_KEY)
+    except Exception as exc:  # the cache backend's client errors: Redis down or unreachable
+        logger.warning("dashboard snapshot not read, the cache did not answer: %s", exc)
+        return None

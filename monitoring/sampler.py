@@ -160,6 +160,13 @@ def store(sample: MetricSample) -> MetricSample:
     return sample
 
 
+def latest(since: timedelta) -> MetricSample | None:
+    """The newest sample of the last `since` (a bounded range, so partitions are pruned)."""
+    now = timezone.now()
+    return MetricSample.objects.between(now - since, now + timedelta(seconds=1)).order_by(
+        "-created").first()
+
+
 def as_message(sample: MetricSample) -> dict:
     disks = sample.disks
     return {

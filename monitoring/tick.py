@@ -58,7 +58,12 @@ class Ticker:
             if encoded != self._tiles_sent:
                 message["tenants"] = tiles
                 self._tiles_sent = encoded
-        await push.send_tick(encode(message))
+        try:
+            # Bounded: a stalled Redis would hold the tick for the layer's 30 s read timeout.
+            await asyncio.wait_for(push.send_tick(encode(message)), settings.HEALTH_CHECK_TIMEOUT)
+        except Exception as exc:  # the layer's client errors or the timeout: Redis is away
+            logger.warning("tick not pushed to dashboards, the channel layer did not answer: %s",
+                           exc or type(exc).__name__)
         try:
             await in_worker_thread(lambda: self._save_snapshot(message, tiles))
         except Exception as exc:
@@ -86,6 +91,29 @@ class Ticker:
         push.save_snapshot(
             encode(build_snapshot(latest, tiles)), timeout=10 * settings.MONITORING_INTERVAL
         )
+
+
+def latest_snapshot() -> str:
+    """The snapshot a newly connected client (or the API) gets: the one the scheduler cached,
+    else one built from the database, with the latest tick the database holds. That covers
+    the time before the first tick, and a cache (Redis) that is down."""
+    return push.load_snapshot() or encode(build_snapshot(stored_tick()))
+
+
+def stored_tick() -> dict | None:
+    """The latest metrics and component health as stored by the ticks; None before any."""
+    sample = sampler.latest(HISTORY)
+    checks = health.latest()
+    if sample is None and not checks:
+        return None
+    return {
+        "type": "tick",
+        "t": sample.created.timestamp() if sample else None,
+        "metrics": sampler.as_message(sample) if sample else None,
+        "health": checks,
+        "requests": None,
+        "alerts": None,
+    }
 
 
 def build_snapshot(latest: dict | None, tiles: list[dict] | None = None) -> dict:

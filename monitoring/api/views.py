@@ -13,14 +13,14 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from monitoring import push, requeststats, sampler
+from monitoring import requeststats, sampler
 from monitoring.api.serializers import AlertNoteSerializer, AlertSerializer
 from monitoring.filtersets import AlertFilterSet
 from m365admin.api.permissions import ModelViewPermission
 from monitoring.models import Alert, AlertTransition
 from monitoring.models.alerts import AlertConflict
 from monitoring.permissions import can_view_dashboard
-from monitoring.tick import build_snapshot
+from monitoring.tick import latest_snapshot
 
 
 class CanViewDashboard(BasePermission):
@@ -32,18 +32,14 @@ class HoursSerializer(serializers.Serializer):
     hours = serializers.IntegerField(min_value=1, max_value=24, default=1)
 
 
-def _latest() -> dict:
-    text = push.load_snapshot()
-    return json.loads(text) if text else build_snapshot(latest=None)
-
-
 class MonitoringView(APIView):
-    """The latest tick: metrics, component health and the tenant tiles."""
+    """The latest tick: metrics, component health and the tenant tiles (from the database when
+    the cache holds no snapshot, or is down)."""
 
     permission_classes = [CanViewDashboard]
 
     def get(self, request):
-        snapshot = _latest()
+        snapshot = json.loads(latest_snapshot())
         latest = snapshot["latest"] or {}
         return Response({
             "t": latest.get("t"),

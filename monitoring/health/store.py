@@ -40,13 +40,20 @@ def record(results: list[Health], now: datetime | None = None) -> list[dict]:
         unique_fields=["component"],
         update_fields=["status", "latency_ms", "reason", "details", "checked", "since"],
     )
-    return [
-        {
-            "component": str(row.component),
-            "status": str(row.status),
-            "latency_ms": None if row.latency_ms is None else round(row.latency_ms, 1),
-            "reason": row.reason,
-            "since": row.since.timestamp(),
-        }
-        for row in rows
-    ]
+    return [_as_message(row) for row in rows]
+
+
+def latest() -> list[dict]:
+    """The stored results as the tick's "health" list, in Component order."""
+    rows = sorted(ComponentHealth.objects.all(), key=lambda row: _ORDER[row.component])
+    return [_as_message(row) for row in rows]
+
+
+def _as_message(row: ComponentHealth) -> dict:
+    return {
+        "component": str(row.component),
+        "status": str(row.status),
+        "latency_ms": None if row.latency_ms is None else round(row.latency_ms, 1),
+        "reason": row.reason,
+        "since": row.since.timestamp(),
+    }

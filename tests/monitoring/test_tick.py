@@ -76,3 +76,15 @@ def test_a_tick_goes_out_even_when_a_part_fails(monkeypatch, caplog):
     assert message["metrics"] is None
     assert len(message["health"]) == 6
     assert "metrics unavailable: psutil exploded" in caplog.text
+
+
+def test_a_tick_without_its_channel_layer_is_still_recorded_and_kept_as_the_snapshot(
+        settings, caplog):
+    settings.CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},  # port 1: nothing listens
+    }}
+    message = asyncio.run(Ticker().tick())
+    assert "tick not pushed to dashboards, the channel layer did not answer" in caplog.text
+    assert MetricSample.objects.count() == 1
+    assert json.loads(push.load_snapshot())["latest"]["t"] == message["t"]

@@ -1,4 +1,4 @@
-// The connection indicator (live, reconnecting, offline …) and the time of the last update.
+// The connection indicator (live, reconnecting, offline, no live updates …) and the last update.
 import { fullTime, t, time } from "./text.js";
 
 // A connected page that hears nothing for this many intervals says so: the scheduler may be down.
@@ -49,7 +49,7 @@ export class Status {
       this.pill.dataset.state = state;
       this.text.textContent = t(state);
     }
-    const retrying = state === "reconnecting" || state === "offline";
+    const retrying = state === "reconnecting" || state === "offline" || state === "live-unavailable";
     this.detail.hidden = !retrying && state !== "signed-out";
     this.retryButton.hidden = !retrying;
     this.signIn.hidden = state !== "signed-out";
