@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 from django.core.management import CommandError, call_command
+
+from tests.live import ROOT
 
 
 @pytest.fixture
@@ -24,3 +29,41 @@ def test_a_port_in_use_is_refused_in_one_line(command, busy_port):
         f"cannot listen on 127.0.0.1:{busy_port} (Address already in use): "
         "stop what uses it or pass --port"
     )
+
+
+
+# serve --production: each missing piece is one line on stderr, before anything starts.
+
+
+def production(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    environment |= {"M365ADMIN_VAR_DIR": str(tmp_path), **env}
+    return subprocess.run(
+        [sys.executable, "manage.py", "serve", "--production"], cwd=ROOT, env=environment,
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_production_refuses_sqlite_in_one_line(tmp_path):
+    result = production(tmp_path, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "CommandError: serve --production needs PostgreSQL: set DATABASE_URL=postgres://…\n")
+
+
+def test_production_refuses_no_redis_in_one_line(tmp_path):
+    # Nothing listens there: the command must refuse before connecting to anything.
+    result = production(tmp_path, DATABASE_URL="postgres://nobody@127.0.0.1:9/none")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "CommandError: serve --production needs Redis: set REDIS_URL=redis://…\n")
+
+
+def test_production_refuses_missing_static_files(tmp_path):
+    result = production(tmp_path, DATABASE_URL="postgres://nobody@127.0.0.1:9/none",
+                        REDIS_URL="redis://127.0.0.1:9/0")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"CommandError: no static files in {tmp_path / 'static'}: "
+        "run manage.py collectstatic --no-input first\n")
