@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 from urllib.parse import urlencode
 
-from channels.db import database_sync_to_async
+from types import SimpleNamespace
+
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
@@ -18,6 +20,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from m365admin.lib.asyncdb import in_thread_pool
 from security import audit, events, inspection, iprules, otp
 from security.choices import EventKind
 from security.clientip import client_ip
@@ -54,7 +57,7 @@ class IPRulesWebsocketMiddleware:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        if await database_sync_to_async(_refuses_handshake)(scope):
+        if await in_thread_pool(_refuses_handshake)(scope):
             return await WebsocketDenier.as_asgi()(scope, receive, send)
         return await self.inner(scope, receive, send)
 
@@ -194,24 +197,27 @@ def _second_factor_first(request: HttpRequest, step: otp.Step) -> HttpResponse:
     return redirect(url)
 
 
-class TwoFactorWebsocketMiddleware:
-    """A socket whose session owes a second factor gets an anonymous user, so consumers refuse
-    it as they refuse anyone signed out. Inside AuthMiddlewareStack, which sets the user."""
+class WebsocketUserMiddleware:
+    """scope["user"] for websockets, inside channels' SessionMiddleware: the session's user,
+    or an anonymous one when the session owes a second factor, so consumers refuse it as they
+    refuse anyone signed out. In place of channels' AuthMiddleware, so that the user and the
+    second factor come from one trip to a worker thread, beside other sockets' handshakes."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        if await database_sync_to_async(_owes_second_factor)(scope):
-            scope = {**scope, "user": AnonymousUser()}
-        return await self.inner(scope, receive, send)
+        user = await in_thread_pool(_socket_user)(scope["session"])
+        return await self.inner({**scope, "user": user}, receive, send)
 
 
-def _owes_second_factor(scope: dict) -> bool:
-    user = scope.get("user")
-    if user is None or not user.is_authenticated:
-        return False
+def _socket_user(session):
+    # Django's own reading of a session's user (auth hash checked, fallback keys honoured);
+    # it needs nothing of the request but its session.
+    user = auth.get_user(SimpleNamespace(session=session))
+    if not user.is_authenticated:
+        return user
     # No OTPMiddleware here: the device that verified the session, read as it does.
-    if otp.session_device(scope["session"], user) is not None:
-        return False
-    return otp.pending_step(user) is not None
+    if otp.session_device(session, user) is None and otp.pending_step(user) is not None:
+        return AnonymousUser()
+    return user
