@@ -13,20 +13,15 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from m365admin.urls import websocket_urlpatterns  # noqa: E402
-from security.middleware import (  # noqa: E402
-    IPRulesWebsocketMiddleware,
-    WebsocketUserMiddleware,
-)
+from security.middleware import WebsocketCallerMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Origin first, then the IP rules, then the session (a session that owes a second
         # factor is anonymous to the consumers): as for HTTP requests.
-        "websocket": AllowedHostsOriginValidator(
-            IPRulesWebsocketMiddleware(SessionMiddlewareStack(
-                WebsocketUserMiddleware(URLRouter(websocket_urlpatterns))
-            ))
-        ),
+        "websocket": AllowedHostsOriginValidator(SessionMiddlewareStack(
+            WebsocketCallerMiddleware(URLRouter(websocket_urlpatterns))
+        )),
     }
 )

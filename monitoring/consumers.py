@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from m365admin.lib.asyncdb import in_thread_pool
+from m365admin.lib.asyncdb import in_worker_thread
 from monitoring import push
 from monitoring.permissions import can_view_dashboard
 from monitoring.tick import build_snapshot, encode
@@ -15,12 +15,12 @@ CLOSE_FORBIDDEN = 4403
 
 class DashboardConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
-        if not await in_thread_pool(can_view_dashboard)(self.scope.get("user")):
+        if not await in_worker_thread(can_view_dashboard, self.scope.get("user")):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(push.GROUP, self.channel_name)
         await self.accept()
-        await self.send(text_data=await _snapshot())
+        await self.send(text_data=await in_worker_thread(_snapshot))
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(push.GROUP, self.channel_name)
@@ -42,7 +42,6 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["text"])
 
 
-@in_thread_pool
 def _snapshot() -> str:
     # Until the scheduler has ticked (or after its snapshot expired), build one from the database.
     return push.load_snapshot() or encode(build_snapshot(latest=None))

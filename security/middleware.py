@@ -5,9 +5,9 @@ second factor sent to give it."""
 from __future__ import annotations
 
 import io
-from urllib.parse import urlencode
-
+from time import monotonic
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from m365admin.lib.asyncdb import in_thread_pool
+from m365admin.lib.asyncdb import in_worker_thread
 from security import audit, events, inspection, iprules, otp
 from security.choices import EventKind
 from security.clientip import client_ip
@@ -48,26 +48,6 @@ class IPRulesMiddleware:
                 message = translation.gettext("Access from your network address is not allowed.")
             return HttpResponseForbidden(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
-
-
-class IPRulesWebsocketMiddleware:
-    """IPRulesMiddleware for websockets: a refused address is turned away at the handshake."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-
-    async def __call__(self, scope, receive, send):
-        if await in_thread_pool(_refuses_handshake)(scope):
-            return await WebsocketDenier.as_asgi()(scope, receive, send)
-        return await self.inner(scope, receive, send)
-
-
-def _refuses_handshake(scope: dict) -> bool:
-    # The handshake read as a request, so the address (X-Forwarded-For from a trusted proxy)
-    # and the event come out as they do for any request.
-    request = ASGIRequest({**scope, "method": "GET"}, io.BytesIO())
-    request.client_ip = client_ip(request)
-    return iprules.refuses(request)
 
 
 class CallerMiddleware:
@@ -197,21 +177,66 @@ def _second_factor_first(request: HttpRequest, step: otp.Step) -> HttpResponse:
     return redirect(url)
 
 
-class WebsocketUserMiddleware:
-    """scope["user"] for websockets, inside channels' SessionMiddleware: the session's user,
-    or an anonymous one when the session owes a second factor, so consumers refuse it as they
-    refuse anyone signed out. In place of channels' AuthMiddleware, so that the user and the
-    second factor come from one trip to a worker thread, beside other sockets' handshakes."""
+class WebsocketCallerMiddleware:
+    """For websockets what IPRulesMiddleware and the session's user are for requests, inside
+    channels' SessionMiddleware, in one trip to a worker thread: an address the IP rules
+    refuse is turned away at the handshake (its session unread); otherwise scope["user"] is
+    the session's user, or an anonymous one when the session owes a second factor, so
+    consumers refuse it as they refuse anyone signed out."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        user = await in_thread_pool(_socket_user)(scope["session"])
+        refused, user = await in_worker_thread(_socket_caller, scope)
+        if refused:
+            return await WebsocketDenier.as_asgi()(scope, receive, send)
         return await self.inner({**scope, "user": user}, receive, send)
 
 
+def _socket_caller(scope: dict) -> tuple[bool, object]:
+    """(refused by the IP rules, the user)."""
+    # The handshake read as a request, so the address (X-Forwarded-For from a trusted proxy)
+    # and the event come out as they do for any request.
+    request = ASGIRequest({**scope, "method": "GET"}, io.BytesIO())
+    request.client_ip = client_ip(request)
+    if iprules.refuses(request):
+        return True, AnonymousUser()
+    return False, _socket_user(scope["session"])
+
+
+# A reconnect storm (every dashboard after a deploy) brings many sockets of the same few users
+# at once. Their user, second factor and permissions (four of a handshake's five queries, and
+# most of its CPU in daphne: bench/fanout.py) are read once and reused for this long by the
+# sockets whose session names the same user, password hash and verifying device. The session
+# itself is read for every socket, so signing out takes effect at once; a change of password,
+# role or device reaches new sockets within these seconds (open sockets are never re-checked).
+SOCKET_USER_SECONDS = 2.0
+_recent_users: dict[tuple, tuple[float, object]] = {}
+
+
 def _socket_user(session):
+    key = tuple(session.get(name) for name in (auth.SESSION_KEY, auth.BACKEND_SESSION_KEY,
+                                                 auth.HASH_SESSION_KEY, otp.DEVICE_ID_SESSION_KEY))
+    now = monotonic()
+    recent = _recent_users.get(key)
+    if recent is not None and now - recent[0] < SOCKET_USER_SECONDS:
+        return recent[1]
+    user = _read_socket_user(session)
+    if user.is_authenticated:
+        if len(_recent_users) > 10_000:  # users seen once stay no longer than a storm
+            _forget_stale(now)
+        _recent_users[key] = (now, user)
+    return user
+
+
+def _forget_stale(now: float) -> None:
+    for key, (seen, _) in list(_recent_users.items()):
+        if now - seen >= SOCKET_USER_SECONDS:
+            _recent_users.pop(key, None)
+
+
+def _read_socket_user(session):
     # Django's own reading of a session's user (auth hash checked, fallback keys honoured);
     # it needs nothing of the request but its session.
     user = auth.get_user(SimpleNamespace(session=session))
