@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -97,25 +95,12 @@ def _real_tick(site, base: str) -> str:
 
 
 def _start_bare(site) -> tuple[str, int]:
-    from tests.live import free_port
-
-    port = free_port()
-    process = subprocess.Popen(
+    port = common.start_server(site, lambda port: [
         # -v 0: no access log, as `serve` runs daphne.
-        [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
-         "bench.bare_asgi:application"],
-        cwd=common.ROOT, env=site.env, stdout=subprocess.DEVNULL,
-        stderr=open(site.var_dir / "bare.log", "w"), start_new_session=True,
-    )
-    site.processes.append(process)  # stopped with the site's
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return f"ws://127.0.0.1:{port}/", process.pid
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"the bare daphne did not start:\n{site.log('bare.log')}")
+        sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
+        "bench.bare_asgi:application",
+    ], "bare.log")
+    return f"ws://127.0.0.1:{port}/", site.processes[-1].pid
 
 
 class Fleet:

@@ -106,15 +106,18 @@ def app_environment(ports: Ports) -> dict[str, str]:
     return env
 
 
+def wsgi_command(port: int, workers: int, app: str = "m365admin.wsgi:application") -> list[str]:
+    """granian serving `app` through its WSGI interface on 127.0.0.1:`port`."""
+    # Each WSGI thread can hold a pooled connection, so no request waits for the pool.
+    threads = settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads),
+            "--no-access-log", "--log-level", "warning", "--respawn-failed-workers", app]
+
+
 def programs(*, caddy: str, host: str, ports: Ports, workers: int, cert: Path, key: Path) -> list[Program]:
     env = app_environment(ports)
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-    # Each WSGI thread can hold a pooled connection, so no request waits for the pool.
-    threads = settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
-    wsgi = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
-            "--port", str(ports.wsgi), "--workers", str(workers),
-            "--blocking-threads", str(threads), "--no-access-log", "--log-level", "warning",
-            "--respawn-failed-workers", "m365admin.wsgi:application"]
     caddy_env = {
         **env,
         "M365ADMIN_BIND": host, "M365ADMIN_HTTPS_PORT": str(ports.https), "M365ADMIN_HTTP_PORT": str(ports.http),
@@ -126,7 +129,7 @@ def programs(*, caddy: str, host: str, ports: Ports, workers: int, cert: Path, k
         "XDG_CONFIG_HOME": str(settings.VAR_DIR / "caddy"),
     }
     return [
-        Program("wsgi", wsgi, env),
+        Program("wsgi", wsgi_command(ports.wsgi, workers), env),
         Program("daphne", [*manage, "serve", "--no-scheduler", "--port", str(ports.daphne)], env),
         *(Program(f"scheduler.{n}", [*manage, "scheduler"], env) for n in range(1, SCHEDULERS + 1)),
         Program("caddy", [caddy, "run", "--adapter", "caddyfile", "--config", str(CADDYFILE)],
