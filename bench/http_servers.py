@@ -1,5 +1,8 @@
 """HTTP throughput: daphne (ASGI) against granian's WSGI interface, beside the bare-view ceiling.
 
+(Not bench/http.py: run as a script, a benchmark's folder comes first on sys.path, and a
+file of that name there hides the standard library's http package from every benchmark.)
+
 On a fresh PostgreSQL database with Redis (cache, rate-limit counts, sessions' database), one
 process of each server, as `serve --production` runs them:
 
@@ -14,7 +17,7 @@ alternate run by run, so load from elsewhere on the machine hits both alike; eac
 the median of --runs. Rate limits are lifted for the run (they would answer 429).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/m365admin_bench \\
-        .venv/bin/python bench/http.py --runs 3 --seconds 5
+        .venv/bin/python bench/http_servers.py --runs 3 --seconds 5
 
 DATABASE_URL names the server: each run makes a fresh database there and drops it. It uses
 a Redis database of its own (--redis-url), whose app keys are deleted before and after.
@@ -22,22 +25,15 @@ a Redis database of its own (--redis-url), whose app keys are deleted before and
 
 from __future__ import annotations
 
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
 import sys
-from pathlib import Path
+from dataclasses import dataclass, field
 
-# Run as a script, this file's folder comes first on sys.path, where its name would hide the
-# standard library's http package from everything imported after it: the repository root
-# takes that place.
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-import argparse  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-
-from bench import common  # noqa: E402
+import common
 
 ENDPOINTS = {"bare view": "/bare", "/healthz": "/healthz",
              "/api/v1/sign-ins/": "/api/v1/sign-ins/", "/dashboard/": "/dashboard/"}
@@ -65,7 +61,7 @@ def main() -> None:
                              "(redis://127.0.0.1:6379/15)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        sys.exit("bench/http.py needs wrk: apt-get install wrk")
+        sys.exit("bench/http_servers.py needs wrk: apt-get install wrk")
     common.raise_fd_limit(4 * args.connections + 200)
     with common.live_site(REDIS_URL=args.redis_url, RATELIMIT_USER=UNLIMITED,
                           RATELIMIT_IP=UNLIMITED) as site:
