@@ -1,4 +1,4 @@
-"""The ceiling for bench/http.py: a bare Django JSON view, with no middleware, database or cache.
+"""The ceiling for bench/http_servers.py: a bare Django JSON view, with no middleware, database or cache.
 
 What a server costs to run Django at all, so each of the app's figures has its ceiling beside
 it. The same view as WSGI (`wsgi`) and as ASGI (`asgi`):
