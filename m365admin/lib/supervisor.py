@@ -48,12 +48,12 @@ class Supervisor:
     def run(self, ready: Callable[[], bool] = lambda: True) -> int:
         """Start every program and supervise them until a signal (0) or a failed start (1).
         `ready` is polled until it is true, then "ready" is announced once."""
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: self._stopping.set())
-        for program in self.programs:
-            self._start(program)
+        previous = {signum: signal.signal(signum, lambda *_: self._stopping.set())
+                    for signum in (signal.SIGINT, signal.SIGTERM)}
         announced = False
         try:
+            for program in self.programs:
+                self._start(program)
             while not self._stopping.wait(POLL_SECONDS):
                 for program in self.programs:
                     code = program.process.poll()
@@ -72,6 +72,8 @@ class Supervisor:
             return 0
         finally:
             self._stop_all()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def say(self, line: str) -> None:
         self._write("supervisor", line)
