@@ -157,6 +157,7 @@ class Topology:
     by line with the time each line arrived."""
 
     def __init__(self, site: LiveSite, *, workers: int = 2) -> None:
+        self.site = site
         self.port, self.http_port = free_port(), free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(

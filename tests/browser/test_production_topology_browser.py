@@ -41,9 +41,7 @@ def topology(tmp_path_factory, collected_static):
     site = LiveSite(tmp_path_factory.mktemp("topology"), MONITORING_INTERVAL=str(INTERVAL))
     try:
         site.prepare(collected_static)
-        running = Topology(site)
-        running.site = site
-        yield running
+        yield Topology(site)
     finally:
         site.stop()
 
