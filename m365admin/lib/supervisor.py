@@ -22,6 +22,10 @@ from typing import TextIO
 # A program that exits sooner than this after its start is misconfigured, not unlucky:
 # restarting it would only repeat its error, so everything stops.
 START_GRACE_SECONDS = 10.0
+# A program that died later is started again after this pause: a crash loop does not spin,
+# and a killed scheduler's standby (which retries every MONITORING_INTERVAL) gets the lock
+# before the restarted one could race it for leadership.
+RESTART_DELAY_SECONDS = 5.0
 # Below the 15 s that tests and service managers commonly give before their own SIGKILL.
 STOP_TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.2
@@ -34,6 +38,7 @@ class Program:
     env: dict[str, str]
     process: subprocess.Popen | None = field(default=None, repr=False)
     started: float = 0.0
+    died: float | None = None  # monotonic(), while waiting to be started again
 
 
 class Supervisor:
@@ -56,15 +61,8 @@ class Supervisor:
                 self._start(program)
             while not self._stopping.wait(POLL_SECONDS):
                 for program in self.programs:
-                    code = program.process.poll()
-                    if code is None:
-                        continue
-                    if time.monotonic() - program.started < START_GRACE_SECONDS:
-                        self.say(f"{program.name} exited with code {code} as it started; "
-                                 "stopping everything (its last lines are above)")
+                    if not self._watch(program):
                         return 1
-                    self.say(f"{program.name} exited with code {code}; starting it again")
-                    self._start(program)
                 if not announced and ready():
                     announced = True
                     self.say("ready")
@@ -74,6 +72,25 @@ class Supervisor:
             self._stop_all()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+    def _watch(self, program: Program) -> bool:
+        """Starts it again when it has died (and waited); False when it failed as it started."""
+        now = time.monotonic()
+        if program.died is not None:
+            if now - program.died >= RESTART_DELAY_SECONDS:
+                self._start(program)
+            return True
+        code = program.process.poll()
+        if code is None:
+            return True
+        if now - program.started < START_GRACE_SECONDS:
+            self.say(f"{program.name} exited with code {code} as it started; "
+                     "stopping everything (its last lines are above)")
+            return False
+        self.say(f"{program.name} exited with code {code}; starting it again "
+                 f"in {RESTART_DELAY_SECONDS:g} s")
+        program.died = now
+        return True
 
     def say(self, line: str) -> None:
         self._write("supervisor", line)
@@ -86,7 +103,7 @@ class Supervisor:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
             text=True, errors="replace", bufsize=1,
         )
-        program.started = time.monotonic()
+        program.started, program.died = time.monotonic(), None
         self.say(f"{program.name} started pid={program.process.pid}")
         threading.Thread(target=self._pump, args=(program.name, program.process.stdout),
                          daemon=True).start()

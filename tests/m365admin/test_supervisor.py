@@ -36,6 +36,7 @@ def test_a_program_failing_as_it_starts_stops_everything():
 
 def test_a_program_dying_later_is_started_again_and_sigterm_stops_everything(monkeypatch):
     monkeypatch.setattr(supervisor, "START_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(supervisor, "RESTART_DELAY_SECONDS", 0.3)
     out = io.StringIO()
     sleeper = program("sleeper", SLEEPER)
     runner = Supervisor([sleeper, program("brief", "import time; time.sleep(1)")],
@@ -43,7 +44,7 @@ def test_a_program_dying_later_is_started_again_and_sigterm_stops_everything(mon
 
     def terminate_once_restarted() -> None:
         deadline = time.monotonic() + 30
-        while "brief exited with code 0; starting it again" not in out.getvalue():
+        while out.getvalue().count("brief started") < 2:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -55,7 +56,8 @@ def test_a_program_dying_later_is_started_again_and_sigterm_stops_everything(mon
 
     lines = out.getvalue().splitlines()
     assert "sleeper    | sleeping" in lines
-    assert "supervisor | brief exited with code 0; starting it again" in lines
+    assert "supervisor | brief exited with code 0; starting it again in 0.3 s" in lines
+    assert sum(line.startswith("supervisor | brief started pid=") for line in lines) == 2
     assert lines[-1] == "supervisor | stopping"
     assert sleeper.process.poll() is not None
     assert signal.getsignal(signal.SIGTERM) == handler  # its own handler is gone with it
