@@ -35,12 +35,12 @@ def test_a_port_in_use_is_refused_in_one_line(command, busy_port):
 # serve --production: each missing piece is one line on stderr, before anything starts.
 
 
-def production(tmp_path, **env: str) -> subprocess.CompletedProcess:
+def production(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     environment |= {"M365ADMIN_VAR_DIR": str(tmp_path), **env}
     return subprocess.run(
-        [sys.executable, "manage.py", "serve", "--production"], cwd=ROOT, env=environment,
+        [sys.executable, "manage.py", "serve", "--production", *args], cwd=ROOT, env=environment,
         capture_output=True, text=True, timeout=60,
     )
 
@@ -67,3 +67,15 @@ def test_production_refuses_missing_static_files(tmp_path):
     assert result.stderr == (
         f"CommandError: no static files in {tmp_path / 'static'}: "
         "run manage.py collectstatic --no-input first\n")
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["--cert", "cert.pem"], "--cert and --key go together"),
+    (["--cert", "/nonexistent/cert.pem", "--key", "/nonexistent/key.pem"],
+     "no such file: /nonexistent/cert.pem"),
+    (["--workers", "0"], "--workers must be at least 1"),
+])
+def test_production_refuses_bad_options_in_one_line(tmp_path, args, error):
+    result = production(tmp_path, *args)
+    assert result.returncode == 1
+    assert result.stderr == f"CommandError: {error}\n"

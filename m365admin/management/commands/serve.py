@@ -86,19 +86,23 @@ class Command(BaseCommand):
 
     def _production(self, host: str, port: int, *, workers: int, http_port: int,
                     cert: Path | None, key: Path | None, **options) -> None:
-        caddy = topology.check_requirements()
         if (cert is None) != (key is None):
             raise CommandError("--cert and --key go together")
-        if cert is None:
-            cert, key = topology.self_signed_certificate(settings.VAR_DIR / "tls")
+        for path in (cert, key):
+            if path is not None and not path.is_file():
+                raise CommandError(f"no such file: {path}")
         if workers < 1:
             raise CommandError("--workers must be at least 1")
+        caddy = topology.check_requirements()
+        if cert is None:
+            cert, key = topology.self_signed_certificate(settings.VAR_DIR / "tls")
         for listen in (port, http_port):
             ensure_port_free(host, listen)
         ports = topology.Ports(https=port, http=http_port, wsgi=topology.free_port(),
                                daphne=topology.free_port())
         supervisor = Supervisor(
-            topology.programs(caddy=caddy, host=host, ports=ports, workers=workers, cert=cert, key=key),
+            topology.programs(caddy=caddy, host=host, ports=ports, workers=workers, cert=cert,
+                              key=key),
             cwd=Path(settings.BASE_DIR), out=self.stdout,
         )
         public = f"https://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
