@@ -115,15 +115,19 @@ def wsgi_command(port: int, workers: int, app: str = "m365admin.wsgi:application
             "--no-access-log", "--log-level", "warning", "--respawn-failed-workers", app]
 
 
-def programs(*, caddy: str, host: str, ports: Ports, workers: int, cert: Path, key: Path) -> list[Program]:
+def programs(*, caddy: str, host: str, ports: Ports, workers: int, cert: Path,
+             key: Path) -> list[Program]:
     env = app_environment(ports)
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    # Only what the Caddyfile reads: the proxy has no use for the app's secrets.
     caddy_env = {
-        **env,
-        "M365ADMIN_BIND": host, "M365ADMIN_HTTPS_PORT": str(ports.https), "M365ADMIN_HTTP_PORT": str(ports.http),
+        "PATH": os.environ.get("PATH", ""),
+        "M365ADMIN_BIND": host,
+        "M365ADMIN_HTTPS_PORT": str(ports.https), "M365ADMIN_HTTP_PORT": str(ports.http),
         "M365ADMIN_TLS_CERT": str(cert), "M365ADMIN_TLS_KEY": str(key),
         "M365ADMIN_STATIC_ROOT": str(settings.STATIC_ROOT),
-        "M365ADMIN_WSGI": f"127.0.0.1:{ports.wsgi}", "M365ADMIN_DAPHNE": f"127.0.0.1:{ports.daphne}",
+        "M365ADMIN_WSGI": f"127.0.0.1:{ports.wsgi}",
+        "M365ADMIN_DAPHNE": f"127.0.0.1:{ports.daphne}",
         # Caddy keeps its state (locks, an instance id) under these.
         "XDG_DATA_HOME": str(settings.VAR_DIR / "caddy"),
         "XDG_CONFIG_HOME": str(settings.VAR_DIR / "caddy"),
@@ -131,7 +135,8 @@ def programs(*, caddy: str, host: str, ports: Ports, workers: int, cert: Path, k
     return [
         Program("wsgi", wsgi_command(ports.wsgi, workers), env),
         Program("daphne", [*manage, "serve", "--no-scheduler", "--port", str(ports.daphne)], env),
-        *(Program(f"scheduler.{n}", [*manage, "scheduler"], env) for n in range(1, SCHEDULERS + 1)),
+        *(Program(f"scheduler.{n}", [*manage, "scheduler"], env)
+          for n in range(1, SCHEDULERS + 1)),
         Program("caddy", [caddy, "run", "--adapter", "caddyfile", "--config", str(CADDYFILE)],
                 caddy_env),
     ]

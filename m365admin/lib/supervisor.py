@@ -128,7 +128,8 @@ class Supervisor:
             try:
                 program.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                self.say(f"{program.name} did not stop within {STOP_TIMEOUT_SECONDS:g} s; killing it")
+                self.say(f"{program.name} did not stop within {STOP_TIMEOUT_SECONDS:g} s; "
+                         "killing it")
                 _signal_group(program.process, signal.SIGKILL)
                 program.process.wait()
 
