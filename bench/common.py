@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -101,6 +101,29 @@ def _close_pools() -> None:
         connection.close()
         if hasattr(connection, "close_pool"):
             connection.close_pool()  # before DROP DATABASE … FORCE cuts its connections
+
+
+def start_server(site, command: Callable[[int], list[str]], log: str) -> int:
+    """A server process of the site's (stopped with it): `command(port)` is its argv. Returns
+    the port once it accepts connections."""
+    import socket
+
+    from tests.live import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        command(port), cwd=ROOT, env=site.env, stdout=subprocess.DEVNULL,
+        stderr=open(site.var_dir / log, "w"), start_new_session=True,
+    )
+    site.processes.append(process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return port
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"{command(port)[0]} did not start:\n{site.log(log)}")
 
 
 # Simulated tenants ---------------------------------------------------------------------------

@@ -14,6 +14,9 @@ time to the last client, the ratio ours / bare, and CPU per delivered message of
 processes (psutil) and of this process (the clients and the send), which competes with
 daphne and Redis for the same cores.
 
+Then the reconnect storm, as after a deploy: all N clients connect at once (AT_ONCE in
+flight) and leave, ours and bare alternating, --storms times; the median time to connect all.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/m365admin_bench \\
         .venv/bin/python bench/fanout.py --clients 1000 --rounds 30
 
@@ -26,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000, help="websocket clients (1000)")
     parser.add_argument("--rounds", type=int, default=30,
                         help=f"measured ticks per setup, after {WARM_UP} warm-up ones (30)")
+    parser.add_argument("--storms", type=int, default=5,
+                        help="reconnect storms per setup, ours and bare alternating (5)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15",
                         help="the channel layer and cache: a Redis database of this "
                              "benchmark's own, as the app's keys there are deleted before and "
@@ -68,10 +71,12 @@ def main() -> None:
         text = _real_tick(site, base)
         bare_url, bare_pid = _start_bare(site)
         cookie = login_cookie(base)
-        bench = Bench(site, text, {"Cookie": cookie, "Origin": base}, args.clients, args.rounds)
+        bench = Bench(site, text, {"Cookie": cookie, "Origin": base}, args.clients, args.rounds,
+                      args.storms)
         asyncio.run(bench.run(base, ours_pid, bare_url, bare_pid))
         errors = _server_errors(site)
     _report(bench, args.clients, args.rounds, len(text.encode()))
+    _report_storms(bench.storm_figures, args.clients)
     for line in errors:
         print(f"server error (the figures above may be off): {line}")
 
@@ -90,25 +95,12 @@ def _real_tick(site, base: str) -> str:
 
 
 def _start_bare(site) -> tuple[str, int]:
-    from tests.live import free_port
-
-    port = free_port()
-    process = subprocess.Popen(
+    port = common.start_server(site, lambda port: [
         # -v 0: no access log, as `serve` runs daphne.
-        [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
-         "bench.bare_asgi:application"],
-        cwd=common.ROOT, env=site.env, stdout=subprocess.DEVNULL,
-        stderr=open(site.var_dir / "bare.log", "w"), start_new_session=True,
-    )
-    site.processes.append(process)  # stopped with the site's
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return f"ws://127.0.0.1:{port}/", process.pid
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"the bare daphne did not start:\n{site.log('bare.log')}")
+        sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port),
+        "bench.bare_asgi:application",
+    ], "bare.log")
+    return f"ws://127.0.0.1:{port}/", site.processes[-1].pid
 
 
 class Fleet:
@@ -177,6 +169,8 @@ class Setup:
     fleet: Fleet
     send: Callable[[], Awaitable[None]]
     daphnes: list[psutil.Process]
+    urls: list[str]
+    headers: dict[str, str]
     connect_seconds: float = 0.0
     times_ms: list[float] = field(default_factory=list)
     daphne_cpu: float = 0.0
@@ -184,10 +178,12 @@ class Setup:
 
 
 class Bench:
-    def __init__(self, site, text: str, headers: dict[str, str], clients: int, rounds: int):
+    def __init__(self, site, text: str, headers: dict[str, str], clients: int, rounds: int,
+                 storms: int):
         self.site, self.text, self.headers = site, text, headers
-        self.clients, self.rounds = clients, rounds
+        self.clients, self.rounds, self.storm_count = clients, rounds, storms
         self.setups: list[Setup] = []
+        self.storm_figures: dict[str, list[tuple[float, float]]] = {"ours": [], "bare": []}
 
     async def run(self, base: str, ours_pid: int, bare_url: str, bare_pid: int) -> None:
         from channels.layers import get_channel_layer
@@ -209,6 +205,7 @@ class Bench:
         await self._measure([ours, bare])
         await ours.fleet.close()
         await bare.fleet.close()
+        await self._storms(ours, bare)
 
         second = await asyncio.to_thread(self.site.serve, "--no-scheduler")
         two = await self._setup("ours, 2 daphnes", send_ours,
@@ -217,8 +214,19 @@ class Bench:
         await self._measure([two])
         await two.fleet.close()
 
+    async def _storms(self, ours: Setup, bare: Setup) -> None:
+        """Per storm, ours and bare alternately: seconds to connect every client, and the
+        daphne process's CPU seconds meanwhile."""
+        for _ in range(self.storm_count):
+            for name, setup in (("ours", ours), ("bare", bare)):
+                fleet, cpu = Fleet(self.text), _cpu(setup.daphnes)
+                seconds = await fleet.connect(setup.urls[0], self.clients, setup.headers)
+                self.storm_figures[name].append((seconds, _cpu(setup.daphnes) - cpu))
+                await fleet.close()
+
     async def _setup(self, name, send, pids, urls, headers) -> Setup:
-        setup = Setup(name, Fleet(self.text), send, [psutil.Process(pid) for pid in pids])
+        setup = Setup(name, Fleet(self.text), send, [psutil.Process(pid) for pid in pids], urls,
+                      headers)
         for index, url in enumerate(urls):
             # An even split; the first server takes the odd one.
             count = self.clients // len(urls) + (index < self.clients % len(urls))
@@ -271,6 +279,22 @@ def _report(bench: Bench, clients: int, rounds: int, size: int) -> None:
     print(f"ours / bare, median time to last client: {ours / bare:.2f} (target ≤ 1.2)")
     print("bench CPU: this process, i.e. the clients' reads plus the send; on this machine it "
           "shares the cores with daphne and Redis.")
+
+
+def _report_storms(storms: dict[str, list[tuple[float, float]]], clients: int) -> None:
+    if not storms["ours"]:
+        return
+    rows = []
+    for name in ("ours", "bare"):
+        seconds = [run[0] for run in storms[name]]
+        cpu_ms = statistics.median(1000 * run[1] / clients for run in storms[name])
+        rows.append([name, f"{statistics.median(seconds):.2f}",
+                     " · ".join(f"{s:.2f}" for s in seconds), f"{cpu_ms:.2f}"])
+    print(f"reconnect storm: {clients:,} signed-in dashboards connecting, "
+          f"median of {len(storms['ours'])} (ours and bare alternating)")
+    print(common.table(["setup", "connect all s", "runs s", "daphne CPU ms/connect"], rows))
+    ours, bare = (statistics.median(run[0] for run in storms[name]) for name in ("ours", "bare"))
+    print(f"ours / bare, median time to connect all: {ours / bare:.2f} (target ≤ 2)")
 
 
 if __name__ == "__main__":

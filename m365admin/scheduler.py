@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 
 import psycopg
 from django.conf import settings
-from django.db import close_old_connections, connection, connections
+from django.db import connection
 from django.utils.module_loading import autodiscover_modules
 
+from m365admin.lib.asyncdb import with_db
 from m365admin.lib.ownconnection import own_connection
 
 logger = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ class Scheduler:
             logger.debug("job done job=%s seconds=%.3f", job.name, time.monotonic() - started)
 
     async def _in_thread(self, func):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, _with_db, func)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, with_db, func)
 
     async def _finish(self) -> None:
         running = [job.task for job in self.jobs.values() if job.task and not job.task.done()]
@@ -198,17 +199,3 @@ class Scheduler:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.is_leader = False
         logger.info("scheduler stopped")
-
-
-def _with_db(func):
-    """Run in a worker thread with a fresh connection, returned to the pool afterwards."""
-    close_old_connections()
-    try:
-        return func()
-    finally:
-        connections.close_all()
-
-
-def in_worker_thread(func):
-    """For async jobs: run a blocking step with the same connection hygiene as sync jobs."""
-    return asyncio.to_thread(_with_db, func)

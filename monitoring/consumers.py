@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from m365admin.lib.asyncdb import in_worker_thread
 from monitoring import push
 from monitoring.permissions import can_view_dashboard
 from monitoring.tick import encode, latest_snapshot
@@ -50,7 +50,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self._channel_receive = until_it_fails
 
     async def connect(self) -> None:
-        if not await database_sync_to_async(can_view_dashboard)(self.scope.get("user")):
+        if not await in_worker_thread(can_view_dashboard, self.scope.get("user")):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.joined = not self.layer_lost and await self._join()
@@ -59,7 +59,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if not self.joined:
             # Said first, so the page shows why before it draws what the database holds.
             await self.send(text_data=encode({"type": "unavailable"}))
-        await self.send(text_data=await database_sync_to_async(latest_snapshot)())
+        await self.send(text_data=await in_worker_thread(latest_snapshot))
         if not self.joined:
             await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the page retries with backoff
 

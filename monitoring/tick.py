@@ -11,7 +11,7 @@ import msgspec
 from django.conf import settings
 
 from m365admin.overview import tenant_tiles
-from m365admin.scheduler import in_worker_thread
+from m365admin.lib.asyncdb import in_worker_thread
 from monitoring import alerting, health, push, requeststats, sampler
 
 logger = logging.getLogger(__name__)

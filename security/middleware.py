@@ -5,11 +5,13 @@ inspected for attacks; sessions that owe a second factor sent to give it."""
 from __future__ import annotations
 
 import io
+from time import monotonic
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
-from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
@@ -18,6 +20,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from m365admin.lib.asyncdb import in_worker_thread
 from security import audit, inspection, iprules, otp, ratelimits
 from security.choices import EventKind
 from security.clientip import client_ip, peer_is_trusted_proxy
@@ -64,26 +67,6 @@ class IPRulesMiddleware:
                 message = translation.gettext("Access from your network address is not allowed.")
             return HttpResponseForbidden(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
-
-
-class IPRulesWebsocketMiddleware:
-    """IPRulesMiddleware for websockets: a refused address is turned away at the handshake."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-
-    async def __call__(self, scope, receive, send):
-        if await database_sync_to_async(_refuses_handshake)(scope):
-            return await WebsocketDenier.as_asgi()(scope, receive, send)
-        return await self.inner(scope, receive, send)
-
-
-def _refuses_handshake(scope: dict) -> bool:
-    # The handshake read as a request, so the address (X-Forwarded-For from a trusted proxy)
-    # and the event come out as they do for any request.
-    request = ASGIRequest({**scope, "method": "GET"}, io.BytesIO())
-    request.client_ip = client_ip(request)
-    return iprules.refuses(request)
 
 
 class CallerMiddleware:
@@ -236,24 +219,72 @@ def _second_factor_first(request: HttpRequest, step: otp.Step) -> HttpResponse:
     return redirect(url)
 
 
-class TwoFactorWebsocketMiddleware:
-    """A socket whose session owes a second factor gets an anonymous user, so consumers refuse
-    it as they refuse anyone signed out. Inside AuthMiddlewareStack, which sets the user."""
+class WebsocketCallerMiddleware:
+    """For websockets what IPRulesMiddleware and the session's user are for requests, inside
+    channels' SessionMiddleware, in one trip to a worker thread: an address the IP rules
+    refuse is turned away at the handshake (its session unread); otherwise scope["user"] is
+    the session's user, or an anonymous one when the session owes a second factor, so
+    consumers refuse it as they refuse anyone signed out."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        if await database_sync_to_async(_owes_second_factor)(scope):
-            scope = {**scope, "user": AnonymousUser()}
-        return await self.inner(scope, receive, send)
+        refused, user = await in_worker_thread(_socket_caller, scope)
+        if refused:
+            return await WebsocketDenier.as_asgi()(scope, receive, send)
+        return await self.inner({**scope, "user": user}, receive, send)
 
 
-def _owes_second_factor(scope: dict) -> bool:
-    user = scope.get("user")
-    if user is None or not user.is_authenticated:
-        return False
+def _socket_caller(scope: dict) -> tuple[bool, object]:
+    """(refused by the IP rules, the user)."""
+    # The handshake read as a request, so the address (X-Forwarded-For from a trusted proxy)
+    # and the event come out as they do for any request.
+    request = ASGIRequest({**scope, "method": "GET"}, io.BytesIO())
+    request.client_ip = client_ip(request)
+    if iprules.refuses(request):
+        return True, AnonymousUser()
+    return False, _socket_user(scope["session"])
+
+
+# A reconnect storm (every dashboard after a deploy) brings many sockets of the same few users
+# at once. Their user, second factor and permissions (four of a handshake's five queries, and
+# most of its CPU in daphne: bench/fanout.py) are read once and reused for this long by the
+# sockets whose session names the same user, password hash and verifying device. The session
+# itself is read for every socket, so signing out takes effect at once; a change of password,
+# role or device reaches new sockets within these seconds (open sockets are never re-checked).
+SOCKET_USER_SECONDS = 2.0
+_recent_users: dict[tuple, tuple[float, object]] = {}
+
+
+def _socket_user(session):
+    key = tuple(session.get(name) for name in (auth.SESSION_KEY, auth.BACKEND_SESSION_KEY,
+                                                 auth.HASH_SESSION_KEY, otp.DEVICE_ID_SESSION_KEY))
+    now = monotonic()
+    recent = _recent_users.get(key)
+    if recent is not None and now - recent[0] < SOCKET_USER_SECONDS:
+        return recent[1]
+    user = _read_socket_user(session)
+    if user.is_authenticated:
+        if len(_recent_users) > 10_000:  # users seen once stay no longer than a storm
+            _forget_stale(now)
+        _recent_users[key] = (now, user)
+    return user
+
+
+def _forget_stale(now: float) -> None:
+    for key, (seen, _) in list(_recent_users.items()):
+        if now - seen >= SOCKET_USER_SECONDS:
+            _recent_users.pop(key, None)
+
+
+def _read_socket_user(session):
+    # Django's own reading of a session's user (auth hash checked, fallback keys honoured);
+    # it needs nothing of the request but its session.
+    user = auth.get_user(SimpleNamespace(session=session))
+    if not user.is_authenticated:
+        return user
     # No OTPMiddleware here: the device that verified the session, read as it does.
-    if otp.session_device(scope["session"], user) is not None:
-        return False
-    return otp.pending_step(user) is not None
+    if otp.session_device(session, user) is None and otp.pending_step(user) is not None:
+        return AnonymousUser()
+    return user

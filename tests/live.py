@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -154,3 +155,55 @@ def login_cookie(base: str) -> str:
     opener.open(request)
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
+
+
+class Topology:
+    """`manage.py serve --production` on a LiveSite (stopped with it), its output kept line
+    by line with the time each line arrived."""
+
+    def __init__(self, site: LiveSite, *, workers: int = 2) -> None:
+        self.site = site
+        self.port, self.http_port = free_port(), free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--production", "--workers", str(workers),
+             "--port", str(self.port), "--http-port", str(self.http_port)],
+            cwd=ROOT, env=site.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, errors="replace", start_new_session=True,
+        )
+        site.processes.append(self.process)
+        self.lines: list[tuple[float, str]] = []
+        self._arrived = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_for(lambda line: line.startswith("supervisor") and line.endswith("| ready"),
+                      timeout=90)
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            with self._arrived:
+                self.lines.append((time.monotonic(), line.rstrip("\n")))
+                self._arrived.notify_all()
+
+    def wait_for(self, matches, *, timeout: float, after: float = 0.0) -> tuple[float, str]:
+        """The first line arrived after `after` (a time.monotonic()) that `matches`: its
+        arrival time and text."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for arrived, line in self.lines:
+                    if arrived >= after and matches(line):
+                        return arrived, line
+                left = deadline - time.monotonic()
+                if left <= 0 or self.process.poll() is not None:
+                    raise AssertionError(f"no such line within {timeout} s; output:\n"
+                                         + "\n".join(text for _, text in self.lines[-40:]))
+                self._arrived.wait(min(left, 0.5))
+
+    def pids(self) -> dict[str, int]:
+        """The latest pid of each supervised program, by name."""
+        found = {}
+        for _, line in self.lines:
+            match = re.match(r"supervisor\s+\| (\S+) started pid=(\d+)$", line)
+            if match:
+                found[match.group(1)] = int(match.group(2))
+        return found

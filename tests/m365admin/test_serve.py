@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+
+from tests.live import ROOT
 
 
 @pytest.fixture
@@ -42,3 +46,51 @@ def test_make_run_passes_its_port_to_the_demo(arguments, port):
     done = subprocess.run(["make", "--dry-run", "run", *arguments], cwd=settings.BASE_DIR,
                           capture_output=True, text=True, timeout=30, check=True)
     assert done.stdout.splitlines()[-1].endswith(f"manage.py demo --port {port}")
+
+# serve --production: each missing piece is one line on stderr, before anything starts.
+
+
+def production(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    environment |= {"M365ADMIN_VAR_DIR": str(tmp_path), **env}
+    return subprocess.run(
+        [sys.executable, "manage.py", "serve", "--production", *args], cwd=ROOT, env=environment,
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_production_refuses_sqlite_in_one_line(tmp_path):
+    result = production(tmp_path, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "CommandError: serve --production needs PostgreSQL: set DATABASE_URL=postgres://…\n")
+
+
+def test_production_refuses_no_redis_in_one_line(tmp_path):
+    # Nothing listens there: the command must refuse before connecting to anything.
+    result = production(tmp_path, DATABASE_URL="postgres://nobody@127.0.0.1:9/none")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "CommandError: serve --production needs Redis: set REDIS_URL=redis://…\n")
+
+
+def test_production_refuses_missing_static_files(tmp_path):
+    result = production(tmp_path, DATABASE_URL="postgres://nobody@127.0.0.1:9/none",
+                        REDIS_URL="redis://127.0.0.1:9/0")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"CommandError: no static files in {tmp_path / 'static'}: "
+        "run manage.py collectstatic --no-input first\n")
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (["--cert", "cert.pem"], "--cert and --key go together"),
+    (["--cert", "/nonexistent/cert.pem", "--key", "/nonexistent/key.pem"],
+     "no such file: /nonexistent/cert.pem"),
+    (["--workers", "0"], "--workers must be at least 1"),
+])
+def test_production_refuses_bad_options_in_one_line(tmp_path, args, error):
+    result = production(tmp_path, *args)
+    assert result.returncode == 1
+    assert result.stderr == f"CommandError: {error}\n"

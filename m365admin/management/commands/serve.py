@@ -1,19 +1,24 @@
 """Serve HTTP and websockets from daphne, with the scheduler on the same event loop.
 
 Daphne has no ASGI lifespan (DESIGN.md "Facts checked"), so the embedded default runs daphne's
-server from here and starts the scheduler on its loop once the reactor runs. In production run
-`serve --no-scheduler` for each web process and `manage.py scheduler` beside them.
+server from here and starts the scheduler on its loop once the reactor runs.
+`serve --production` starts the production topology instead (m365admin/topology.py): Caddy,
+granian's WSGI workers, daphne for /ws/ and two schedulers, supervised as one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import sys
+from pathlib import Path
 
 from channels.routing import get_default_application
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from m365admin import topology
+from m365admin.lib.supervisor import Supervisor
 from m365admin.scheduler import Scheduler
 from monitoring.requeststats import start_flusher
 
@@ -35,13 +40,31 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on.")
-        parser.add_argument("--port", type=int, default=8000, help="Port to listen on.")
+        parser.add_argument("--port", type=int, help="Port to listen on (8000).")
         parser.add_argument(
             "--no-scheduler", action="store_true",
-            help="Serve only; run `manage.py scheduler` separately (production).",
+            help="Serve only; run `manage.py scheduler` separately.",
         )
+        production = parser.add_argument_group(
+            "production", "--production: Caddy on --port (TLS) and --http-port (redirects), "
+            "granian's WSGI workers, daphne for /ws/ and two schedulers, stopped together by "
+            "Ctrl-C or SIGTERM. Needs PostgreSQL, Redis, Caddy and collected static files.",
+        )
+        production.add_argument("--production", action="store_true",
+                                help="Start the production topology (--port defaults to 8443).")
+        production.add_argument("--workers", type=int, default=2, help="WSGI worker processes (2).")
+        production.add_argument("--http-port", type=int, default=8080,
+                                help="Plain HTTP, redirected to HTTPS (8080).")
+        production.add_argument("--cert", type=Path, help="PEM certificate chain (default: a "
+                                "self-signed one for 127.0.0.1 and localhost, under var/tls/).")
+        production.add_argument("--key", type=Path, help="PEM private key of --cert.")
 
-    def handle(self, *args, host: str, port: int, no_scheduler: bool, **options) -> None:
+    def handle(self, *args, host: str, port: int | None, no_scheduler: bool, production: bool,
+               **options) -> None:
+        if production:
+            self._production(host, port or 8443, **options)
+            return
+        port = port or 8000
         ensure_port_free(host, port)
         # Imported here: daphne installs Twisted's asyncio reactor when imported.
         from daphne.endpoints import build_endpoint_description_strings
@@ -61,3 +84,31 @@ class Command(BaseCommand):
             endpoints=build_endpoint_description_strings(host=host, port=port),
             verbosity=0,
         ).run()
+
+    def _production(self, host: str, port: int, *, workers: int, http_port: int,
+                    cert: Path | None, key: Path | None, **options) -> None:
+        if (cert is None) != (key is None):
+            raise CommandError("--cert and --key go together")
+        for path in (cert, key):
+            if path is not None and not path.is_file():
+                raise CommandError(f"no such file: {path}")
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
+        caddy = topology.check_requirements()
+        if cert is None:
+            cert, key = topology.self_signed_certificate(settings.VAR_DIR / "tls")
+        for listen in (port, http_port):
+            ensure_port_free(host, listen)
+        ports = topology.Ports(https=port, http=http_port, wsgi=topology.free_port(),
+                               daphne=topology.free_port())
+        supervisor = Supervisor(
+            topology.programs(caddy=caddy, host=host, ports=ports, workers=workers, cert=cert,
+                              key=key),
+            cwd=Path(settings.BASE_DIR), out=self.stdout,
+        )
+        public = f"https://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        supervisor.say(f"m365admin on {public}/ (certificate {cert})")
+        # The backends first, so Caddy is not asked to proxy to a port nobody listens on yet.
+        probes = [f"http://127.0.0.1:{ports.wsgi}/healthz",
+                  f"http://127.0.0.1:{ports.daphne}/healthz", f"{public}/healthz"]
+        sys.exit(supervisor.run(ready=lambda: all(topology.answers(url) for url in probes)))
