@@ -74,13 +74,29 @@ def assert_stored_exactly(tenant, spec, graph_now) -> None:
     assert set(ids) == visible_signins(spec, graph_now)
 
 
-def test_a_run_failed_at_a_page_resumes_from_its_saved_next_link(make_sim_tenant, simulator,
-                                                                  graph_now, settings):
+@pytest.fixture
+def stopped_mid_window(make_sim_tenant, simulator, settings):
+    """A tenant whose first sign-in run failed at its third page: (tenant, spec, failed run)."""
     settings.SIGNIN_INITIAL_DAYS = 3
     tenant, spec = make_sim_tenant(signins=2600, days=2)
     simulator.faults.add(Fault("status", path=r"/auditLogs/signIns", tenant=spec.tenant_id,
                                status=500, after=2))
     failed = run_collector(tenant, Collector.SIGNINS)
+    simulator.faults.clear()
+    return tenant, spec, failed
+
+
+def resume_with_link(tenant, change) -> SyncRun:
+    """Rewrite the saved nextLink with `change`, then run the collector again."""
+    checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
+    checkpoint.next_link = change(checkpoint.next_link)
+    checkpoint.save()
+    return run_collector(tenant, Collector.SIGNINS)
+
+
+def test_a_run_failed_at_a_page_resumes_from_its_saved_next_link(stopped_mid_window, simulator,
+                                                                  graph_now):
+    tenant, spec, failed = stopped_mid_window
     assert failed.status == SyncStatus.FAILED
     assert "\n" not in failed.error and failed.error
     checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
@@ -97,33 +113,18 @@ def test_a_run_failed_at_a_page_resumes_from_its_saved_next_link(make_sim_tenant
     assert failed.written + resumed.written == len(stored(tenant))
 
 
-def test_a_saved_link_graph_no_longer_accepts_rereads_the_window(make_sim_tenant, simulator,
-                                                                   graph_now, settings):
-    settings.SIGNIN_INITIAL_DAYS = 3
-    tenant, spec = make_sim_tenant(signins=2600, days=2)
-    simulator.faults.add(Fault("status", path=r"/auditLogs/signIns", tenant=spec.tenant_id,
-                               status=500, after=2))
-    run_collector(tenant, Collector.SIGNINS)
-    checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
-    checkpoint.next_link = re.sub(r"skiptoken=[^&]+", "skiptoken=expired", checkpoint.next_link)
-    checkpoint.save()
-    resumed = run_collector(tenant, Collector.SIGNINS)
+def test_a_saved_link_graph_no_longer_accepts_rereads_the_window(stopped_mid_window, graph_now):
+    tenant, spec, _ = stopped_mid_window
+    resumed = resume_with_link(tenant, lambda link: re.sub(r"skiptoken=[^&]+", "skiptoken=expired", link))
     assert resumed.status == SyncStatus.SUCCEEDED, resumed.error
     assert_stored_exactly(tenant, spec, graph_now)
 
 
 def test_a_saved_link_to_another_graph_host_is_dropped_with_one_log_line(
-        make_sim_tenant, simulator, graph_now, settings, caplog):
-    settings.SIGNIN_INITIAL_DAYS = 3
-    tenant, spec = make_sim_tenant(signins=2600, days=2)
-    simulator.faults.add(Fault("status", path=r"/auditLogs/signIns", tenant=spec.tenant_id,
-                               status=500, after=2))
-    run_collector(tenant, Collector.SIGNINS)
-    checkpoint = SyncCheckpoint.objects.get(tenant=tenant, collector=Collector.SIGNINS)
+        stopped_mid_window, graph_now, caplog):
+    tenant, spec, _ = stopped_mid_window
     # The simulator restarted on another port since: the link points at the old one.
-    checkpoint.next_link = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:9", checkpoint.next_link)
-    checkpoint.save()
-    resumed = run_collector(tenant, Collector.SIGNINS)
+    resumed = resume_with_link(tenant, lambda link: re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:9", link))
     assert resumed.status == SyncStatus.SUCCEEDED, resumed.error
     assert_stored_exactly(tenant, spec, graph_now)
     assert len([r for r in caplog.records if "not on the current Graph host" in r.message]) == 1
