@@ -88,12 +88,19 @@ def _one(sql: str, params) -> dict | None:
     return found[0] if found else None
 
 
+# The console lists only the application's relations; actions refuse the others alike.
+_APPLICATION_SCHEMA = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'"
+)
+
+
 def _table(target: str) -> dict:
-    found = _one("""
+    found = _one(f"""
         SELECT c.oid, c.relkind = 'p' AS partitioned,
                format('%%I.%%I', n.nspname, c.relname) AS quoted, c.relname AS name
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname || '.' || c.relname = %s AND c.relkind IN ('r', 'p')
+          AND {_APPLICATION_SCHEMA}
     """, [target])
     if found is None:
         raise Refused(_("There is no table %(target)s (it may have been dropped); refresh the "
@@ -102,8 +109,9 @@ def _table(target: str) -> dict:
 
 
 def _index(target: str) -> dict:
-    found = _one("""
+    found = _one(f"""
         SELECT i.indexrelid AS oid, idx.relkind = 'I' AS partitioned, i.indisvalid AS valid,
+               i.indisunique OR i.indisprimary OR i.indisexclusion AS enforces,
                format('%%I.%%I', n.nspname, idx.relname) AS quoted,
                n.nspname || '.' || tbl.relname AS "table",
                con.conname AS constraint_name, con.contype AS constraint_type
@@ -114,6 +122,7 @@ def _index(target: str) -> dict:
         LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid
             AND con.contype IN ('p', 'u', 'x')
         WHERE n.nspname || '.' || idx.relname = %s AND NOT idx.relispartition
+          AND {_APPLICATION_SCHEMA}
     """, [target])
     if found is None:
         raise Refused(_("There is no index %(target)s (it may have been dropped); refresh the "
@@ -202,6 +211,10 @@ def _drop_index(target: str) -> Plan:
                         "PostgreSQL would refuse to drop it. Change the constraint in a schema "
                         "migration instead.")
                       % {"index": target, "constraint": index["constraint_name"]})
+    if index["enforces"] and index["valid"]:  # a failed build is dropped and redone
+        raise Refused(_("%(index)s enforces uniqueness (or an exclusion) even when no query "
+                        "scans it: dropping it would let duplicate rows in. Change it in a "
+                        "schema migration instead.") % {"index": target})
     scans = _one("""
         SELECT coalesce(sum(idx_scan), 0)::bigint AS scans FROM pg_stat_user_indexes
         WHERE indexrelid = %s OR indexrelid IN (

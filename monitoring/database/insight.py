@@ -297,6 +297,7 @@ def index_list() -> list[dict]:
                am.amname AS method,
                pg_get_indexdef(i.indexrelid) AS definition,
                i.indisunique AS is_unique, i.indisprimary AS is_primary,
+               i.indisexclusion AS is_exclusion,
                i.indisvalid AS is_valid,
                i.indkey::int2[] AS columns,
                i.indclass::oid[] AS opclasses,
@@ -318,7 +319,8 @@ def index_list() -> list[dict]:
         WHERE ns.nspname NOT IN ('pg_catalog', 'information_schema')
           AND ns.nspname NOT LIKE 'pg\\_toast%%'
         GROUP BY ns.nspname, idx.relname, tbl.relname, am.amname, i.indexrelid, i.indisunique,
-                 i.indisprimary, i.indisvalid, i.indkey, i.indclass, i.indexprs, i.indpred,
+                 i.indisprimary, i.indisexclusion, i.indisvalid, i.indkey, i.indclass, i.indexprs,
+                 i.indpred,
                  i.indrelid, idx.relkind, con.conname
         ORDER BY size_bytes DESC
     """)
@@ -331,10 +333,17 @@ def indexes(found: list[dict] | None = None) -> dict:
             "invalid": [index for index in found if not index["is_valid"]]}
 
 
+def enforces(index: dict) -> bool:
+    """A unique, primary-key or exclusion index guards the data even when never scanned (a
+    partial unique index has no constraint row): never offered for dropping."""
+    return bool(index["is_unique"] or index["is_primary"] or index["is_exclusion"]
+                or index["constraint_name"])
+
+
 def unused_indexes(found: list[dict]) -> list[dict]:
-    """Valid indexes never scanned since statistics were reset, that no constraint needs."""
+    """Valid indexes never scanned since statistics were reset that enforce nothing."""
     return [index for index in found
-            if index["scans"] == 0 and index["is_valid"] and not index["constraint_name"]]
+            if index["scans"] == 0 and index["is_valid"] and not enforces(index)]
 
 
 def duplicate_indexes(found: list[dict]) -> list[dict]:
@@ -344,9 +353,10 @@ def duplicate_indexes(found: list[dict]) -> list[dict]:
     for index in found:
         if index["is_valid"] and not index["has_expressions"]:
             by_table[index["table"]].append(index)
+    # Only an index that enforces nothing is offered for dropping; any may cover it.
     duplicates = []
     for candidates in by_table.values():
-        for index in candidates:
+        for index in (candidate for candidate in candidates if not enforces(candidate)):
             for other in candidates:
                 if other is index or other["method"] != index["method"] \
                         or other["predicate"] != index["predicate"]:
@@ -357,11 +367,8 @@ def duplicate_indexes(found: list[dict]) -> list[dict]:
                 if covering[:len(columns)] != columns or \
                         list(other["opclasses"])[:len(columns)] != list(index["opclasses"]):
                     continue
-                if index["is_unique"] and (covering != columns or not other["is_unique"]):
-                    continue
-                # Of two identical indexes keep one: the constraint's, else the first by name.
-                if covering == columns and (index["constraint_name"] or (
-                        not other["constraint_name"] and index["name"] < other["name"])):
+                # Of two identical indexes keep one: one that enforces, else the first by name.
+                if covering == columns and not enforces(other) and index["name"] < other["name"]:
                     continue
                 duplicates.append({**index, "covered_by": other["name"],
                                    "covered_by_definition": other["definition"]})

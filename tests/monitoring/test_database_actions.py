@@ -223,6 +223,35 @@ def test_drop_index_concurrently_drops_it_and_refuses_an_index_behind_a_constrai
     assert _exists("dbc_drop_pkey")
 
 
+def test_drop_index_refuses_an_index_that_enforces_uniqueness_without_a_constraint(sessions):
+    sessions.table("dbc_unique", "(a int, done boolean)",
+                   "CREATE UNIQUE INDEX dbc_unique_open ON dbc_unique (a) WHERE NOT done")
+    with pytest.raises(actions.Refused, match="enforces uniqueness"):
+        actions.plan(Kind.DROP_INDEX, "public.dbc_unique_open")
+    # The guards behind the console's own 409 and the alerts' deduplication, too.
+    with pytest.raises(actions.Refused, match="enforces uniqueness"):
+        actions.plan(Kind.DROP_INDEX, "public.one_active_database_action_per_target")
+
+
+def test_a_failed_unique_build_may_be_dropped_to_try_again(sessions, administrator):
+    sessions.table("dbc_failed", "(a int)", "INSERT INTO dbc_failed VALUES (1), (1)")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        sessions.connect().execute("CREATE UNIQUE INDEX CONCURRENTLY dbc_failed_a ON dbc_failed (a)")
+    planned, action = _run(Kind.DROP_INDEX, "public.dbc_failed_a", administrator)
+    _assert_succeeded_and_audited(planned, action, administrator)
+    assert not _exists("dbc_failed_a")
+
+
+@pytest.mark.parametrize(("kind", "target"), [
+    (Kind.VACUUM, "pg_catalog.pg_class"), (Kind.ANALYZE, "information_schema.sql_features"),
+    (Kind.REINDEX, "pg_catalog.pg_class_oid_index"), (Kind.DROP_INDEX, "pg_catalog.pg_class_oid_index"),
+    (Kind.CREATE_INDEX, "pg_catalog.pg_class"),
+])
+def test_targets_outside_the_applications_schemas_are_refused(kind, target):
+    with pytest.raises(actions.Refused, match="There is no (table|index)"):
+        actions.plan(kind, target, "relname")
+
+
 def test_cancel_backend_stops_a_planted_query(sessions, in_thread, administrator):
     sleeper = sessions.connect("dbc sleeper")
     thread = in_thread(sleeper.execute, "SELECT pg_sleep(30)")

@@ -201,6 +201,23 @@ def test_unused_and_duplicate_indexes_are_found(sessions):
     assert not [index for index in found["invalid"] if index["table"] == table]
 
 
+def test_indexes_that_enforce_uniqueness_are_never_unused_or_duplicate(sessions):
+    table = sessions.table(
+        "dbc_guard", "(id int, a int, b int, done boolean)",
+        # What Django makes of a conditional UniqueConstraint: a unique index, no constraint.
+        "CREATE UNIQUE INDEX dbc_guard_one_open ON dbc_guard (a) WHERE NOT done",
+        "CREATE UNIQUE INDEX dbc_guard_ab ON dbc_guard (a, b)",
+        "CREATE INDEX dbc_guard_a_b ON dbc_guard (a, b)",
+    )
+    found = insight.indexes()
+    unused = {index["name"] for index in found["unused"] if index["table"] == table}
+    duplicate = {index["name"]: index["covered_by"] for index in found["duplicate"]
+                 if index["table"] == table}
+    assert unused == {"public.dbc_guard_a_b"}  # never scanned, and enforces nothing
+    # Of the identical pair, the plain one goes; the unique one stays whatever the names.
+    assert duplicate == {"public.dbc_guard_a_b": "public.dbc_guard_ab"}
+
+
 def test_an_index_left_invalid_by_a_failed_concurrent_build_is_found(sessions):
     table = sessions.table("dbc_invalid", "(a int)",
                            "INSERT INTO dbc_invalid VALUES (1), (1), (2)")
