@@ -91,22 +91,24 @@ class LiveSite:
         self.processes.append(process)
         return process
 
-    def serve(self, *extra: str) -> str:
-        """Start a daphne process; returns its base URL once /healthz answers."""
-        port = free_port()
-        process = self.start("serve", "--port", str(port), *extra, log=f"serve-{port}.log")
+    def serve(self, *extra: str, port: int | None = None) -> str:
+        """Start a daphne process (on a free port unless given); returns its base URL once
+        /healthz answers."""
+        port = port or free_port()
+        log = f"serve-{port}-{time.monotonic_ns()}.log"
+        process = self.start("serve", "--port", str(port), *extra, log=log)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise AssertionError(f"serve exited:\n{self.log(f'serve-{port}.log')}")
+                raise AssertionError(f"serve exited:\n{self.log(log)}")
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
                     if response.status == 200:
                         return base
             except OSError:
                 time.sleep(0.2)
-        raise AssertionError(f"serve did not answer:\n{self.log(f'serve-{port}.log')}")
+        raise AssertionError(f"serve did not answer:\n{self.log(log)}")
 
     def query(self, sql: str) -> list[tuple]:
         """Rows from the site's own database (it is not the test database)."""

@@ -94,3 +94,18 @@ def test_production_refuses_bad_options_in_one_line(tmp_path, args, error):
     result = production(tmp_path, *args)
     assert result.returncode == 1
     assert result.stderr == f"CommandError: {error}\n"
+
+
+def test_serve_starts_again_at_once_on_its_port_after_a_stop_with_a_client_connected(live_site):
+    import http.client
+
+    from tests.live import free_port
+
+    port = free_port()
+    live_site.serve("--no-scheduler", port=port)
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    client.request("GET", "/healthz")  # a keep-alive connection the server closes on stop
+    assert client.getresponse().read() == b"ok"
+    live_site.stop_processes()  # the server's side of the connection now lingers in TIME-WAIT
+    assert live_site.serve("--no-scheduler", port=port) == f"http://127.0.0.1:{port}"
+    client.close()

@@ -27,6 +27,9 @@ def ensure_port_free(host: str, port: int, *, advice: str = "pass --port") -> No
     """Fail early and in one line: daphne only logs a listen failure and stops. `advice` says
     how to choose another port with the command the operator typed."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As daphne (Twisted) binds: a port whose last connections linger in TIME-WAIT after a
+        # stop is free again at once; one something listens on is still refused.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
