@@ -130,7 +130,9 @@ class LeaderLock:
 
 
 class Scheduler:
-    def __init__(self, jobs: dict[str, Job] | None = None, *, workers: int = 4) -> None:
+    # One thread per job that may run long at once (a sync, a tick, notifications, both lanes
+    # of database actions), so none waits for another's thread.
+    def __init__(self, jobs: dict[str, Job] | None = None, *, workers: int = 6) -> None:
         self.jobs = discover() if jobs is None else jobs
         self.lock = LeaderLock()
         self.is_leader = False

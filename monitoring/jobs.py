@@ -46,6 +46,13 @@ def run_database_actions() -> None:
         worker.run_queued()
 
 
+# Cancels and terminations in a job of their own: they clear what may be jamming the other.
+@periodic("monitoring.database_signals", every=lambda: 1.0)
+def run_database_signals() -> None:
+    if connection.vendor == "postgresql":
+        worker.run_queued(signals=True)
+
+
 @periodic("monitoring.database_snapshot", every=lambda: 3600.0)
 def snapshot_database() -> None:
     # Hourly look, daily snapshot: a restarted scheduler does not take a second one that day.

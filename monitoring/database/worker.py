@@ -1,9 +1,15 @@
-"""The worker side of database actions: the scheduler runs queued actions one at a time.
+"""The worker side of database actions: the scheduler runs queued actions one at a time, in
+two lanes.
 
 Each action runs on its own autocommit connection (VACUUM and the CONCURRENTLY statements
 refuse to run inside a transaction) named `m365admin action <id>`, so a cancel can be sent to
 exactly that backend and the console can read its progress from pg_stat_progress_*. It waits
 at most DB_ACTION_LOCK_TIMEOUT_SECONDS for a lock and runs at most DB_ACTION_TIMEOUT_SECONDS.
+
+Cancelling or terminating a backend is how an Administrator clears what jams maintenance (a
+session idle in transaction, say), so those run in a lane of their own, never queued behind a
+maintenance action that may be waiting on that very backend. Whatever a failed build leaves
+and a held lock keeps from being dropped is dropped on a later round, not waited for.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import timedelta
 import psycopg
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import errors
@@ -35,15 +42,24 @@ def application_name(action: DatabaseAction) -> str:
     return f"m365admin action {action.pk}"
 
 
+# The lane that clears jams: these act on another backend and take no lock on a relation.
+SIGNAL_KINDS = frozenset({Kind.CANCEL_BACKEND, Kind.TERMINATE_BACKEND})
+
+
 class _Cancelled(Exception):
     """A cancel arrived between two statements."""
 
 
-def run_queued() -> int:
-    """Run every queued action, oldest first; returns how many ran."""
-    _fail_orphans()
+def run_queued(signals: bool = False) -> int:
+    """Run every queued action of one lane, oldest first; returns how many ran.
+
+    `signals`: the lane of backend cancels and terminations; else maintenance, which also
+    settles actions orphaned by a stopped worker and retries pending cleanups."""
+    if not signals:
+        _fail_orphans()
+        _retry_cleanups()
     count = 0
-    while (action := _claim()) is not None:
+    while (action := _claim(signals)) is not None:
         _run(action)
         count += 1
     return count
@@ -67,10 +83,11 @@ def _fail_orphans() -> None:
             _finish(action, State.FAILED, result)
 
 
-def _claim() -> DatabaseAction | None:
+def _claim(signals: bool) -> DatabaseAction | None:
+    lane = Q(kind__in=SIGNAL_KINDS)
     with transaction.atomic():
         queued = DatabaseAction.objects.select_for_update(skip_locked=True).filter(
-            state=State.QUEUED).order_by("requested")
+            lane if signals else ~lane, state=State.QUEUED).order_by("requested")
         action = queued.first()
         if action is None:
             return None
@@ -104,9 +121,9 @@ def _run(action: DatabaseAction) -> None:
             state, result = State.FAILED, _(
                 "Another session held a lock on the target, or an older transaction kept a "
                 "concurrent build waiting, for more than %(seconds)s s (DB_ACTION_LOCK_TIMEOUT_"
-                "SECONDS), so nothing was changed; the blocked queries section shows who holds "
-                "it. Try again when it is quieter.") % {
-                "seconds": settings.DB_ACTION_LOCK_TIMEOUT_SECONDS}
+                "SECONDS), so nothing was changed. %(holders)s") % {
+                "seconds": settings.DB_ACTION_LOCK_TIMEOUT_SECONDS,
+                "holders": _holders(action)}
         else:
             state, result = State.FAILED, _(
                 "Stopped after the statement timeout (%(seconds)s s, "
@@ -164,9 +181,42 @@ def _statements(action: DatabaseAction, conn: psycopg.Connection) -> str:
     return "\n".join(lines)
 
 
+def _holders(action: DatabaseAction) -> str:
+    """Who kept the action waiting: sessions holding a lock on its table, and transactions
+    older than the action (a concurrent build waits for every one of them)."""
+    table = action.target if action.kind in TABLE_KINDS else _table_of_index(action.target)
+    found = insight.rows("""
+        SELECT a.pid, a.state,
+               extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))::int AS seconds
+        FROM pg_stat_activity a
+        WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+          AND a.backend_type = 'client backend' AND a.application_name NOT LIKE 'm365admin action %%'
+          AND (a.pid IN (SELECT l.pid FROM pg_locks l
+                         WHERE l.granted AND l.relation = to_regclass(%s))
+               OR a.xact_start < %s)
+        ORDER BY a.xact_start NULLS LAST LIMIT 3
+    """, [table, action.started])
+    if not found:
+        return _("The blocked queries section shows who holds it; try again when it is quieter.")
+    return _("Waiting for %(holders)s: terminate it from the console (Connections) or retry "
+             "once it is done.") % {"holders": "; ".join(
+                 _("backend %(pid)s (%(state)s for %(seconds)s s)") % row for row in found)}
+
+
+# Kinds whose target is a table; the others' is an index (or nothing the lock wait names).
+TABLE_KINDS = frozenset({Kind.ANALYZE, Kind.VACUUM, Kind.CREATE_INDEX})
+
+
+def _table_of_index(index: str) -> str | None:
+    found = insight.rows("SELECT indrelid::regclass::text AS name FROM pg_index "
+                         "WHERE indexrelid = to_regclass(%s)", [index])
+    return found[0]["name"] if found else None
+
+
 def _cleanup(action: DatabaseAction) -> str:
     """Leave nothing half-built: a failed CREATE INDEX drops what it had created, a failed
-    REINDEX CONCURRENTLY the invalid "<index>_ccnew" copy it leaves beside the old index."""
+    REINDEX CONCURRENTLY the invalid "<index>_ccnew" copy it leaves beside the old index.
+    What a held lock keeps from being dropped now is kept in `cleanup_pending` for later."""
     if action.kind == Kind.CREATE_INDEX:
         names, invalid_only = [_like(name) for name in action.creates], False
     elif action.kind == Kind.REINDEX:
@@ -180,15 +230,46 @@ def _cleanup(action: DatabaseAction) -> str:
         WHERE n.nspname || '.' || c.relname LIKE ANY(%s) AND (NOT i.indisvalid OR NOT %s)
         ORDER BY c.relkind = 'I' DESC
     """, [names, invalid_only])
-    with _connect(action) as conn:
-        for row in leftovers:
-            # A partitioned index cannot be dropped concurrently (its drop takes its children).
-            concurrently = "" if row["partitioned"] else "CONCURRENTLY "
-            conn.execute(f"DROP INDEX {concurrently}IF EXISTS {row['quoted']}")
     if not leftovers:
         return ""
-    return "\n" + _("Dropped what the failed build had left: %(names)s.") % {
-        "names": ", ".join(row["quoted"] for row in leftovers)}
+    dropped, pending = _drop(action, [(row["quoted"], row["partitioned"]) for row in leftovers])
+    DatabaseAction.objects.filter(pk=action.pk).update(cleanup_pending=pending)
+    lines = []
+    if dropped:
+        lines.append(_("Dropped what the failed build had left: %(names)s.")
+                     % {"names": ", ".join(dropped)})
+    if pending:
+        lines.append(_("Could not drop %(names)s yet (a lock is held); the worker tries again "
+                       "on its next rounds.") % {"names": ", ".join(name for name, _ in pending)})
+    return "\n" + "\n".join(lines)
+
+
+def _drop(action: DatabaseAction, indexes: list) -> tuple[list[str], list]:
+    """Drop (quoted name, partitioned) indexes; returns the dropped names and what is left."""
+    dropped, pending = [], []
+    with _connect(action) as conn:
+        for name, partitioned in indexes:
+            # A partitioned index cannot be dropped concurrently (its drop takes its children).
+            concurrently = "" if partitioned else "CONCURRENTLY "
+            try:
+                conn.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")
+                dropped.append(name)
+            except psycopg.Error:  # a held lock, mostly: never worth holding up the queue
+                pending.append([name, partitioned])
+    return dropped, pending
+
+
+def _retry_cleanups() -> None:
+    for action in DatabaseAction.objects.exclude(cleanup_pending=[]).exclude(
+            state__in=[State.QUEUED, State.RUNNING]):
+        dropped, pending = _drop(action, action.cleanup_pending)
+        if not dropped:
+            continue
+        line = _("Dropped later what the failed build had left: %(names)s.") % {
+            "names": ", ".join(dropped)}
+        DatabaseAction.objects.filter(pk=action.pk).update(
+            cleanup_pending=pending, result=action.result + "\n" + line)
+        audit.record("database.action.cleaned", action, {"dropped": dropped}, user=None)
 
 
 def _like(text: str) -> str:

@@ -37,6 +37,9 @@ class DatabaseAction(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", verbose_name=_("cancel requested by"))
     result = models.TextField(_("result"), blank=True)
+    # Indexes a failed build left that could not be dropped yet (a lock was held): the worker
+    # tries again on its next rounds, without holding up the queue.
+    cleanup_pending = models.JSONField(_("left to clean up"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("database action")

@@ -26,12 +26,18 @@ from tests.monitoring.conftest import wait_for
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _run(kind: str, target: str, user, column: str = "") -> tuple[actions.Plan, DatabaseAction]:
-    """Plan, confirm exactly the planned SQL, let the worker run it; the action afterwards."""
+def _queue(kind: str, target: str, user, column: str = "") -> tuple[actions.Plan, DatabaseAction]:
+    """Plan and confirm exactly the planned SQL: the queued action."""
     planned = actions.plan(kind, target, column)
     action = actions.request(kind, target, column, planned.statements, user)
     assert action.state == State.QUEUED
-    assert worker.run_queued() == 1
+    return planned, action
+
+
+def _run(kind: str, target: str, user, column: str = "") -> tuple[actions.Plan, DatabaseAction]:
+    """Plan, confirm exactly the planned SQL, let the worker run it; the action afterwards."""
+    planned, action = _queue(kind, target, user, column)
+    assert worker.run_queued(signals=kind in worker.SIGNAL_KINDS) == 1
     action.refresh_from_db()
     return planned, action
 
@@ -436,6 +442,50 @@ def test_a_lock_held_past_the_lock_timeout_fails_the_action_and_says_so(
     assert _audit(action, "database.action.finished").details["state"] == State.FAILED
 
 
+def test_an_open_transaction_fails_a_build_with_its_backend_named_and_jams_nothing(
+        sessions, administrator, settings):
+    settings.DB_ACTION_LOCK_TIMEOUT_SECONDS = 1
+    table = sessions.table("dbc_jam", "(id int, tenant int)",
+                           "INSERT INTO dbc_jam SELECT n, n % 7 FROM generate_series(1, 500) n")
+    idle = sessions.connect("dbc idle in transaction")
+    idle.execute("BEGIN")
+    idle.execute("UPDATE dbc_jam SET tenant = 0 WHERE id = 1")  # then left idle in transaction
+    pid = idle.info.backend_pid
+
+    _planned, build = _run(Kind.CREATE_INDEX, table, administrator, "tenant")
+    assert build.state == State.FAILED
+    assert f"Waiting for backend {pid} (idle in transaction for " in build.result
+    assert "terminate it from the console" in build.result
+    # The cleanup met the same lock: kept for later, instead of holding up the queue.
+    assert "Could not drop public.dbc_jam_tenant_idx yet" in build.result
+    assert build.cleanup_pending == [["public.dbc_jam_tenant_idx", False]]
+    assert _index_state("dbc_jam_tenant_idx")[0] is False
+
+    # The next action runs at once, and terminating the blocker clears the jam.
+    _planned, analyze = _run(Kind.ANALYZE, "public.auth_user", administrator)
+    assert analyze.state == State.SUCCEEDED
+    _planned, terminate = _run(Kind.TERMINATE_BACKEND, str(pid), administrator)
+    assert terminate.state == State.SUCCEEDED
+    assert worker.run_queued() == 0  # nothing queued; the pending cleanup is retried
+    build.refresh_from_db()
+    assert build.cleanup_pending == [] and not _exists("dbc_jam_tenant_idx")
+    assert "Dropped later what the failed build had left: public.dbc_jam_tenant_idx." in build.result
+    assert _audit(build, "database.action.cleaned").details["dropped"] == [
+        "public.dbc_jam_tenant_idx"]
+
+
+def test_cancels_and_terminations_have_their_own_lane(sessions, administrator):
+    sleeper = sessions.connect("dbc lane sleeper")
+    _queue(Kind.ANALYZE, "public.auth_user", administrator)
+    _planned, terminate = _queue(Kind.TERMINATE_BACKEND, str(sleeper.info.backend_pid),
+                                 administrator)
+    assert worker.run_queued(signals=True) == 1  # the termination, not the older analyze
+    terminate.refresh_from_db()
+    assert terminate.state == State.SUCCEEDED
+    assert worker.run_queued() == 1  # the analyze
+    assert DatabaseAction.objects.filter(state=State.QUEUED).count() == 0
+
+
 def test_a_concurrent_build_stopped_by_the_statement_timeout_leaves_no_index_behind(
         sessions, administrator, settings):
     # CREATE INDEX CONCURRENTLY waits, before it can finish, for every transaction whose
@@ -515,6 +565,7 @@ def test_a_running_action_is_cancelled_in_postgresql(sessions, in_thread, admini
                 "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s "
                 "AND application_name = %s", [action.backend_pid, worker.application_name(action)])
         wait_for(waiting, what="the action to wait for the lock")
+        action.refresh_from_db()  # the step was recorded before the statement began to wait
         assert action.state == State.RUNNING
         progress = worker.progress(action)
         assert (progress["step"], progress["steps"]) == (1, 1)
