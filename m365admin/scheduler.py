@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 # pg_try_advisory_lock key: "m365a" as a number, unlikely to collide with other applications.
 LOCK_KEY = 0x6D33363561
+# A leader whose lock session has been quiet for two intervals (at least this long) is hung.
+MIN_LEASE_SECONDS = 5.0
 
 
 @dataclass
@@ -113,9 +115,33 @@ class LeaderLock:
         except psycopg.Error:
             self.release()
             raise
+        if not got and self._fence_hung_leader():
+            got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]
         if not got:
             self.release()
         return bool(got)
+
+    def _fence_hung_leader(self) -> bool:
+        """Terminate the leader's lock session when it has been quiet past the lease.
+
+        A leader checks its lock on every round (at least once an interval), which moves its
+        session's state_change; a leader that hangs (SIGSTOP, a frozen VM) keeps the session,
+        and with it the lock, while doing nothing. Terminated, it finds the lock gone when it
+        wakes and stands by (fencing). Returns whether a hung leader was terminated."""
+        lease = max(2 * settings.MONITORING_INTERVAL, MIN_LEASE_SECONDS)
+        hung = self._conn.execute("""
+            SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND ((l.classid::bigint << 32) | l.objid::bigint) = %s
+              AND a.state_change < now() - make_interval(secs => %s)
+        """, [LOCK_KEY, lease]).fetchone()
+        if hung is None:
+            return False
+        logger.warning("the leader's lock session (backend %s) was quiet for over %.0f s; "
+                       "terminating it to take over", hung[0], lease)
+        self._conn.execute("SELECT pg_terminate_backend(%s, 5000)", [hung[0]])
+        return True
 
     def _try_file(self) -> bool:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -64,3 +64,29 @@ def test_only_one_of_two_schedulers_samples_and_the_other_takes_over(live_site):
     after = _samples(live_site)
     _wait_for(lambda: _samples(live_site) >= after + 3, 10, "samples from the new leader")
     assert second.poll() is None
+
+
+def test_a_hung_leader_is_replaced_and_stands_by_when_it_wakes(live_site):
+    live_site.env["MONITORING_INTERVAL"] = "1"
+    live_site.env["HEALTH_CHECK_TIMEOUT"] = "0.5"
+    first = live_site.start("scheduler", log="first.log")
+    _wait_for(lambda: "scheduler is the leader" in live_site.log("first.log"), 30, "a leader")
+    second = live_site.start("scheduler", log="second.log")
+    _wait_for(lambda: "scheduler started" in live_site.log("second.log"), 30, "the standby")
+
+    os.killpg(first.pid, signal.SIGSTOP)  # hung, its session and its lock still held
+    try:
+        # The lease is max(2 intervals, 5 s): the standby leads within it and a round or two.
+        _wait_for(lambda: "scheduler is the leader" in live_site.log("second.log"), 15,
+                  "the standby to fence the hung leader and take over")
+        after = _samples(live_site)
+        _wait_for(lambda: _samples(live_site) >= after + 3, 10, "samples from the new leader")
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
+    _wait_for(lambda: "lost its leader lock; standing by" in live_site.log("first.log"), 15,
+              "the old leader to find its lock gone")
+    before = _samples(live_site)
+    time.sleep(4)
+    # One sampler at 1 s writes ~4 rows in 4 s; two would write ~8.
+    assert 2 <= _samples(live_site) - before <= 6
+    assert first.poll() is None and second.poll() is None
