@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", include("security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("m365admin.api.urls_docs")),
     path("api/v1/", include("m365admin.api.urls")),
     path("api/v1/", include("monitoring.api.urls")),
     path("api/v1/", include("security.api_urls")),

@@ -73,6 +73,10 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "security-api:token-revoke": ("POST", "/api/v1/auth/token/revoke", ANYONE),
     # The API (DRF): the same permissions as the pages.
     "m365admin-api:api-root": ("GET", "/api/v1/", SIGNED_IN),
+    # The schema and its readers map the routes, not the data: anyone signed in.
+    "api-docs:schema": ("GET", "/api/schema/", SIGNED_IN),
+    "api-docs:swagger": ("GET", "/api/schema/swagger/", SIGNED_IN),
+    "api-docs:redoc": ("GET", "/api/schema/redoc/", SIGNED_IN),
     "m365admin-api:tenant-list": ("GET", "/api/v1/tenants/", VIEWER),
     "m365admin-api:tenant-detail": ("GET", f"/api/v1/tenants/{NO_SUCH}/", VIEWER),
     **{f"m365admin-api:{name}-{kind}": ("GET", f"/api/v1/{path}/" + ("1/" if kind == "detail"
