@@ -469,6 +469,13 @@ DB_ACTION_TIMEOUT_SECONDS = env_int("DB_ACTION_TIMEOUT_SECONDS", 6 * 3600, minim
 # Query statistics and table sizes are snapshotted daily and kept this long.
 DB_SNAPSHOT_RETENTION_DAYS = env_int("DB_SNAPSHOT_RETENTION_DAYS", 400, minimum=1)
 
+# Prometheus exposition at /metrics: allowed to a bearer token (METRICS_TOKEN, or
+# METRICS_TOKEN_FILE) or to source addresses (METRICS_ALLOWED_NETWORKS, CIDR); either
+# suffices, and without both /metrics does not exist (404).
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = parse_networks(env_list("METRICS_ALLOWED_NETWORKS", []),
+                                          "METRICS_ALLOWED_NETWORKS")
+
 # Monitoring: the scheduler's tick samples metrics, checks the six components and pushes one
 # message to every open dashboard.
 MONITORING_INTERVAL = env_float("MONITORING_INTERVAL", 30.0, minimum=0.1)

@@ -47,6 +47,9 @@ ROUTES: dict[str, tuple[str, str, str]] = {
                                           ADMINISTRATOR),
     "healthz": ("GET", "/healthz", ANYONE),
     "readyz": ("GET", "/readyz", ANYONE),
+    # Off (404) unless configured; then a token or an address, never a role
+    # (tests/monitoring/test_metrics_exposition.py).
+    "metrics": ("GET", "/metrics", ANYONE),
     "login": ("GET", "/accounts/login/", ANYONE),
     "logout": ("POST", "/accounts/logout/", ANYONE),
     "set_language": ("POST", "/i18n/setlang/", ANYONE),
