@@ -431,6 +431,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["m365admin.api.schema.drop_slashed_twins"],
+    # Integrations send JSON; the form parsers serve the browsable API (and daphne answers a
+    # malformed multipart body itself, with an empty 400, before Django sees it).
+    "PARSER_WHITELIST": ["m365admin.api.parsers.JSONParser"],
 }
 
 # Microsoft Graph

@@ -23,6 +23,8 @@ urlpatterns = [
 
 # Bad input (too large, too many fields, malformed) answered with what was wrong.
 handler400 = "m365admin.errors.bad_request"
+# An API URL matching no route: JSON like the API's other 404s, not Django's HTML page.
+handler404 = "m365admin.errors.not_found"
 # A database that went away mid-request: the "database unavailable" 503, not a bare 500.
 handler500 = "m365admin.outages.server_error"
 
