@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "security.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # JSON and CSV over 1 KB gzip-compressed; never HTML (BREACH). Outside everything that
+    # writes the body.
+    "m365admin.compression.DataGZipMiddleware",
     # /healthz and /readyz answered here: probes never touch the session or the pool's queue.
     "monitoring.views_probes.ProbesMiddleware",
     # While the database is unreachable, a 503 at once instead of the pool's 10 s wait.
