@@ -4,6 +4,7 @@ streamed exports stay streamed, and no HTML page or script is ever compressed (B
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ import pytest
 from m365admin import views
 from m365admin.models import DirectoryUser, SignIn
 from tests.factories import make_rows, make_tenant
+from tests.live import login_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +79,25 @@ def test_pages_and_scripts_are_never_gzipped(signed_in, users, page):
     assert response.status_code == 200
     assert len(response.content) > 1024 or page.endswith("/swagger/")
     assert not response.has_header("Content-Encoding")
+
+
+def test_over_http_the_export_arrives_gzipped_in_chunks(live_site):
+    """Through daphne (the asynchronous path): chunked transfer, no length, gzip."""
+    live_site.manage("shell", "-c", (
+        "from datetime import UTC, datetime, timedelta\n"
+        "from m365admin.models import SignIn\n"
+        "from tests.factories import make_rows, make_tenant\n"
+        "now = datetime.now(UTC)\n"
+        "make_rows(SignIn, make_tenant(name='Contoso'), 3000,"
+        " created=lambda i: now - timedelta(seconds=i + 1))\n"))
+    base = live_site.serve("--no-scheduler")
+    connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=30)
+    connection.request("GET", "/signins/export.csv", headers={
+        "Cookie": login_cookie(base), "Accept-Encoding": "gzip"})
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.getheader("Content-Encoding") == "gzip"
+    assert response.getheader("Transfer-Encoding") == "chunked"
+    assert response.getheader("Content-Length") is None
+    lines = gzip.decompress(response.read()).decode("utf-8-sig").splitlines()
+    assert len(lines) == 3001
