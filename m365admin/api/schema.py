@@ -3,7 +3,9 @@ shares, so no view has to repeat them and endpoints added later are described al
 
 from __future__ import annotations
 
+from django_filters.conf import settings as filter_settings
 from drf_spectacular import openapi
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -64,3 +66,20 @@ def drop_slashed_twins(endpoints):
     plain = {(path, method) for path, _, method, _ in endpoints if not path.endswith("/")}
     return [(path, regex, method, view) for path, regex, method, view in endpoints
             if not (path.endswith("/") and (path.rstrip("/"), method) in plain)]
+
+
+class FilterSetExtension(DjangoFilterExtension):
+    """drf-spectacular's description of django-filter's filters, without its side effect:
+    reading `.field` of a filter set's class-level filters built and cached their form
+    fields before they knew their model, so every later form lost its labels ("None: Select
+    a valid choice")."""
+
+    priority = 1
+
+    def _get_explicit_filter_choices(self, filter_field):
+        if "choices" not in filter_field.extra or callable(filter_field.extra["choices"]):
+            return super()._get_explicit_filter_choices(filter_field)
+        choices = [value for value, _ in filter_field.extra["choices"]]
+        if filter_field.extra.get("null_label") is not None:
+            choices.append(getattr(filter_field, "null_value", filter_settings.NULL_CHOICE_VALUE))
+        return choices

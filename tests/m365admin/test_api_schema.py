@@ -95,6 +95,15 @@ def test_lists_describe_their_filters_and_paging(schema):
         schema["components"]["schemas"][page]["properties"])
 
 
+def test_describing_the_filters_leaves_their_forms_alone(schema):
+    from m365admin.filtersets import DirectoryUserFilterSet
+
+    form = DirectoryUserFilterSet({"user_type": "Alien"}).form
+    assert not form.is_valid()
+    assert form.fields["user_type"].label == "User type"
+    assert not any(hasattr(f, "_field") for f in DirectoryUserFilterSet.base_filters.values())
+
+
 def test_the_jwt_flow_is_described(schema):
     paths, components = schema["paths"], schema["components"]["schemas"]
     obtain = paths["/api/v1/auth/token"]["post"]
