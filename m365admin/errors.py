@@ -1,4 +1,6 @@
-"""The 400 answer, saying what was wrong with the request (Django's own page says nothing).
+"""Django's own error answers, as the API documents them: JSON with a `detail` under /api/.
+
+The 400 says what was wrong with the request (Django's own page says nothing).
 
 Django turns RequestDataTooBig, TooManyFieldsSent, a malformed multipart body and other bad
 input into a 400 through `handler400`; the API gets JSON like DRF's own errors, pages plain
@@ -12,6 +14,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -32,3 +35,10 @@ def _message(exception: Exception | None) -> str:
         return _("The request has too many files: the limit is %(count)d.") % {
             "count": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
     return _("The request could not be read: it is malformed.")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """An API URL that matches no route (`/api/v1/users/0.5/`): JSON as DRF's own 404s."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)

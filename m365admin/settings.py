@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    # The OpenAPI schema, and Swagger UI and Redoc served from our own static files.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_ratelimit",
     "axes",
@@ -75,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "security.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # JSON and CSV over 1 KB gzip-compressed; never HTML (BREACH). Outside everything that
+    # writes the body.
+    "m365admin.compression.DataGZipMiddleware",
     # /healthz and /readyz answered here: probes never touch the session or the pool's queue.
     "monitoring.views_probes.ProbesMiddleware",
     # While the database is unreachable, a 503 at once instead of the pool's 10 s wait.
@@ -401,11 +407,37 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "m365admin.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "m365admin.api.schema.AutoSchema",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer"
     )
+# The OpenAPI 3 schema at /api/schema/, with Swagger UI and Redoc from the sidecar package
+# (no CDN). Signed-in users and token holders only: it maps every route of the installation.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "m365admin API",
+    "DESCRIPTION": (
+        "Microsoft 365 monitoring data for integrations. Authenticate with a JWT: POST "
+        "`/api/v1/auth/token` with `username`, `password` (and `otp` when the account has "
+        "two-factor sign-in), then send `Authorization: Bearer <access>`; refresh with "
+        "`/api/v1/auth/token/refresh` (the refresh token rotates) and sign out with "
+        "`/api/v1/auth/token/revoke`. Every error body has a `detail`; 429 carries `Retry-After`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Request and response bodies as separate components, so read-only fields are not asked for.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["m365admin.api.schema.drop_slashed_twins"],
+    # Integrations send JSON; the form parsers serve the browsable API (and daphne answers a
+    # malformed multipart body itself, with an empty 400, before Django sees it).
+    "PARSER_WHITELIST": ["m365admin.api.parsers.JSONParser"],
+}
 
 # Microsoft Graph
 GRAPH_MAX_IN_FLIGHT = env_int("GRAPH_MAX_IN_FLIGHT", 10, minimum=1)
@@ -442,6 +474,13 @@ DB_ACTION_LOCK_TIMEOUT_SECONDS = env_int("DB_ACTION_LOCK_TIMEOUT_SECONDS", 10, m
 DB_ACTION_TIMEOUT_SECONDS = env_int("DB_ACTION_TIMEOUT_SECONDS", 6 * 3600, minimum=1)
 # Query statistics and table sizes are snapshotted daily and kept this long.
 DB_SNAPSHOT_RETENTION_DAYS = env_int("DB_SNAPSHOT_RETENTION_DAYS", 400, minimum=1)
+
+# Prometheus exposition at /metrics: allowed to a bearer token (METRICS_TOKEN, or
+# METRICS_TOKEN_FILE) or to source addresses (METRICS_ALLOWED_NETWORKS, CIDR); either
+# suffices, and without both /metrics does not exist (404).
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = parse_networks(env_list("METRICS_ALLOWED_NETWORKS", []),
+                                          "METRICS_ALLOWED_NETWORKS")
 
 # Monitoring: the scheduler's tick samples metrics, checks the six components and pushes one
 # message to every open dashboard.

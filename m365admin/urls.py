@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", include("security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("m365admin.api.urls_docs")),
     path("api/v1/", include("m365admin.api.urls")),
     path("api/v1/", include("monitoring.api.urls")),
     path("api/v1/", include("security.api_urls")),
@@ -22,6 +23,8 @@ urlpatterns = [
 
 # Bad input (too large, too many fields, malformed) answered with what was wrong.
 handler400 = "m365admin.errors.bad_request"
+# An API URL matching no route: JSON like the API's other 404s, not Django's HTML page.
+handler404 = "m365admin.errors.not_found"
 # A database that went away mid-request: the "database unavailable" 503, not a bare 500.
 handler500 = "m365admin.outages.server_error"
 

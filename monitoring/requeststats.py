@@ -210,11 +210,14 @@ def _merged(rows) -> dict[str, RouteStats]:
     return routes
 
 
+def interval_routes(start: float) -> dict[str, RouteStats]:
+    """All processes' requests in the interval starting at `start`, per route."""
+    return _merged(RequestStat.objects.filter(interval_start=datetime.fromtimestamp(start, UTC)))
+
+
 def interval_summary(start: float, top: int = 10) -> dict:
     """All processes' requests in the interval starting at `start`, with the busiest routes."""
-    routes = _merged(RequestStat.objects.filter(
-        interval_start=datetime.fromtimestamp(start, UTC)
-    ))
+    routes = interval_routes(start)
     total = RouteStats()
     for stats in routes.values():
         total.merge(stats)

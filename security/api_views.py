@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from m365admin.api.schema import OBJECT
 from security.models import SecurityEvent
 from security.overview import security_overview
 
@@ -30,6 +32,8 @@ class HoursSerializer(serializers.Serializer):
 class SecurityMetricsView(APIView):
     permission_classes = [CanViewSecurityEvents]
 
+    @extend_schema(summary="The security page's figures", parameters=[HoursSerializer],
+                   responses=OBJECT)
     def get(self, request):
         params = HoursSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

@@ -8,6 +8,9 @@ and a critical security event is recorded (the thief and the owner both have to 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, Throttled
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -32,9 +35,23 @@ def _validated(view, request):
     return serializer
 
 
+class TokenRequestSerializer(serializers.Serializer):
+    """What ObtainTokenView reads (simplejwt's serializer plus the second factor)."""
+
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+    otp = serializers.CharField(required=False, help_text=(
+        "The authenticator app's current code, for accounts with two-factor sign-in."))
+
+
 class ObtainTokenView(TokenObtainPairView):
     """POST username and password: an access token (1 h) and a refresh token."""
 
+    @extend_schema(
+        request=TokenRequestSerializer,
+        examples=[OpenApiExample("With a second factor", request_only=True, value={
+            "username": "integration", "password": "…", "otp": "123456"})],
+    )
     def post(self, request, *args, **kwargs):
         try:
             serializer = _validated(self, request)
@@ -64,6 +81,8 @@ class RefreshTokenView(TokenRefreshView):
 class RevokeTokenView(TokenBlacklistView):
     """POST a refresh token to revoke it (signing an integration out)."""
 
+    @extend_schema(responses=OpenApiResponse(OpenApiTypes.OBJECT,
+                                             description="Revoked: an empty object."))
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         audit.record("auth.token_revoked", _user_of(request.data.get("refresh")) or "")

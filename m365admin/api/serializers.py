@@ -57,7 +57,7 @@ class SignInSerializer(TenantOwnedSerializer):
 
 
 class MailboxSerializer(TenantOwnedSerializer):
-    quota_used_percent = serializers.FloatField(read_only=True)
+    quota_used_percent = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = Mailbox
@@ -70,7 +70,7 @@ class MailboxSerializer(TenantOwnedSerializer):
 
 
 class OneDriveAccountSerializer(TenantOwnedSerializer):
-    quota_used_percent = serializers.FloatField(read_only=True)
+    quota_used_percent = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = OneDriveAccount

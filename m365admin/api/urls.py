@@ -1,10 +1,12 @@
-from rest_framework.routers import DefaultRouter
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from m365admin.api import views
+from m365admin.api.root import ApiRootView
 
 app_name = "m365admin-api"
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("tenants", views.TenantViewSet)
 router.register("users", views.DirectoryUserViewSet)
 router.register("sign-ins", views.SignInViewSet)
@@ -16,4 +18,5 @@ router.register("service-health", views.ServiceHealthViewSet)
 router.register("service-health-issues", views.ServiceHealthIssueViewSet)
 router.register("sync-runs", views.SyncRunViewSet)
 
-urlpatterns = router.urls
+# The index lists every app's endpoints, not only this router's.
+urlpatterns = [path("", ApiRootView.as_view(), name="api-root"), *router.urls]

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from m365admin.api.schema import CONFLICT, OBJECT
 from monitoring.choices import DatabaseActionKind
 from monitoring.database import actions, insight, snapshots, worker
 from monitoring.models import DatabaseAction
@@ -51,6 +53,7 @@ def _params(serializer_class, data) -> dict:
 
 
 class StatusView(ConsoleView):
+    @extend_schema(summary="Server, extensions and what to fix", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         if not insight.is_postgresql():
             return Response({"vendor": "sqlite", "available": False,
@@ -63,28 +66,34 @@ class LimitSerializer(serializers.Serializer):
 
 
 class QueriesView(ConsoleView):
+    @extend_schema(summary="The statements that take the time", parameters=[LimitSerializer],
+                   responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         limit = _params(LimitSerializer, request.query_params)["limit"]
         return Response({"queries": insight.slow_queries(limit)})
 
 
 class ExplainView(ConsoleView):
+    @extend_schema(summary="A statement's generic plan", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request, queryid: str):
         return Response(insight.explain(int(queryid)))
 
 
 class TablesView(ConsoleView):
+    @extend_schema(summary="Tables: sizes, dead rows, scans, vacuum times", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         tables = insight.tables()
         return Response({"tables": tables, "sequential_scans": insight.sequential_scans(tables)})
 
 
 class BloatView(ConsoleView):
+    @extend_schema(summary="Measured bloat of one table (schema.table)", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request, name: str):
         return Response(insight.bloat(name))
 
 
 class IndexesView(ConsoleView):
+    @extend_schema(summary="Unused, duplicate and invalid indexes, and suggested ones", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         return Response({**insight.indexes(), "suggested": insight.missing_indexes()})
 
@@ -94,6 +103,8 @@ class ActivitySerializer(serializers.Serializer):
 
 
 class ActivityView(ConsoleView):
+    @extend_schema(summary="Connections, long-running and blocked queries",
+                   parameters=[ActivitySerializer], responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         minimum = _params(ActivitySerializer, request.query_params).get("min_seconds")
         return Response({
@@ -105,16 +116,19 @@ class ActivityView(ConsoleView):
 
 
 class PoolView(ConsoleView):
+    @extend_schema(summary="The connection pool of each process", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         return Response(insight.pool())
 
 
 class PartitionsView(ConsoleView):
+    @extend_schema(summary="Partitioned tables and what is due", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         return Response({"tables": insight.partition_tables()})
 
 
 class HistoryView(ConsoleView):
+    @extend_schema(summary="Daily sizes of the largest tables", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         insight.require_postgresql()
         return Response({"sizes": snapshots.size_history()})
@@ -152,6 +166,11 @@ class ActionSerializer(serializers.ModelSerializer):
         return action.duration.total_seconds() if action.duration else None
 
 
+class PlanResponseSerializer(PlanSerializer):
+    statements = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
 def _plan_response(plan: actions.Plan) -> dict:
     return {"kind": plan.kind, "target": plan.target, "column": plan.column,
             "statements": plan.statements, "warnings": plan.warnings}
@@ -160,6 +179,7 @@ def _plan_response(plan: actions.Plan) -> dict:
 class PreviewView(ConsoleView):
     """What an action would run: POST the same body to /actions to run exactly that."""
 
+    @extend_schema(request=PlanSerializer, responses={200: PlanResponseSerializer, 409: CONFLICT})
     def post(self, request):
         data = _params(PlanSerializer, request.data)
         return Response(_plan_response(actions.plan(data["kind"], data["target"],
@@ -167,13 +187,17 @@ class PreviewView(ConsoleView):
 
 
 class ActionsView(ConsoleView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(operation_id="database_actions_list", responses=ActionSerializer(many=True))
     def get(self, request):
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             DatabaseAction.objects.select_related("requested_by", "cancel_requested_by"),
             request, view=self)
         return paginator.get_paginated_response(ActionSerializer(page, many=True).data)
 
+    @extend_schema(request=RequestSerializer, responses={201: ActionSerializer, 409: CONFLICT})
     def post(self, request):
         data = _params(RequestSerializer, request.data)
         action = actions.request(data["kind"], data["target"], data["column"],
@@ -182,6 +206,7 @@ class ActionsView(ConsoleView):
 
 
 class ActionView(ConsoleView):
+    @extend_schema(responses=ActionSerializer)
     def get(self, request, pk: int):
         action = get_object_or_404(DatabaseAction.objects.select_related(
             "requested_by", "cancel_requested_by"), pk=pk)
@@ -189,6 +214,7 @@ class ActionView(ConsoleView):
 
 
 class CancelView(ConsoleView):
+    @extend_schema(request=None, responses={202: ActionSerializer, 409: CONFLICT})
     def post(self, request, pk: int):
         action = get_object_or_404(DatabaseAction, pk=pk)
         worker.cancel(action, request.user)

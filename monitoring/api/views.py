@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -17,6 +18,7 @@ from monitoring import requeststats, sampler
 from monitoring.api.serializers import AlertNoteSerializer, AlertSerializer
 from monitoring.filtersets import AlertFilterSet
 from m365admin.api.permissions import ModelViewPermission
+from m365admin.api.schema import CONFLICT, OBJECT
 from monitoring.models import Alert, AlertTransition
 from monitoring.models.alerts import AlertConflict
 from monitoring.permissions import can_view_dashboard
@@ -38,6 +40,7 @@ class MonitoringView(APIView):
 
     permission_classes = [CanViewDashboard]
 
+    @extend_schema(summary="The latest tick", responses=OBJECT)
     def get(self, request):
         snapshot = json.loads(latest_snapshot())
         latest = snapshot["latest"] or {}
@@ -62,6 +65,7 @@ class PerformanceView(APIView):
 
     permission_classes = [CanViewDashboard]
 
+    @extend_schema(summary="Request statistics", parameters=[HoursSerializer], responses=OBJECT)
     def get(self, request):
         since, until = _window(request)
         return Response({
@@ -75,6 +79,8 @@ class HistoryView(APIView):
 
     permission_classes = [CanViewDashboard]
 
+    @extend_schema(summary="Metric columns for charts", parameters=[HoursSerializer],
+                   responses=OBJECT)
     def get(self, request):
         since, until = _window(request)
         return Response({
@@ -113,10 +119,12 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     lookup_field = "code"
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
+    @extend_schema(request=AlertNoteSerializer, responses={200: AlertSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, code=None):
         return self._move(request, Alert.acknowledge)
 
+    @extend_schema(request=AlertNoteSerializer, responses={200: AlertSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def resolve(self, request, code=None):
         return self._move(request, Alert.resolve)

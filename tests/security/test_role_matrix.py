@@ -47,6 +47,9 @@ ROUTES: dict[str, tuple[str, str, str]] = {
                                           ADMINISTRATOR),
     "healthz": ("GET", "/healthz", ANYONE),
     "readyz": ("GET", "/readyz", ANYONE),
+    # Off (404) unless configured; then a token or an address, never a role
+    # (tests/monitoring/test_metrics_exposition.py).
+    "metrics": ("GET", "/metrics", ANYONE),
     "login": ("GET", "/accounts/login/", ANYONE),
     "logout": ("POST", "/accounts/logout/", ANYONE),
     "set_language": ("POST", "/i18n/setlang/", ANYONE),
@@ -73,6 +76,10 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "security-api:token-revoke": ("POST", "/api/v1/auth/token/revoke", ANYONE),
     # The API (DRF): the same permissions as the pages.
     "m365admin-api:api-root": ("GET", "/api/v1/", SIGNED_IN),
+    # The schema and its readers map the routes, not the data: anyone signed in.
+    "api-docs:schema": ("GET", "/api/schema/", SIGNED_IN),
+    "api-docs:swagger": ("GET", "/api/schema/swagger/", SIGNED_IN),
+    "api-docs:redoc": ("GET", "/api/schema/redoc/", SIGNED_IN),
     "m365admin-api:tenant-list": ("GET", "/api/v1/tenants/", VIEWER),
     "m365admin-api:tenant-detail": ("GET", f"/api/v1/tenants/{NO_SUCH}/", VIEWER),
     **{f"m365admin-api:{name}-{kind}": ("GET", f"/api/v1/{path}/" + ("1/" if kind == "detail"
