@@ -138,8 +138,9 @@ class HistoryView(ConsoleView):
 
 class PlanSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DatabaseActionKind.choices)
-    target = serializers.CharField(max_length=300, required=False, default="")
-    column = serializers.CharField(max_length=200, required=False, default="")
+    # Blank as the preview answers them, so its body can be posted back as the action.
+    target = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+    column = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
 class RequestSerializer(PlanSerializer):

@@ -58,7 +58,18 @@ def plan(kind: str, target: str, column: str = "") -> Plan:
 
 
 def request(kind: str, target: str, column: str, confirmed: list[str], user) -> DatabaseAction:
-    """Queue the action the user confirmed, if the plan still reads as it did."""
+    """Queue the action the user confirmed, if the plan still reads as it did. A refusal is
+    audited too, with the SQL that was posted: a tampered statement list is worth knowing of."""
+    try:
+        return _request(kind, target, column, confirmed, user)
+    except Refused as refused:
+        audit.record("database.action.refused", f"{kind} {target}",
+                     {"kind": kind, "target": target, "column": column,
+                      "sql": list(confirmed), "reason": str(refused)}, user=user)
+        raise
+
+
+def _request(kind: str, target: str, column: str, confirmed: list[str], user) -> DatabaseAction:
     current = plan(kind, target, column)
     if list(confirmed) != current.statements:
         raise Refused(_("The SQL has changed since it was shown (the database changed in the "

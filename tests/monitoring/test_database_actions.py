@@ -406,6 +406,12 @@ def test_tampered_sql_is_refused_and_nothing_is_queued(sessions, administrator):
     assert not DatabaseAction.objects.exists()
     assert not AuditEntry.objects.filter(action="database.action.requested").exists()
     assert _exists("dbc_tamper")
+    refused = AuditEntry.objects.filter(action="database.action.refused").order_by("id")
+    assert [entry.details["sql"] for entry in refused] == [
+        [planned.statements[0] + "; DROP TABLE dbc_tamper"], planned.statements * 2,
+        ["VACUUM FULL public.dbc_tamper"]]
+    assert all(entry.actor == administrator.get_username() for entry in refused)
+    assert "The SQL has changed" in refused[0].details["reason"]
 
 
 def test_a_second_action_on_the_same_target_is_refused_while_one_is_queued(
