@@ -151,12 +151,19 @@ class AlertAdmin(admin.ModelAdmin):
             try:
                 move(alert, request.user, form.cleaned_data["note"])
                 moved += 1
-            except AlertConflict:
-                now = Alert.objects.filter(pk=alert.pk).values_list("status", flat=True).first()
-                conflicts[AlertStatus(now).label.lower() if now else _("deleted")] += 1
+            except AlertConflict as conflict:
+                conflicts[_conflict_kind(alert, conflict)] += 1
         self.message_user(request, _report(name, moved, conflicts),
                           messages.WARNING if conflicts else messages.SUCCESS)
         return None
+
+
+def _conflict_kind(alert: Alert, conflict: AlertConflict) -> str:
+    """What the report says of an alert that did not move: its status, or why it may not."""
+    if conflict.reason != "status":
+        return conflict.reason
+    now = Alert.objects.filter(pk=alert.pk).values_list("status", flat=True).first()
+    return AlertStatus(now).label.lower() if now else _("deleted")
 
 
 def _report(name: str, moved: int, conflicts: Counter) -> str:
@@ -167,9 +174,17 @@ def _report(name: str, moved: int, conflicts: Counter) -> str:
         done = ngettext("%(count)d resolved", "%(count)d resolved", moved)
     parts = [done % {"count": moved}]
     for status, count in sorted(conflicts.items()):
-        parts.append(ngettext("%(count)d was already %(status)s",
-                              "%(count)d were already %(status)s", count)
-                     % {"count": count, "status": status})
+        if status == "holds":
+            text = ngettext("%(count)d still firing (it resolves by itself once its condition "
+                            "clears)", "%(count)d still firing (they resolve by themselves once "
+                            "their condition clears)", count)
+        elif status == "note":
+            text = ngettext("%(count)d incident needs a note", "%(count)d incidents need a note",
+                            count)
+        else:
+            text = ngettext("%(count)d was already %(status)s",
+                            "%(count)d were already %(status)s", count)
+        parts.append(text % {"count": count, "status": status})
     return "; ".join(parts)
 
 

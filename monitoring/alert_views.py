@@ -54,7 +54,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 def alert_detail(request: HttpRequest, code) -> HttpResponse:
     alert = get_object_or_404(
         Alert.objects.select_related("rule", "tenant", "acknowledged_by", "resolved_by",
-                                     "inhibited_by"),
+                                     "inhibited_by", "previous"),
         code=code,
     )
     return render(request, "monitoring/alert_detail.html", {
@@ -64,6 +64,8 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
         "deliveries": alert.deliveries.select_related("channel").order_by("-created")[:20],
         "can_act": can_act_on_alerts(request.user),
         "open": alert.status in OPEN_STATUSES,
+        # A firing condition cannot be resolved: the page says why instead of a button.
+        "holding": alert.holding_reason() if alert.still_holds() else "",
         "form": AlertNoteForm(),
     })
 

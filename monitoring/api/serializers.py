@@ -18,12 +18,18 @@ class AlertSerializer(serializers.ModelSerializer):
         source="resolved_by.get_username", read_only=True, allow_null=True
     )
     transitions = serializers.IntegerField(source="transition_count", read_only=True)
+    kind = serializers.SerializerMethodField()
+    previous = serializers.UUIDField(source="previous.code", read_only=True, allow_null=True)
+
+    def get_kind(self, alert: Alert) -> str:
+        return "incident" if alert.rule.is_incident else "condition"
 
     class Meta:
         model = Alert
         fields = ["code", "rule", "source", "tenant", "labels", "status", "severity", "summary",
                   "value", "count", "first_seen", "last_seen", "fired", "acknowledged",
-                  "acknowledged_by", "resolved", "resolved_by", "silenced", "transitions"]
+                  "acknowledged_by", "resolved", "resolved_by", "silenced", "transitions",
+                  "kind", "previous"]
         read_only_fields = fields
 
 

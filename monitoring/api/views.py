@@ -105,7 +105,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """Alerts, newest first; `acknowledge` and `resolve` take an optional note."""
 
     queryset = Alert.objects.select_related(
-        "rule", "tenant", "acknowledged_by", "resolved_by"
+        "rule", "tenant", "acknowledged_by", "resolved_by", "previous"
     ).annotate(transition_count=_transition_count())
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet

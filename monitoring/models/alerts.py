@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,12 +40,21 @@ METRICS: dict[str, dict[str, bool]] = {
 }
 
 
+# Sources whose alerts are incidents; every other source raises condition alerts.
+INCIDENT_SOURCES = (AlertSource.SECURITY,)
+
 # The audit action of each move a person makes.
 AUDITED_MOVES = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.RESOLVED: "resolve"}
 
 
 class AlertConflict(Exception):
-    """A transition the alert's current status does not allow (the API answers 409)."""
+    """A move the alert does not allow now (the API answers 409). `reason` is one of
+    "status" (already moved on), "holds" (its condition still holds) or "note" (an incident
+    is resolved with a note), for reports that count conflicts by kind."""
+
+    def __init__(self, message: str, *, reason: str = "status") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class AlertRule(models.Model):
@@ -83,6 +93,12 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_incident(self) -> bool:
+        """An incident (something happened) stays open until a person resolves it; a condition
+        fires and clears with what it watches (docs/monitoring.md, "Two kinds of alert")."""
+        return self.source in INCIDENT_SOURCES
 
     def clean(self) -> None:
         metrics = METRICS.get(self.source, {})
@@ -156,6 +172,11 @@ class Alert(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="inhibits",
         verbose_name=_("held back by"),
     )
+    # An incident that happens again after a person resolved it opens a new alert linked here.
+    previous = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("previous occurrence"),
+    )
 
     objects = AlertQuerySet.as_manager()
 
@@ -192,23 +213,40 @@ class Alert(models.Model):
                          acknowledged=now, acknowledged_by=user)
 
     def resolve(self, user, note: str = "") -> None:
-        """Firing or acknowledged → resolved by a person; resolving twice is an AlertConflict."""
+        """Firing or acknowledged → resolved by a person; resolving twice is an AlertConflict,
+        and so is resolving a condition that still holds (`still_holds`)."""
         now = timezone.now()
         self._transition(list(OPEN_STATUSES), AlertStatus.RESOLVED, user, note,
                          resolved=now, resolved_by=user)
 
+    def still_holds(self, now=None) -> bool:
+        """A condition alert whose rule is enabled, whose last value breached it and which was
+        observed lately: resolving it would only see it fire again, so it may not be resolved.
+        Incidents never "still hold": a person decides when they are over."""
+        rule = self.rule
+        if rule.is_incident or not rule.enabled or self.value is None:
+            return False
+        fresh = timedelta(seconds=STALE_INTERVALS * settings.MONITORING_INTERVAL)
+        return rule.breached(self.value) and self.last_seen >= (now or timezone.now()) - fresh
+
     def _transition(self, allowed, status: str, user, note: str, **fields) -> None:
         with transaction.atomic():
             # Locked and read again: of two people acting at once, one wins, the other is told.
-            current = Alert.objects.select_for_update().filter(pk=self.pk).values_list(
-                "status", flat=True
-            ).first()
-            if current not in allowed:
+            current = Alert.objects.select_for_update().select_related("rule").filter(
+                pk=self.pk).first()
+            if current is None or current.status not in allowed:
                 raise AlertConflict(
                     _("This alert is already %(status)s.") % {
-                        "status": AlertStatus(current).label.lower() if current else _("deleted")
+                        "status": current.get_status_display().lower() if current
+                        else _("deleted")
                     }
                 )
+            if status == AlertStatus.RESOLVED and current.still_holds():
+                raise AlertConflict(current.holding_reason(), reason="holds")
+            if status == AlertStatus.RESOLVED and current.rule.is_incident and not note.strip():
+                raise AlertConflict(_("Say in a note what was found or done: an incident is "
+                                      "resolved by a person, with a note."), reason="note")
+            current = current.status
             Alert.objects.filter(pk=self.pk).update(status=status, **fields)
             AlertTransition.objects.create(
                 alert=self, from_status=current, to_status=status, actor=user, note=note
@@ -218,6 +256,20 @@ class Alert(models.Model):
         self.status = status
         for name, value in fields.items():
             setattr(self, name, value)
+
+
+    def holding_reason(self) -> str:
+        """Why a firing condition cannot be resolved, in one line for the page and the API."""
+        return _("Its condition still holds (%(metric)s %(value)s %(comparison)s %(threshold)s): "
+                 "acknowledge or silence it; it resolves by itself once the condition clears."
+                 ) % {"metric": self.rule.metric, "value": f"{self.value:g}",
+                      "comparison": self.rule.get_comparison_display(),
+                      "threshold": f"{self.rule.threshold:g}"}
+
+
+# A condition not observed for this many monitoring intervals is no longer known to hold
+# (its source stopped reporting it): a person may resolve it.
+STALE_INTERVALS = 3
 
 
 class AlertTransition(models.Model):
