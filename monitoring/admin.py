@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 
 from django import forms
@@ -17,7 +16,8 @@ from django.utils.translation import ngettext
 
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
-from monitoring.choices import AlertSource, AlertStatus, ChannelKind, DeliveryStatus
+from monitoring import alert_moves
+from monitoring.choices import AlertSource, ChannelKind, DeliveryStatus
 from monitoring.forms import AlertNoteForm
 from monitoring.models import (
     Alert,
@@ -31,7 +31,6 @@ from monitoring.models import (
     RequestStat,
     Silence,
 )
-from monitoring.models.alerts import AlertConflict
 
 
 class MeasuredAdmin(admin.ModelAdmin):
@@ -129,14 +128,13 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Acknowledge selected alerts"), permissions=["change"])
     def acknowledge(self, request: HttpRequest, queryset: QuerySet):
-        return self._move(request, queryset, "acknowledge", Alert.acknowledge,
-                          _("Acknowledge alerts"))
+        return self._move(request, queryset, "acknowledge", _("Acknowledge alerts"))
 
     @admin.action(description=_("Resolve selected alerts"), permissions=["change"])
     def resolve(self, request: HttpRequest, queryset: QuerySet):
-        return self._move(request, queryset, "resolve", Alert.resolve, _("Resolve alerts"))
+        return self._move(request, queryset, "resolve", _("Resolve alerts"))
 
-    def _move(self, request, queryset, name, move, title):
+    def _move(self, request, queryset, name, title):
         """The note form first (an intermediate page), then the move, alert by alert."""
         form = AlertNoteForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
@@ -146,46 +144,11 @@ class AlertAdmin(admin.ModelAdmin):
                 "alerts": queryset, "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
             })
-        moved, conflicts = 0, Counter()
-        for alert in queryset.select_related(None).only("pk", "status"):
-            try:
-                move(alert, request.user, form.cleaned_data["note"])
-                moved += 1
-            except AlertConflict as conflict:
-                conflicts[_conflict_kind(alert, conflict)] += 1
-        self.message_user(request, _report(name, moved, conflicts),
-                          messages.WARNING if conflicts else messages.SUCCESS)
+        text, conflicted = alert_moves.apply(
+            name, queryset.select_related(None).only("pk", "status"), request.user,
+            form.cleaned_data["note"])
+        self.message_user(request, text, messages.WARNING if conflicted else messages.SUCCESS)
         return None
-
-
-def _conflict_kind(alert: Alert, conflict: AlertConflict) -> str:
-    """What the report says of an alert that did not move: its status, or why it may not."""
-    if conflict.reason != "status":
-        return conflict.reason
-    now = Alert.objects.filter(pk=alert.pk).values_list("status", flat=True).first()
-    return AlertStatus(now).label.lower() if now else _("deleted")
-
-
-def _report(name: str, moved: int, conflicts: Counter) -> str:
-    """The outcome in one line, e.g. "3 acknowledged; 2 were already resolved"."""
-    if name == "acknowledge":
-        done = ngettext("%(count)d acknowledged", "%(count)d acknowledged", moved)
-    else:
-        done = ngettext("%(count)d resolved", "%(count)d resolved", moved)
-    parts = [done % {"count": moved}]
-    for status, count in sorted(conflicts.items()):
-        if status == "holds":
-            text = ngettext("%(count)d still firing (it resolves by itself once its condition "
-                            "clears)", "%(count)d still firing (they resolve by themselves once "
-                            "their condition clears)", count)
-        elif status == "note":
-            text = ngettext("%(count)d incident needs a note", "%(count)d incidents need a note",
-                            count)
-        else:
-            text = ngettext("%(count)d was already %(status)s",
-                            "%(count)d were already %(status)s", count)
-        parts.append(text % {"count": count, "status": status})
-    return "; ".join(parts)
 
 
 @admin.register(AlertRule)

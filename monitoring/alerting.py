@@ -149,6 +149,7 @@ class _Changes:
     fired: list[int] = field(default_factory=list)
     resolved: dict[float, list[int]] = field(default_factory=dict)
     dropped: list[int] = field(default_factory=list)
+    silenced: dict[bool, list[int]] = field(default_factory=dict)  # muted or heard again
     transitions: list[AlertTransition] = field(default_factory=list)
 
     def save(self, now: datetime) -> None:
@@ -165,6 +166,8 @@ class _Changes:
                 status=AlertStatus.RESOLVED, resolved=now, value=value
             )
         Alert.objects.filter(pk__in=self.dropped).delete()
+        for silenced, ids in self.silenced.items():
+            Alert.objects.filter(pk__in=ids).update(silenced=silenced)
         AlertTransition.objects.bulk_create(self.transitions)
         for step in self.transitions:
             action = "fire" if step.to_status == AlertStatus.FIRING else "clear"
@@ -199,6 +202,7 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
                 else:
                     _apply(rule, seen, key, alert, silences, now, changes)
         _clear_unobserved(unresolved.values(), silences, now, changes)
+        _follow_silences(unresolved.values(), silences, changes)
         changes.save(now)
         inhibit()
         for event, ids in ((NotificationEvent.FIRING, changes.fired),
@@ -212,6 +216,17 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
 # Sources that only report what is wrong (failing collectors): no observation for an open
 # alert's labels means its condition is over. Incidents are never cleared this way.
 SPARSE_SOURCES = (AlertSource.SYNC,)
+
+
+def _follow_silences(alerts, silences, changes: _Changes) -> None:
+    """Alerts not observed this tick (an open incident, a component no longer reported) are
+    still muted when a silence starts and heard again when it ends."""
+    for alert in alerts:
+        if alert.rule.source in SPARSE_SOURCES:
+            continue  # _clear_unobserved has applied them
+        silenced = any(s.matches(alert.rule_id, alert.labels) for s in silences)
+        if silenced != alert.silenced:
+            changes.silenced.setdefault(silenced, []).append(alert.pk)
 
 
 def _last_resolved(rules, by_kind, unresolved) -> dict[str, Alert]:

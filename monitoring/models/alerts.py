@@ -21,6 +21,7 @@ from security import audit
 from security.choices import EventKind
 from monitoring.choices import (
     OPEN_STATUSES,
+    SEVERITY_RANK,
     AlertSource,
     AlertStatus,
     Comparison,
@@ -133,9 +134,21 @@ def fingerprint(rule: AlertRule, labels: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# An alert's severity as a number (higher is worse), for ordering in the database.
+SEVERITY_ORDER = models.Case(
+    *(models.When(severity=s, then=models.Value(r)) for s, r in SEVERITY_RANK.items()),
+    output_field=models.IntegerField(),
+)
+# The worst first, then the most recently seen: the order of the panel and of /alerts/.
+URGENCY = ("-severity_rank", "-last_seen", "-id")
+
+
 class AlertQuerySet(models.QuerySet["Alert"]):
     def open(self) -> AlertQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
+
+    def with_severity_rank(self) -> AlertQuerySet:
+        return self.annotate(severity_rank=SEVERITY_ORDER)
 
 
 class Alert(models.Model):
@@ -300,6 +313,7 @@ class Silence(models.Model):
     """Mutes matching alerts until `ends` (Alertmanager's silences): still tracked, not counted
     as open on the dashboard and never notified."""
 
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, null=True, blank=True,
                              verbose_name=_("rule"), help_text=_("Empty for any rule."))
     matchers = models.JSONField(
@@ -335,3 +349,48 @@ class Silence(models.Model):
         if self.rule_id is not None and self.rule_id != rule_id:
             return False
         return all(labels.get(name) == value for name, value in self.matchers.items())
+
+    @classmethod
+    def create(cls, *, rule: AlertRule | None, matchers: dict[str, str], ends, reason: str,
+               author) -> Silence:
+        """A silence starting now, applied to the open alerts at once and audited."""
+        with transaction.atomic():
+            silence = cls.objects.create(rule=rule, matchers=matchers, ends=ends, reason=reason,
+                                         author=author)
+            audit.record("silence.create", silence, {
+                "rule": rule.name if rule else None, "matchers": matchers, "ends": ends,
+                "reason": reason}, user=author)
+            refresh_silenced()
+        return silence
+
+    def expire(self, user) -> bool:
+        """End it now (compare-and-set: False when it had already ended), audited."""
+        now = timezone.now()
+        with transaction.atomic():
+            if not Silence.objects.filter(pk=self.pk, ends__gt=now).update(ends=now):
+                return False
+            audit.record("silence.expire", self, {"reason": self.reason}, user=user)
+            refresh_silenced(now)
+        self.ends = now
+        return True
+
+
+def refresh_silenced(now=None) -> None:
+    """Mark the unresolved alerts that the active silences match, and unmark the others: a
+    silence takes effect (or ends) at once, not only at the next tick for observed alerts."""
+    silences = list(Silence.objects.active(now))
+    muted, loud = [], []
+    for pk, rule_id, labels, silenced in Alert.objects.exclude(
+            status=AlertStatus.RESOLVED).values_list("pk", "rule_id", "labels", "silenced"):
+        now_silenced = any(s.matches(rule_id, labels) for s in silences)
+        if now_silenced != silenced:
+            (muted if now_silenced else loud).append(pk)
+    Alert.objects.filter(pk__in=muted).update(silenced=True)
+    Alert.objects.filter(pk__in=loud).update(silenced=False)
+
+
+def silenced_until(alert: Alert, silences: list[Silence]):
+    """When the last of the active `silences` muting the alert ends (its badge's time)."""
+    if not alert.silenced:
+        return None
+    return max((s.ends for s in silences if s.matches(alert.rule_id, alert.labels)), default=None)
