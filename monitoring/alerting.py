@@ -36,6 +36,7 @@ from monitoring.choices import (
     Severity,
 )
 from monitoring import notify
+from monitoring.health.exchange import EXCHANGE_SERVICE_ID
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
 from monitoring.models.alerts import fingerprint
 from security import audit
@@ -323,34 +324,34 @@ def _value_text(seen: Observation) -> str:
     return f"{seen.metric} {seen.value:g}"
 
 
-# A component that is down explains the alerts about what depends on it: while its alert is
-# open, theirs are held back and linked to it, so one outage sends one alert, not fifty.
-INHIBITIONS: dict[str, list[tuple[str, str | None]]] = {
-    "database": [(AlertSource.REQUESTS, None), (AlertSource.SYNC, None),
-                 (AlertSource.COMPONENT, "api"), (AlertSource.COMPONENT, "auth")],
-    # Not M365 service health: what Microsoft reports is not caused by our reaching Graph.
-    "graph": [(AlertSource.SYNC, None), (AlertSource.COMPONENT, "exchange"),
-              (AlertSource.COMPONENT, "auth")],
-}
+# An open alert that explains others holds them back and links them to it, so one outage
+# sends one alert, not fifty: a component that is down explains the alerts about what depends
+# on it, and Microsoft's own report of Exchange Online (the service-health alert, per tenant,
+# which fires first) explains our Exchange component's alert, which is read from that report.
 DOWN = float(SEVERITY["down"])
+INHIBITIONS: list[tuple[Q, Q]] = [  # (the explaining alert, the alerts it explains)
+    (Q(rule__source=AlertSource.COMPONENT, rule__metric="database", value__gte=DOWN),
+     Q(rule__source__in=[AlertSource.REQUESTS, AlertSource.SYNC])
+     | Q(rule__source=AlertSource.COMPONENT, rule__metric__in=["api", "auth"])),
+    # Not M365 service health: what Microsoft reports is not caused by our reaching Graph.
+    (Q(rule__source=AlertSource.COMPONENT, rule__metric="graph", value__gte=DOWN),
+     Q(rule__source=AlertSource.SYNC)
+     | Q(rule__source=AlertSource.COMPONENT, rule__metric__in=["exchange", "auth"])),
+    (Q(rule__source=AlertSource.SERVICE_HEALTH, labels__service=EXCHANGE_SERVICE_ID),
+     Q(rule__source=AlertSource.COMPONENT, rule__metric="exchange")),
+]
 
 
 def inhibit() -> None:
-    """Link the alerts an open "component down" alert explains to it; release the others."""
+    """Link the alerts an open explaining alert explains to it; release the others."""
     unresolved = Alert.objects.exclude(status=AlertStatus.RESOLVED)
-    parents = Alert.objects.filter(
-        status__in=OPEN_STATUSES, rule__source=AlertSource.COMPONENT, value__gte=DOWN,
-    ).select_related("rule").order_by("first_seen")
-    for component, explained in INHIBITIONS.items():
-        parent = next((a for a in parents if a.rule.metric == component), None)
-        if parent is None:
-            continue
-        children = Q()
-        for source, metric in explained:
-            children |= Q(rule__source=source, **({"rule__metric": metric} if metric else {}))
-        unresolved.filter(children, inhibited_by__isnull=True).exclude(pk=parent.pk).update(
-            inhibited_by=parent
-        )
+    for explaining, explained in INHIBITIONS:
+        parent = (Alert.objects.filter(explaining, status__in=OPEN_STATUSES)
+                  .order_by("first_seen", "id").first())
+        if parent is not None:
+            unresolved.filter(explained, inhibited_by__isnull=True).exclude(pk=parent.pk).update(
+                inhibited_by=parent
+            )
     unresolved.filter(inhibited_by__isnull=False).exclude(
         inhibited_by__status__in=OPEN_STATUSES
     ).update(inhibited_by=None)
