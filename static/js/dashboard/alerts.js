@@ -123,6 +123,9 @@ export class AlertsPanel {
     field("acknowledged").hidden = !acknowledged;
     const acknowledge = item.querySelector('[data-action="acknowledge"]');
     if (acknowledge) acknowledge.hidden = acknowledged;
+    // An incident is resolved with a note, on its page (the summary links there).
+    const resolve = item.querySelector('[data-action="resolve"]');
+    if (resolve) resolve.hidden = alert.kind === "incident";
     return item;
   }
 
