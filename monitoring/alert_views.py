@@ -116,7 +116,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
 def _get_alert(code) -> Alert:
     return get_object_or_404(
         Alert.objects.select_related("rule", "tenant", "acknowledged_by", "resolved_by",
-                                     "inhibited_by", "previous"),
+                                     "inhibited_by__rule", "previous__rule"),
         code=code,
     )
 
@@ -128,7 +128,7 @@ def _detail(request: HttpRequest, alert: Alert, silence_form: SilenceForm,
     return render(request, "monitoring/alert_detail.html", {
         "alert": alert,
         "transitions": alert.transitions.select_related("actor").order_by("at", "id"),
-        "held_back": alert.inhibits.order_by("-last_seen")[:50],
+        "held_back": alert.inhibits.select_related("rule").order_by("-last_seen")[:50],
         "deliveries": deliveries,
         "no_channel": not deliveries and not NotificationChannel.objects.filter(
             enabled=True).exists(),

@@ -129,6 +129,7 @@ def webhook_body(delivery: Delivery, alerts: list[Alert]) -> bytes:
         "alerts": [{
             "code": str(a.code), "rule": a.rule.name, "source": a.rule.source,
             "severity": a.severity, "status": a.status, "summary": a.summary,
+            "title": a.title,
             "labels": a.labels, "value": a.value,
             "tenant": str(a.tenant.code) if a.tenant else None,
             "first_seen": a.first_seen.isoformat(),

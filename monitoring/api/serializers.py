@@ -13,6 +13,7 @@ class AlertSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="rule.source", read_only=True)
     tenant = serializers.UUIDField(source="tenant.code", read_only=True, allow_null=True)
     tenant_name = serializers.CharField(source="tenant.name", read_only=True, allow_null=True)
+    title = serializers.CharField(read_only=True)  # the summary in the request's language
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.get_username", read_only=True, allow_null=True
     )
@@ -38,7 +39,7 @@ class AlertSerializer(serializers.ModelSerializer):
         fields = ["code", "rule", "source", "tenant", "tenant_name", "labels", "status", "severity", "summary",
                   "value", "count", "first_seen", "last_seen", "fired", "acknowledged",
                   "acknowledged_by", "resolved", "resolved_by", "silenced", "transitions",
-                  "kind", "previous", "silenced_until"]
+                  "kind", "previous", "silenced_until", "title"]
         read_only_fields = fields
 
 
@@ -49,7 +50,7 @@ class AlertNoteSerializer(serializers.Serializer):
 class AlertGroupSerializer(serializers.Serializer):
     """One rule's alerts (monitoring.alert_groups): the count and the first few."""
 
-    rule = serializers.CharField(source="rule.name")
+    rule = serializers.CharField(source="rule.title")
     rule_code = serializers.UUIDField(source="rule.code")
     severity = serializers.CharField()
     count = serializers.IntegerField()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import Tenant
+from monitoring.alert_titles import alert_title, rule_title
 from security import audit
 from security.choices import EventKind
 from monitoring.choices import (
@@ -94,6 +95,11 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def title(self) -> str:
+        """The name in the active language when it is one the migrations seeded."""
+        return rule_title(self.name)
 
     @property
     def is_incident(self) -> bool:
@@ -218,6 +224,12 @@ class Alert(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring:alert-detail", args=[self.code])
+
+    @property
+    def title(self) -> str:
+        """The summary in the active language (monitoring.alert_titles); `summary` is the
+        stored, language-neutral record."""
+        return alert_title(self.rule.name, self.labels, self.summary)
 
     def acknowledge(self, user, note: str = "") -> None:
         """Firing → acknowledged; anything else is an AlertConflict."""

@@ -64,7 +64,7 @@ def test_it_lists_alerts_newest_first(client, viewer, alert):
         "code", "rule", "source", "tenant", "labels", "status", "severity", "summary", "value",
         "count", "first_seen", "last_seen", "fired", "acknowledged", "acknowledged_by",
         "resolved", "resolved_by", "silenced", "transitions", "kind", "previous",
-        "tenant_name", "silenced_until",
+        "tenant_name", "silenced_until", "title",
     }
 
 

@@ -110,7 +110,7 @@ export class AlertsPanel {
     item.dataset.code = alert.code;
     item.dataset.severity = alert.severity;
     field("severity").textContent = labels.severities[alert.severity] ?? alert.severity;
-    field("summary").textContent = alert.summary;
+    field("summary").textContent = alert.title;
     field("summary").href = `${this.pages}${alert.code}/`;
     this.since(field("since"), epoch(alert.fired ?? alert.first_seen));
     field("tenant").textContent = alert.tenant_name ? t("alert-tenant", { tenant: alert.tenant_name }) : "";
