@@ -474,6 +474,12 @@ SECURITY_ALERT_WINDOW_MINUTES = env_int("SECURITY_ALERT_WINDOW_MINUTES", 15, min
 # A detection finding whose evidence is older than this when first found (a backfill) is
 # recorded as historical and opens no alert.
 ALERT_MAX_EVENT_AGE_HOURS = env_int("ALERT_MAX_EVENT_AGE_HOURS", 24, minimum=1)
+# Where people open m365admin (https://m365admin.example.com), for the links in Teams and
+# Slack notifications; without it the messages carry no links.
+PUBLIC_URL = env_str("PUBLIC_URL", "")
+if PUBLIC_URL and not PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"PUBLIC_URL must start with https:// (or http://), not {PUBLIC_URL!r}.")
 # Webhooks to loopback, link-local (cloud metadata) and private addresses are refused (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # Email: SMTP in production (HTTPS=True; EMAIL_HOST …), printed to the console otherwise.

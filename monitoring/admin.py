@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
-from monitoring import alert_moves
+from monitoring import alert_moves, notify
 from monitoring.choices import AlertSource, ChannelKind, DeliveryStatus
 from monitoring.forms import AlertNoteForm
 from monitoring.models import (
@@ -244,6 +244,22 @@ class NotificationChannelAdmin(WriteOnlySecretsAdmin):
     list_select_related = ["tenant"]
     search_fields = ["name", "emails", "url"]
     readonly_fields = ["code", "failing", "created"]
+    actions = ["send_test"]
+
+    @admin.action(description=_("Send a test message to the selected channels"),
+                  permissions=["change"])
+    def send_test(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Now, through each channel's own transport; the outcome per channel, and a row in
+        the delivery log."""
+        for channel in queryset:
+            delivery = notify.send_test(channel)
+            if delivery.status == DeliveryStatus.SENT:
+                self.message_user(request, _("%(channel)s: test message sent.") % {
+                    "channel": channel}, messages.SUCCESS)
+            else:
+                self.message_user(request, _("%(channel)s: the test message failed (%(error)s).")
+                                  % {"channel": channel, "error": delivery.error},
+                                  messages.ERROR)
 
 
 @admin.register(Delivery)

@@ -14,6 +14,13 @@ from tests.factories import make_alert, make_tenant
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A request in Japanese leaves Japanese active in this thread: later tests expect English."""
+    yield
+    translation.activate("en")
+
+
 def test_seeded_rules_read_japanese_with_their_labels():
     with translation.override("ja"):
         assert alert_title("Component down: graph", {"component": "graph"}, "") == (
