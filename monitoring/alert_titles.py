@@ -69,14 +69,15 @@ def _seeded_title(name: str) -> str | None:
 
 
 def alert_title(rule_name: str, labels: dict[str, str], summary: str) -> str:
-    """"Password spray (IP address=203.0.113.9)" in the active language; the tenant is shown
-    on its own, so it is left out here. An alert of a rule named in the admin keeps the
-    summary written when it started."""
+    """"Password spray (IP address=203.0.113.9)" in the active language. An alert of a rule
+    named in the admin keeps the summary written when it started."""
     title = _seeded_title(rule_name)
     if title is None:
         return summary
+    # The tenant is shown on its own; a per-component name already names its component.
+    shown = {"tenant"} | ({"component"} if rule_name.startswith(tuple(_PER_COMPONENT)) else set())
     where = ", ".join(f"{_label(name)}={_value(name, value)}"
-                      for name, value in sorted(labels.items()) if name != "tenant")
+                      for name, value in sorted(labels.items()) if name not in shown)
     return _("%(rule)s (%(labels)s)") % {"rule": title, "labels": where} if where else title
 
 
