@@ -37,7 +37,7 @@ SHOWN_FILTERS = ("status", "severity", "source", "rule", "tenant", "silenced", "
 # Active silences ending this soon are marked "ending" on /alerts/silences/.
 SILENCE_ENDING_SOON = timedelta(hours=1)
 # The grouped list: this many kinds of alert, each with this many of its alerts listed.
-GROUPS, PER_GROUP = 100, 10
+GROUPS, PER_GROUP = 100, 5
 
 
 @require_GET
