@@ -12,7 +12,7 @@ from collectors.sync.runner import run_collector
 from m365admin.choices import Collector, SyncStatus
 from m365admin.models import SignIn
 from monitoring import alerting
-from monitoring.models import Alert, Delivery, NotificationChannel
+from monitoring.models import Alert, NotificationChannel
 from security.choices import EventKind
 from security.detections import runner
 from security.models import SecurityEvent
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def rules_and_channel(default_rules, admin):
+def rules_and_channel(default_rules):
     return NotificationChannel.objects.create(name="ops", kind="webhook",
                                               url="https://hooks.example.com/ops")
 
@@ -52,7 +52,7 @@ def test_the_first_sync_of_thirty_days_alerts_only_about_the_last_day(make_sim_t
     assert sent == Alert.objects.filter(silenced=False).count()
 
 
-def test_a_fresh_finding_still_opens_an_alert(rules_and_channel, settings):
+def test_a_fresh_finding_still_opens_an_alert(rules_and_channel):
     tenant = make_tenant()
     now = timezone.now()
     # Twelve failures against one account from one address in two minutes: a brute force.
