@@ -131,9 +131,12 @@ class Sorting:
     """The sort keys a page accepts (`name` ascending, `-name` descending) and the field
     behind each: a URL must not order by any column it likes, hidden or unindexed."""
 
-    def __init__(self, default: str, **fields: str) -> None:
+    def __init__(self, default: str, *, then: Sequence[str] = (), **fields: str) -> None:
         self.default = default
         self.fields = fields
+        # Tie-breakers after the chosen key (before the pk), e.g. the most recent first.
+        self.then = [F(name.lstrip("-")).desc() if name.startswith("-") else F(name).asc()
+                     for name in then]
 
     def resolve(self, value: str | None) -> tuple[str, str | None]:
         """The sort to use for a `sort` parameter, and a problem if it had to be replaced."""
@@ -146,8 +149,8 @@ class Sorting:
         # Nulls last either way (SQLite and PostgreSQL disagree by default); then the pk, so
         # rows with equal values keep one order and none moves between pages.
         if descending:
-            return [F(self.fields[key]).desc(nulls_last=True), F("pk").desc()]
-        return [F(self.fields[key]).asc(nulls_last=True), F("pk").asc()]
+            return [F(self.fields[key]).desc(nulls_last=True), *self.then, F("pk").desc()]
+        return [F(self.fields[key]).asc(nulls_last=True), *self.then, F("pk").asc()]
 
     def headers(self, sort: str) -> dict[str, SortHeader]:
         current, descending = sort.removeprefix("-"), sort.startswith("-")

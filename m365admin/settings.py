@@ -507,9 +507,18 @@ QUOTA_WARNING_PERCENT = env_float("QUOTA_WARNING_PERCENT", 90.0, minimum=1.0)
 NOTIFY_GROUP_SECONDS = env_int("NOTIFY_GROUP_SECONDS", 30, minimum=0)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
 NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0, minimum=0.0)
-# Security-event alerts count each kind's events per IP (or user) over this many minutes;
-# the alert resolves once a window passes without one.
+# Security-event alerts count each kind's events per IP (or user) over this many minutes
+# (an incident: it stays open until a person resolves it, whatever the window).
 SECURITY_ALERT_WINDOW_MINUTES = env_int("SECURITY_ALERT_WINDOW_MINUTES", 15, minimum=1)
+# A detection finding whose evidence is older than this when first found (a backfill) is
+# recorded as historical and opens no alert.
+ALERT_MAX_EVENT_AGE_HOURS = env_int("ALERT_MAX_EVENT_AGE_HOURS", 24, minimum=1)
+# Where people open m365admin (https://m365admin.example.com), for the links in Teams and
+# Slack notifications; without it the messages carry no links.
+PUBLIC_URL = env_str("PUBLIC_URL", "")
+if PUBLIC_URL and not PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"PUBLIC_URL must start with https:// (or http://), not {PUBLIC_URL!r}.")
 # Webhooks to loopback, link-local (cloud metadata) and private addresses are refused (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # Email: SMTP in production (HTTPS=True; EMAIL_HOST …), printed to the console otherwise.

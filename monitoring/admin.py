@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 
 from django import forms
@@ -17,7 +16,8 @@ from django.utils.translation import ngettext
 
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
-from monitoring.choices import AlertSource, AlertStatus, ChannelKind, DeliveryStatus
+from monitoring import alert_moves, notify
+from monitoring.choices import AlertSource, ChannelKind, DeliveryStatus
 from monitoring.forms import AlertNoteForm
 from monitoring.models import (
     Alert,
@@ -31,7 +31,6 @@ from monitoring.models import (
     RequestStat,
     Silence,
 )
-from monitoring.models.alerts import AlertConflict
 
 
 class MeasuredAdmin(admin.ModelAdmin):
@@ -129,14 +128,13 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Acknowledge selected alerts"), permissions=["change"])
     def acknowledge(self, request: HttpRequest, queryset: QuerySet):
-        return self._move(request, queryset, "acknowledge", Alert.acknowledge,
-                          _("Acknowledge alerts"))
+        return self._move(request, queryset, "acknowledge", _("Acknowledge alerts"))
 
     @admin.action(description=_("Resolve selected alerts"), permissions=["change"])
     def resolve(self, request: HttpRequest, queryset: QuerySet):
-        return self._move(request, queryset, "resolve", Alert.resolve, _("Resolve alerts"))
+        return self._move(request, queryset, "resolve", _("Resolve alerts"))
 
-    def _move(self, request, queryset, name, move, title):
+    def _move(self, request, queryset, name, title):
         """The note form first (an intermediate page), then the move, alert by alert."""
         form = AlertNoteForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
@@ -146,31 +144,11 @@ class AlertAdmin(admin.ModelAdmin):
                 "alerts": queryset, "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
             })
-        moved, conflicts = 0, Counter()
-        for alert in queryset.select_related(None).only("pk", "status"):
-            try:
-                move(alert, request.user, form.cleaned_data["note"])
-                moved += 1
-            except AlertConflict:
-                now = Alert.objects.filter(pk=alert.pk).values_list("status", flat=True).first()
-                conflicts[AlertStatus(now).label.lower() if now else _("deleted")] += 1
-        self.message_user(request, _report(name, moved, conflicts),
-                          messages.WARNING if conflicts else messages.SUCCESS)
+        text, conflicted = alert_moves.apply(
+            name, queryset.select_related(None).only("pk", "status"), request.user,
+            form.cleaned_data["note"])
+        self.message_user(request, text, messages.WARNING if conflicted else messages.SUCCESS)
         return None
-
-
-def _report(name: str, moved: int, conflicts: Counter) -> str:
-    """The outcome in one line, e.g. "3 acknowledged; 2 were already resolved"."""
-    if name == "acknowledge":
-        done = ngettext("%(count)d acknowledged", "%(count)d acknowledged", moved)
-    else:
-        done = ngettext("%(count)d resolved", "%(count)d resolved", moved)
-    parts = [done % {"count": moved}]
-    for status, count in sorted(conflicts.items()):
-        parts.append(ngettext("%(count)d was already %(status)s",
-                              "%(count)d were already %(status)s", count)
-                     % {"count": count, "status": status})
-    return "; ".join(parts)
 
 
 @admin.register(AlertRule)
@@ -266,6 +244,22 @@ class NotificationChannelAdmin(WriteOnlySecretsAdmin):
     list_select_related = ["tenant"]
     search_fields = ["name", "emails", "url"]
     readonly_fields = ["code", "failing", "created"]
+    actions = ["send_test"]
+
+    @admin.action(description=_("Send a test message to the selected channels"),
+                  permissions=["change"])
+    def send_test(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Now, through each channel's own transport; the outcome per channel, and a row in
+        the delivery log."""
+        for channel in queryset:
+            delivery = notify.send_test(channel)
+            if delivery.status == DeliveryStatus.SENT:
+                self.message_user(request, _("%(channel)s: test message sent.") % {
+                    "channel": channel}, messages.SUCCESS)
+            else:
+                self.message_user(request, _("%(channel)s: the test message failed (%(error)s).")
+                                  % {"channel": channel, "error": delivery.error},
+                                  messages.ERROR)
 
 
 @admin.register(Delivery)

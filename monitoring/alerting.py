@@ -7,7 +7,11 @@ at most one unresolved alert:
   one gets its count, last seen and current value updated (no new rows);
 - the condition clears past the hysteresis: a pending alert is dropped, a firing or
   acknowledged one resolves by itself;
-- in between (inside the hysteresis band), or no observation this tick: nothing changes.
+- in between (inside the hysteresis band): only the current value and last seen change;
+- no observation this tick: nothing changes.
+Incident rules (security events) differ: an occurrence opens a firing alert at once, and it
+stays open until a person resolves it; an occurrence after that opens a new alert linked to the
+resolved one, while the occurrences it already covered open nothing (docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from monitoring.choices import (
     Severity,
 )
 from monitoring import notify
+from monitoring.health.exchange import EXCHANGE_SERVICE_ID
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
 from monitoring.models.alerts import fingerprint
 from security import audit
@@ -50,6 +55,7 @@ class Observation:
     labels: dict[str, str]
     value: float
     tenant_id: int | None = None
+    at: datetime | None = None  # incidents: when the latest occurrence was recorded
 
 
 def observe(tick: dict) -> list[Observation]:
@@ -73,20 +79,25 @@ def observe(tick: dict) -> list[Observation]:
 
 
 def _security_events(now: datetime | None = None) -> list[Observation]:
-    """Per event kind and source (the IP, else the username): events in the recent window."""
+    """Per tenant, event kind and source (the IP, else the username): events in the recent
+    window, with the time of the latest. Historical findings (a backfill) stay out."""
     since = (now or timezone.now()) - timedelta(minutes=settings.SECURITY_ALERT_WINDOW_MINUTES)
-    rows = (SecurityEvent.objects.filter(created__gte=since)
-            .values("kind", "severity", "ip_address", "username").annotate(n=Sum("count")))
-    counts: dict[tuple[str, str, str], int] = {}
+    rows = (SecurityEvent.objects.filter(created__gte=since, historical=False)
+            .values("kind", "severity", "ip_address", "username", "tenant")
+            .annotate(n=Sum("count"), latest=Max("created")))
+    counts: dict[tuple[str, str, str, int | None], tuple[int, datetime]] = {}
     for row in rows:
         if SEVERITY_RANK[row["severity"]] < SEVERITY_RANK[EVENT_SEVERITY[row["kind"]]]:
             continue  # recorded below its kind's level on purpose: not for alerts
         label, value = ("ip", row["ip_address"]) if row["ip_address"] else ("user",
                                                                              row["username"])
-        key = (row["kind"], label, value)
-        counts[key] = counts.get(key, 0) + row["n"]
-    return [Observation(AlertSource.SECURITY, kind, {label: value}, float(n))
-            for (kind, label, value), n in counts.items()]
+        key = (row["kind"], label, value, row["tenant"])
+        n, latest = counts.get(key, (0, row["latest"]))
+        counts[key] = (n + row["n"], max(latest, row["latest"]))
+    return [Observation(AlertSource.SECURITY, kind,
+                        {label: value, **({"tenant": str(tenant)} if tenant else {})},
+                        float(n), tenant, latest)
+            for (kind, label, value, tenant), (n, latest) in counts.items()]
 
 
 def _channels() -> list[Observation]:
@@ -132,15 +143,19 @@ class _Changes:
     alert: persisting conditions with the same value share one UPDATE."""
 
     created: list[Alert] = field(default_factory=list)
+    # Incidents open firing: notified once saved (their ids come with the insert).
+    opened: list[Alert] = field(default_factory=list)
     # (value, silenced, counts as seen again) -> alert ids whose condition persists
     seen: dict[tuple[float, bool, bool], list[int]] = field(default_factory=dict)
     fired: list[int] = field(default_factory=list)
     resolved: dict[float, list[int]] = field(default_factory=dict)
     dropped: list[int] = field(default_factory=list)
+    silenced: dict[bool, list[int]] = field(default_factory=dict)  # muted or heard again
     transitions: list[AlertTransition] = field(default_factory=list)
 
     def save(self, now: datetime) -> None:
-        Alert.objects.bulk_create(self.created)
+        Alert.objects.bulk_create(self.created + self.opened)
+        self.fired += [alert.pk for alert in self.opened]
         for (value, silenced, counted), ids in self.seen.items():
             extra = {"count": F("count") + 1} if counted else {}
             Alert.objects.filter(pk__in=ids).update(
@@ -152,6 +167,8 @@ class _Changes:
                 status=AlertStatus.RESOLVED, resolved=now, value=value
             )
         Alert.objects.filter(pk__in=self.dropped).delete()
+        for silenced, ids in self.silenced.items():
+            Alert.objects.filter(pk__in=ids).update(silenced=silenced)
         AlertTransition.objects.bulk_create(self.transitions)
         for step in self.transitions:
             action = "fire" if step.to_status == AlertStatus.FIRING else "clear"
@@ -174,13 +191,19 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
             for alert in Alert.objects.select_for_update(of=("self",))
             .exclude(status=AlertStatus.RESOLVED).select_related("rule")
         }
+        resolved = _last_resolved(rules, by_kind, unresolved)
         for rule in rules:
             for seen in by_kind.get((rule.source, rule.metric), []):
                 if rule.tenant_id is not None and seen.tenant_id != rule.tenant_id:
                     continue
                 key = fingerprint(rule, seen.labels)
-                _apply(rule, seen, key, unresolved.pop(key, None), silences, now, changes)
+                alert = unresolved.pop(key, None)
+                if rule.is_incident:
+                    _apply_incident(rule, seen, key, alert, resolved, silences, now, changes)
+                else:
+                    _apply(rule, seen, key, alert, silences, now, changes)
         _clear_unobserved(unresolved.values(), silences, now, changes)
+        _follow_silences(unresolved.values(), silences, changes)
         changes.save(now)
         inhibit()
         for event, ids in ((NotificationEvent.FIRING, changes.fired),
@@ -191,9 +214,61 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
                                now)
 
 
-# Sources that only report what is wrong (failing collectors, recent security events): no
-# observation for an open alert's labels means its condition is over.
-SPARSE_SOURCES = (AlertSource.SYNC, AlertSource.SECURITY)
+# Sources that only report what is wrong (failing collectors): no observation for an open
+# alert's labels means its condition is over. Incidents are never cleared this way.
+SPARSE_SOURCES = (AlertSource.SYNC,)
+
+
+def _follow_silences(alerts, silences, changes: _Changes) -> None:
+    """Alerts not observed this tick (an open incident, a component no longer reported) are
+    still muted when a silence starts and heard again when it ends."""
+    for alert in alerts:
+        if alert.rule.source in SPARSE_SOURCES:
+            continue  # _clear_unobserved has applied them
+        silenced = any(s.matches(alert.rule_id, alert.labels) for s in silences)
+        if silenced != alert.silenced:
+            changes.silenced.setdefault(silenced, []).append(alert.pk)
+
+
+def _last_resolved(rules, by_kind, unresolved) -> dict[str, Alert]:
+    """The latest resolved alert of each incident observed without an open one: what a new
+    occurrence links to, and what tells an old occurrence from a new one."""
+    keys = {
+        fingerprint(rule, seen.labels)
+        for rule in rules if rule.is_incident
+        for seen in by_kind.get((rule.source, rule.metric), [])
+    } - unresolved.keys()
+    latest: dict[str, Alert] = {}
+    if keys:
+        for alert in (Alert.objects.filter(fingerprint__in=keys, status=AlertStatus.RESOLVED)
+                      .only("pk", "fingerprint", "resolved").order_by("resolved")):
+            latest[alert.fingerprint] = alert
+    return latest
+
+
+def _apply_incident(rule, seen: Observation, key: str, alert: Alert | None,
+                    resolved: dict[str, Alert], silences, now, changes: _Changes) -> None:
+    """An occurrence opens a firing alert (no `for`: it has happened) or adds to the open one;
+    it never clears. Occurrences recorded before the last resolution are already dealt with."""
+    if not rule.breached(seen.value):
+        return
+    silenced = any(s.matches(rule.pk, seen.labels) for s in silences)
+    if alert is not None:
+        changes.seen.setdefault((seen.value, silenced, True), []).append(alert.pk)
+        return
+    previous = resolved.get(key)
+    if previous is not None and (seen.at is None or seen.at <= previous.resolved):
+        return
+    opened = Alert(
+        rule=rule, fingerprint=key, labels=seen.labels, tenant_id=seen.tenant_id,
+        status=AlertStatus.FIRING, severity=rule.severity, value=seen.value,
+        summary=_summary(rule, seen), first_seen=now, last_seen=now, fired=now,
+        silenced=silenced, previous=previous,
+    )
+    changes.opened.append(opened)
+    changes.transitions.append(AlertTransition(
+        alert=opened, from_status="", to_status=AlertStatus.FIRING, at=now,
+    ))
 
 
 def _clear_unobserved(alerts, silences, now, changes: _Changes) -> None:
@@ -233,6 +308,10 @@ def _apply(rule, seen: Observation, key: str, alert: Alert | None, silences, now
             alert=alert, from_status=alert.status, to_status=AlertStatus.RESOLVED, at=now,
             note=f"cleared: {_value_text(seen)}",
         ))
+    else:
+        # Inside the hysteresis band: no longer breached, not yet cleared. The value is kept
+        # current, so that a person may resolve it (Alert.still_holds) but it does not flap.
+        changes.seen.setdefault((seen.value, silenced, False), []).append(alert.pk)
 
 
 def _summary(rule: AlertRule, seen: Observation) -> str:
@@ -245,34 +324,34 @@ def _value_text(seen: Observation) -> str:
     return f"{seen.metric} {seen.value:g}"
 
 
-# A component that is down explains the alerts about what depends on it: while its alert is
-# open, theirs are held back and linked to it, so one outage sends one alert, not fifty.
-INHIBITIONS: dict[str, list[tuple[str, str | None]]] = {
-    "database": [(AlertSource.REQUESTS, None), (AlertSource.SYNC, None),
-                 (AlertSource.COMPONENT, "api"), (AlertSource.COMPONENT, "auth")],
-    # Not M365 service health: what Microsoft reports is not caused by our reaching Graph.
-    "graph": [(AlertSource.SYNC, None), (AlertSource.COMPONENT, "exchange"),
-              (AlertSource.COMPONENT, "auth")],
-}
+# An open alert that explains others holds them back and links them to it, so one outage
+# sends one alert, not fifty: a component that is down explains the alerts about what depends
+# on it, and Microsoft's own report of Exchange Online (the service-health alert, per tenant,
+# which fires first) explains our Exchange component's alert, which is read from that report.
 DOWN = float(SEVERITY["down"])
+INHIBITIONS: list[tuple[Q, Q]] = [  # (the explaining alert, the alerts it explains)
+    (Q(rule__source=AlertSource.COMPONENT, rule__metric="database", value__gte=DOWN),
+     Q(rule__source__in=[AlertSource.REQUESTS, AlertSource.SYNC])
+     | Q(rule__source=AlertSource.COMPONENT, rule__metric__in=["api", "auth"])),
+    # Not M365 service health: what Microsoft reports is not caused by our reaching Graph.
+    (Q(rule__source=AlertSource.COMPONENT, rule__metric="graph", value__gte=DOWN),
+     Q(rule__source=AlertSource.SYNC)
+     | Q(rule__source=AlertSource.COMPONENT, rule__metric__in=["exchange", "auth"])),
+    (Q(rule__source=AlertSource.SERVICE_HEALTH, labels__service=EXCHANGE_SERVICE_ID),
+     Q(rule__source=AlertSource.COMPONENT, rule__metric="exchange")),
+]
 
 
 def inhibit() -> None:
-    """Link the alerts an open "component down" alert explains to it; release the others."""
+    """Link the alerts an open explaining alert explains to it; release the others."""
     unresolved = Alert.objects.exclude(status=AlertStatus.RESOLVED)
-    parents = Alert.objects.filter(
-        status__in=OPEN_STATUSES, rule__source=AlertSource.COMPONENT, value__gte=DOWN,
-    ).select_related("rule").order_by("first_seen")
-    for component, explained in INHIBITIONS.items():
-        parent = next((a for a in parents if a.rule.metric == component), None)
-        if parent is None:
-            continue
-        children = Q()
-        for source, metric in explained:
-            children |= Q(rule__source=source, **({"rule__metric": metric} if metric else {}))
-        unresolved.filter(children, inhibited_by__isnull=True).exclude(pk=parent.pk).update(
-            inhibited_by=parent
-        )
+    for explaining, explained in INHIBITIONS:
+        parent = (Alert.objects.filter(explaining, status__in=OPEN_STATUSES)
+                  .order_by("first_seen", "id").first())
+        if parent is not None:
+            unresolved.filter(explained, inhibited_by__isnull=True).exclude(pk=parent.pk).update(
+                inhibited_by=parent
+            )
     unresolved.filter(inhibited_by__isnull=False).exclude(
         inhibited_by__status__in=OPEN_STATUSES
     ).update(inhibited_by=None)

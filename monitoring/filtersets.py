@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import Tenant
 from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, Severity
-from monitoring.models import Alert
+from monitoring.models import Alert, AlertRule
 
 
 class AlertFilterSet(django_filters.FilterSet):
@@ -16,12 +16,19 @@ class AlertFilterSet(django_filters.FilterSet):
     source = django_filters.MultipleChoiceFilter(
         field_name="rule__source", choices=AlertSource.choices, label=_("Source")
     )
+    rule = django_filters.ModelChoiceFilter(
+        queryset=AlertRule.objects.order_by("name"), to_field_name="code", label=_("Rule")
+    )
     tenant = django_filters.UUIDFilter(method="filter_tenant", label=_("Tenant"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("Open"))
+    silenced = django_filters.BooleanFilter(label=_("Silenced"))
+    held_back = django_filters.BooleanFilter(field_name="inhibited_by", lookup_expr="isnull",
+                                             exclude=True, label=_("Held back"))
 
     class Meta:
         model = Alert
-        fields = ["severity", "status", "source", "tenant", "open"]
+        fields = ["severity", "status", "source", "rule", "tenant", "open", "silenced",
+                  "held_back"]
 
     def filter_tenant(self, queryset, name, value):
         pk = Tenant.objects.filter(code=value).values_list("pk", flat=True).first()

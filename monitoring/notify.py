@@ -22,7 +22,8 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from monitoring.choices import ChannelKind, DeliveryStatus
+from monitoring import chatcards
+from monitoring.choices import ChannelKind, DeliveryStatus, NotificationEvent
 from monitoring.models import Alert, Delivery, NotificationChannel
 from monitoring.models.notifications import UnsafeTarget, check_webhook_target
 
@@ -129,6 +130,7 @@ def webhook_body(delivery: Delivery, alerts: list[Alert]) -> bytes:
         "alerts": [{
             "code": str(a.code), "rule": a.rule.name, "source": a.rule.source,
             "severity": a.severity, "status": a.status, "summary": a.summary,
+            "title": a.title,
             "labels": a.labels, "value": a.value,
             "tenant": str(a.tenant.code) if a.tenant else None,
             "first_seen": a.first_seen.isoformat(),
@@ -142,14 +144,28 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def send_webhook(channel: NotificationChannel, delivery: Delivery, alerts: list[Alert]) -> int:
+    body = webhook_body(delivery, alerts)
+    headers = {}
+    if channel.secret_encrypted:
+        headers["X-Signature"] = signature(channel.secret(), body)
+    return _post(channel, body, headers)
+
+
+def send_teams(channel: NotificationChannel, delivery: Delivery, alerts: list[Alert]) -> int:
+    return _post(channel, msgspec.json.encode(chatcards.teams_card(delivery, alerts)))
+
+
+def send_slack(channel: NotificationChannel, delivery: Delivery, alerts: list[Alert]) -> int:
+    return _post(channel, msgspec.json.encode(chatcards.slack_message(delivery, alerts)))
+
+
+def _post(channel: NotificationChannel, body: bytes, headers: dict | None = None) -> int:
+    """POST a JSON body to the channel's URL: the one place that speaks HTTP to receivers."""
     try:
         check_webhook_target(channel.url)  # again: the name may resolve elsewhere by now
     except UnsafeTarget as exc:
         raise TransportError(str(exc), permanent=True) from None
-    body = webhook_body(delivery, alerts)
-    headers = {"Content-Type": "application/json", "User-Agent": "m365admin"}
-    if channel.secret_encrypted:
-        headers["X-Signature"] = signature(channel.secret(), body)
+    headers = {"Content-Type": "application/json", "User-Agent": "m365admin", **(headers or {})}
     try:
         response = requests.post(channel.url, data=body, headers=headers,
                                  timeout=channel.timeout, allow_redirects=False)
@@ -164,5 +180,15 @@ def send_webhook(channel: NotificationChannel, delivery: Delivery, alerts: list[
     return response.status_code
 
 
-TRANSPORTS = {ChannelKind.EMAIL: send_email, ChannelKind.WEBHOOK: send_webhook}
+def send_test(channel: NotificationChannel) -> Delivery:
+    """A test message now, through the same transport, recorded in the delivery log (and
+    retried like any other if the receiver is briefly away)."""
+    now = timezone.now()
+    delivery = Delivery.objects.create(channel=channel, event=NotificationEvent.TEST, due=now,
+                                       status=DeliveryStatus.SENDING, claimed=now, created=now)
+    _attempt(delivery, now)
+    return delivery
 
+
+TRANSPORTS = {ChannelKind.EMAIL: send_email, ChannelKind.WEBHOOK: send_webhook,
+              ChannelKind.TEAMS: send_teams, ChannelKind.SLACK: send_slack}

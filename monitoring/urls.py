@@ -7,6 +7,11 @@ app_name = "monitoring"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("alerts/", alert_views.alert_list, name="alert-list"),
+    path("alerts/bulk", alert_views.alert_bulk, name="alert-bulk"),
+    path("alerts/silences/", alert_views.silence_list, name="silence-list"),
+    path("alerts/silences/<uuid:code>/expire", alert_views.silence_expire,
+         name="silence-expire"),
+    path("alerts/<uuid:code>/silence", alert_views.alert_silence, name="alert-silence"),
     path("alerts/<uuid:code>/", alert_views.alert_detail, name="alert-detail"),
     path("alerts/<uuid:code>/acknowledge", alert_views.alert_move, {"action": "acknowledge"},
          name="alert-acknowledge"),

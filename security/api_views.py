@@ -22,7 +22,7 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = SecurityEvent
         fields = ["created", "kind", "severity", "ip_address", "username", "method", "path",
-                  "location", "blocked", "count", "details"]
+                  "location", "blocked", "count", "details", "historical"]
 
 
 class HoursSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from importlib import import_module
 
 import pytest
 from django.conf import settings
@@ -144,6 +145,20 @@ def outsider(django_user_model):
 
 
 # The Graph simulator ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def default_rules():
+    """The rules the migration seeds (a transactional test elsewhere may have flushed them)."""
+    from django.apps import apps
+
+    from monitoring.models import AlertRule
+
+    seed = import_module("monitoring.migrations.0003_default_alert_rules")
+    AlertRule.objects.all().delete()
+    seed.add_defaults(apps, None)
+    import_module("monitoring.migrations.0005_security_event_rules").add_security_rules(apps, None)
+    import_module("monitoring.migrations.0007_detection_rules").add_detection_rules(apps, None)
 
 
 @pytest.fixture(scope="session")

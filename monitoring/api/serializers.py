@@ -5,12 +5,15 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from monitoring.models import Alert
+from monitoring.models.alerts import silenced_until
 
 
 class AlertSerializer(serializers.ModelSerializer):
     rule = serializers.CharField(source="rule.name", read_only=True)
     source = serializers.CharField(source="rule.source", read_only=True)
     tenant = serializers.UUIDField(source="tenant.code", read_only=True, allow_null=True)
+    tenant_name = serializers.CharField(source="tenant.name", read_only=True, allow_null=True)
+    title = serializers.CharField(read_only=True)  # the summary in the request's language
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.get_username", read_only=True, allow_null=True
     )
@@ -18,14 +21,43 @@ class AlertSerializer(serializers.ModelSerializer):
         source="resolved_by.get_username", read_only=True, allow_null=True
     )
     transitions = serializers.IntegerField(source="transition_count", read_only=True)
+    kind = serializers.SerializerMethodField()
+    previous = serializers.UUIDField(source="previous.code", read_only=True, allow_null=True)
+
+    silenced_until = serializers.SerializerMethodField()
+
+    def get_silenced_until(self, alert: Alert):
+        """From the active silences the view loads once per request (its context)."""
+        ends = silenced_until(alert, self.context.get("silences", []))
+        return serializers.DateTimeField().to_representation(ends) if ends else None
+
+    def get_kind(self, alert: Alert) -> str:
+        return "incident" if alert.rule.is_incident else "condition"
 
     class Meta:
         model = Alert
-        fields = ["code", "rule", "source", "tenant", "labels", "status", "severity", "summary",
+        fields = ["code", "rule", "source", "tenant", "tenant_name", "labels", "status", "severity", "summary",
                   "value", "count", "first_seen", "last_seen", "fired", "acknowledged",
-                  "acknowledged_by", "resolved", "resolved_by", "silenced", "transitions"]
+                  "acknowledged_by", "resolved", "resolved_by", "silenced", "transitions",
+                  "kind", "previous", "silenced_until", "title"]
         read_only_fields = fields
 
 
 class AlertNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AlertGroupSerializer(serializers.Serializer):
+    """One rule's alerts (monitoring.alert_groups): the count and the first few."""
+
+    rule = serializers.CharField(source="rule.title")
+    rule_code = serializers.UUIDField(source="rule.code")
+    severity = serializers.CharField()
+    count = serializers.IntegerField()
+    latest = serializers.DateTimeField()
+    alerts = AlertSerializer(many=True)
+
+
+class AlertGroupsQuerySerializer(serializers.Serializer):
+    groups = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    per_group = serializers.IntegerField(min_value=1, max_value=50, default=10)

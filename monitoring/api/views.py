@@ -15,11 +15,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monitoring import requeststats, sampler
-from monitoring.api.serializers import AlertNoteSerializer, AlertSerializer
+from monitoring import alert_groups
+from monitoring.api.serializers import (
+    AlertGroupSerializer,
+    AlertGroupsQuerySerializer,
+    AlertNoteSerializer,
+    AlertSerializer,
+)
 from monitoring.filtersets import AlertFilterSet
 from m365admin.api.permissions import ModelViewPermission
 from m365admin.api.schema import CONFLICT, OBJECT
-from monitoring.models import Alert, AlertTransition
+from monitoring.models import Alert, AlertTransition, Silence
 from monitoring.models.alerts import AlertConflict
 from monitoring.permissions import can_view_dashboard
 from monitoring.tick import latest_snapshot
@@ -111,13 +117,30 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """Alerts, newest first; `acknowledge` and `resolve` take an optional note."""
 
     queryset = Alert.objects.select_related(
-        "rule", "tenant", "acknowledged_by", "resolved_by"
+        "rule", "tenant", "acknowledged_by", "resolved_by", "previous"
     ).annotate(transition_count=_transition_count())
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
     ordering_fields = ["last_seen", "first_seen", "count"]
     lookup_field = "code"
     lookup_value_regex = "[0-9a-fA-F-]{36}"
+
+    @extend_schema(parameters=[AlertGroupsQuerySerializer], responses={200: OBJECT})
+    @action(detail=False)
+    def groups(self, request):
+        """The filtered alerts grouped by rule, the worst group first (the dashboard panel)."""
+        query = AlertGroupsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        alerts = self.filter_queryset(self.get_queryset())
+        groups, total = alert_groups.by_rule(alerts, **query.validated_data)
+        return Response({"count": total, "alerts": alerts.count(),
+                         "silenced": alerts.filter(silenced=True).count(),
+                         "results": AlertGroupSerializer(
+                             groups, many=True, context=self.get_serializer_context()).data})
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(),
+                "silences": list(Silence.objects.active())}
 
     @extend_schema(request=AlertNoteSerializer, responses={200: AlertSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])

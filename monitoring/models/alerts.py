@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,10 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import Tenant
+from monitoring.alert_titles import alert_title, rule_title
 from security import audit
 from security.choices import EventKind
 from monitoring.choices import (
     OPEN_STATUSES,
+    SEVERITY_RANK,
     AlertSource,
     AlertStatus,
     Comparison,
@@ -39,12 +42,21 @@ METRICS: dict[str, dict[str, bool]] = {
 }
 
 
+# Sources whose alerts are incidents; every other source raises condition alerts.
+INCIDENT_SOURCES = (AlertSource.SECURITY,)
+
 # The audit action of each move a person makes.
 AUDITED_MOVES = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.RESOLVED: "resolve"}
 
 
 class AlertConflict(Exception):
-    """A transition the alert's current status does not allow (the API answers 409)."""
+    """A move the alert does not allow now (the API answers 409). `reason` is one of
+    "status" (already moved on), "holds" (its condition still holds) or "note" (an incident
+    is resolved with a note), for reports that count conflicts by kind."""
+
+    def __init__(self, message: str, *, reason: str = "status") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class AlertRule(models.Model):
@@ -84,6 +96,17 @@ class AlertRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def title(self) -> str:
+        """The name in the active language when it is one the migrations seeded."""
+        return rule_title(self.name)
+
+    @property
+    def is_incident(self) -> bool:
+        """An incident (something happened) stays open until a person resolves it; a condition
+        fires and clears with what it watches (docs/monitoring.md, "Two kinds of alert")."""
+        return self.source in INCIDENT_SOURCES
+
     def clean(self) -> None:
         metrics = METRICS.get(self.source, {})
         if self.metric not in metrics:
@@ -117,9 +140,21 @@ def fingerprint(rule: AlertRule, labels: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# An alert's severity as a number (higher is worse), for ordering in the database.
+SEVERITY_ORDER = models.Case(
+    *(models.When(severity=s, then=models.Value(r)) for s, r in SEVERITY_RANK.items()),
+    output_field=models.IntegerField(),
+)
+# The worst first, then the most recently seen: the order of the panel and of /alerts/.
+URGENCY = ("-severity_rank", "-last_seen", "-id")
+
+
 class AlertQuerySet(models.QuerySet["Alert"]):
     def open(self) -> AlertQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
+
+    def with_severity_rank(self) -> AlertQuerySet:
+        return self.annotate(severity_rank=SEVERITY_ORDER)
 
 
 class Alert(models.Model):
@@ -156,6 +191,11 @@ class Alert(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="inhibits",
         verbose_name=_("held back by"),
     )
+    # An incident that happens again after a person resolved it opens a new alert linked here.
+    previous = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("previous occurrence"),
+    )
 
     objects = AlertQuerySet.as_manager()
 
@@ -185,6 +225,12 @@ class Alert(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("monitoring:alert-detail", args=[self.code])
 
+    @property
+    def title(self) -> str:
+        """The summary in the active language (monitoring.alert_titles); `summary` is the
+        stored, language-neutral record."""
+        return alert_title(self.rule.name, self.labels, self.summary)
+
     def acknowledge(self, user, note: str = "") -> None:
         """Firing → acknowledged; anything else is an AlertConflict."""
         now = timezone.now()
@@ -192,23 +238,40 @@ class Alert(models.Model):
                          acknowledged=now, acknowledged_by=user)
 
     def resolve(self, user, note: str = "") -> None:
-        """Firing or acknowledged → resolved by a person; resolving twice is an AlertConflict."""
+        """Firing or acknowledged → resolved by a person; resolving twice is an AlertConflict,
+        and so is resolving a condition that still holds (`still_holds`)."""
         now = timezone.now()
         self._transition(list(OPEN_STATUSES), AlertStatus.RESOLVED, user, note,
                          resolved=now, resolved_by=user)
 
+    def still_holds(self, now=None) -> bool:
+        """A condition alert whose rule is enabled, whose last value breached it and which was
+        observed lately: resolving it would only see it fire again, so it may not be resolved.
+        Incidents never "still hold": a person decides when they are over."""
+        rule = self.rule
+        if rule.is_incident or not rule.enabled or self.value is None:
+            return False
+        fresh = timedelta(seconds=STALE_INTERVALS * settings.MONITORING_INTERVAL)
+        return rule.breached(self.value) and self.last_seen >= (now or timezone.now()) - fresh
+
     def _transition(self, allowed, status: str, user, note: str, **fields) -> None:
         with transaction.atomic():
             # Locked and read again: of two people acting at once, one wins, the other is told.
-            current = Alert.objects.select_for_update().filter(pk=self.pk).values_list(
-                "status", flat=True
-            ).first()
-            if current not in allowed:
+            current = Alert.objects.select_for_update().select_related("rule").filter(
+                pk=self.pk).first()
+            if current is None or current.status not in allowed:
                 raise AlertConflict(
                     _("This alert is already %(status)s.") % {
-                        "status": AlertStatus(current).label.lower() if current else _("deleted")
+                        "status": current.get_status_display().lower() if current
+                        else _("deleted")
                     }
                 )
+            if status == AlertStatus.RESOLVED and current.still_holds():
+                raise AlertConflict(current.holding_reason(), reason="holds")
+            if status == AlertStatus.RESOLVED and current.rule.is_incident and not note.strip():
+                raise AlertConflict(_("Say in a note what was found or done: an incident is "
+                                      "resolved by a person, with a note."), reason="note")
+            current = current.status
             Alert.objects.filter(pk=self.pk).update(status=status, **fields)
             AlertTransition.objects.create(
                 alert=self, from_status=current, to_status=status, actor=user, note=note
@@ -218,6 +281,20 @@ class Alert(models.Model):
         self.status = status
         for name, value in fields.items():
             setattr(self, name, value)
+
+
+    def holding_reason(self) -> str:
+        """Why a firing condition cannot be resolved, in one line for the page and the API."""
+        return _("Its condition still holds (%(metric)s %(value)s %(comparison)s %(threshold)s): "
+                 "acknowledge or silence it; it resolves by itself once the condition clears."
+                 ) % {"metric": self.rule.metric, "value": f"{self.value:g}",
+                      "comparison": self.rule.get_comparison_display(),
+                      "threshold": f"{self.rule.threshold:g}"}
+
+
+# A condition not observed for this many monitoring intervals is no longer known to hold
+# (its source stopped reporting it): a person may resolve it.
+STALE_INTERVALS = 3
 
 
 class AlertTransition(models.Model):
@@ -248,6 +325,7 @@ class Silence(models.Model):
     """Mutes matching alerts until `ends` (Alertmanager's silences): still tracked, not counted
     as open on the dashboard and never notified."""
 
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, null=True, blank=True,
                              verbose_name=_("rule"), help_text=_("Empty for any rule."))
     matchers = models.JSONField(
@@ -283,3 +361,48 @@ class Silence(models.Model):
         if self.rule_id is not None and self.rule_id != rule_id:
             return False
         return all(labels.get(name) == value for name, value in self.matchers.items())
+
+    @classmethod
+    def create(cls, *, rule: AlertRule | None, matchers: dict[str, str], ends, reason: str,
+               author) -> Silence:
+        """A silence starting now, applied to the open alerts at once and audited."""
+        with transaction.atomic():
+            silence = cls.objects.create(rule=rule, matchers=matchers, ends=ends, reason=reason,
+                                         author=author)
+            audit.record("silence.create", silence, {
+                "rule": rule.name if rule else None, "matchers": matchers, "ends": ends,
+                "reason": reason}, user=author)
+            refresh_silenced()
+        return silence
+
+    def expire(self, user) -> bool:
+        """End it now (compare-and-set: False when it had already ended), audited."""
+        now = timezone.now()
+        with transaction.atomic():
+            if not Silence.objects.filter(pk=self.pk, ends__gt=now).update(ends=now):
+                return False
+            audit.record("silence.expire", self, {"reason": self.reason}, user=user)
+            refresh_silenced(now)
+        self.ends = now
+        return True
+
+
+def refresh_silenced(now=None) -> None:
+    """Mark the unresolved alerts that the active silences match, and unmark the others: a
+    silence takes effect (or ends) at once, not only at the next tick for observed alerts."""
+    silences = list(Silence.objects.active(now))
+    muted, loud = [], []
+    for pk, rule_id, labels, silenced in Alert.objects.exclude(
+            status=AlertStatus.RESOLVED).values_list("pk", "rule_id", "labels", "silenced"):
+        now_silenced = any(s.matches(rule_id, labels) for s in silences)
+        if now_silenced != silenced:
+            (muted if now_silenced else loud).append(pk)
+    Alert.objects.filter(pk__in=muted).update(silenced=True)
+    Alert.objects.filter(pk__in=loud).update(silenced=False)
+
+
+def silenced_until(alert: Alert, silences: list[Silence]):
+    """When the last of the active `silences` muting the alert ends (its badge's time)."""
+    if not alert.silenced:
+        return None
+    return max((s.ends for s in silences if s.matches(alert.rule_id, alert.labels)), default=None)

@@ -20,6 +20,7 @@ from m365admin.lib import crypto
 from m365admin.models import Tenant
 from monitoring.choices import (
     SEVERITY_RANK,
+    URL_CHANNELS,
     AlertSource,
     ChannelKind,
     DeliveryStatus,
@@ -117,7 +118,7 @@ class NotificationChannel(models.Model):
                 except ValidationError:
                     errors["emails"] = _("%(address)s is not an email address.") % {
                         "address": address}
-        if self.kind == ChannelKind.WEBHOOK:
+        if self.kind in URL_CHANNELS:
             try:
                 check_webhook_target(self.url)
             except UnsafeTarget as exc:

@@ -14,6 +14,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -70,6 +73,12 @@ def _detect(tenant: Tenant, new: list[Row], summary: Summary) -> None:
                 summary.updated += 1
 
 
+def _historical(evidence: list[Row], now) -> bool:
+    """A finding whose latest evidence is already old when first found (the first sync's 30
+    days, a collector catching up) is history: recorded, but no one is paged about it."""
+    return evidence[-1].created < now - timedelta(hours=settings.ALERT_MAX_EVENT_AGE_HOURS)
+
+
 def _store(tenant: Tenant, finding: Finding) -> bool:
     """Create the finding's event, or extend the one with its key; True when created."""
     evidence = sorted({r.id: r for r in finding.evidence}.values(), key=lambda r: (r.created, r.id))
@@ -92,8 +101,9 @@ def _store(tenant: Tenant, finding: Finding) -> bool:
         event.save(update_fields=["evidence", "users", "countries", "window_start",
                                   "window_end", "details", "severity"])
         return False
+    now = timezone.now()
     SecurityEvent.objects.create(
-        created=timezone.now(), kind=finding.kind, tenant=tenant,
+        created=now, kind=finding.kind, tenant=tenant, historical=_historical(evidence, now),
         severity=finding.severity or EVENT_SEVERITY[finding.kind],
         ip_address=finding.ip_address, username=finding.users[0] if len(finding.users) == 1 else "",
         users=sorted(finding.users), countries=finding.countries,

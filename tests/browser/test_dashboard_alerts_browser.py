@@ -18,9 +18,10 @@ from monitoring.models import Alert, AlertRule
 User.objects.get(username={USERNAME!r}).user_permissions.add(
     Permission.objects.get(content_type__app_label="monitoring", codename="change_alert"))
 AlertRule.objects.update(enabled=False)
-rule = AlertRule.objects.create(name="Test", source="metric", metric="cpu", comparison="gt",
-                                threshold=80, severity="critical", enabled=False)
-for code, severity, summary in [("a", "critical", "Database down"), ("b", "warning", "CPU high")]:
+for code, severity, summary, name in [("a", "critical", "Database down", "Test"),
+                                      ("b", "warning", "CPU high", "Test CPU")]:
+    rule = AlertRule.objects.create(name=name, source="metric", metric="cpu", comparison="gt",
+                                    threshold=80, severity=severity, enabled=False)
     Alert.objects.create(rule=rule, fingerprint=code, severity=severity, summary=summary,
                          status="firing", code="00000000-0000-0000-0000-00000000000" + code)
 """

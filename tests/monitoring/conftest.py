@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from importlib import import_module
 
 import pytest
 
@@ -18,17 +17,17 @@ def silent_url():
 
 
 @pytest.fixture
-def default_rules():
-    """The rules the migration seeds (a transactional test elsewhere may have flushed them)."""
-    from django.apps import apps
-
+def cpu_rule():
+    """CPU above 80 % for a minute, clearing below 75 % (the only rule: the seeded defaults
+    would also match)."""
+    from monitoring.choices import AlertSource
     from monitoring.models import AlertRule
 
-    seed = import_module("monitoring.migrations.0003_default_alert_rules")
     AlertRule.objects.all().delete()
-    seed.add_defaults(apps, None)
-    import_module("monitoring.migrations.0005_security_event_rules").add_security_rules(apps, None)
-    import_module("monitoring.migrations.0007_detection_rules").add_detection_rules(apps, None)
+    return AlertRule.objects.create(
+        name="CPU high", source=AlertSource.METRIC, metric="cpu", comparison="gt",
+        threshold=80, for_seconds=60, hysteresis=5, severity="warning",
+    )
 
 
 # The database console (PostgreSQL) ----------------------------------------------------------

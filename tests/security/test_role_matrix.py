@@ -36,6 +36,10 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "monitoring:alert-detail": ("GET", f"/alerts/{NO_SUCH}/", VIEWER),
     "monitoring:alert-acknowledge": ("POST", "/alerts/{alert}/acknowledge", OPERATOR),
     "monitoring:alert-resolve": ("POST", "/alerts/{alert}/resolve", OPERATOR),
+    "monitoring:alert-silence": ("POST", "/alerts/{alert}/silence", OPERATOR),
+    "monitoring:alert-bulk": ("POST", "/alerts/bulk", OPERATOR),
+    "monitoring:silence-list": ("GET", "/alerts/silences/", VIEWER),
+    "monitoring:silence-expire": ("POST", f"/alerts/silences/{NO_SUCH}/expire", OPERATOR),
     # The database console is for Administrators only, reads included (monitoring/permissions).
     "monitoring:database": ("GET", "/database/", ADMINISTRATOR),
     "monitoring:database-explain": ("GET", "/database/queries/-42/explain", ADMINISTRATOR),
@@ -119,6 +123,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "monitoring-api:alert-acknowledge": ("POST", "/api/v1/alerts/{alert}/acknowledge/",
                                          OPERATOR),
     "monitoring-api:alert-resolve": ("POST", "/api/v1/alerts/{alert}/resolve/", OPERATOR),
+    "monitoring-api:alert-groups": ("GET", "/api/v1/alerts/groups/", VIEWER),
     "monitoring-api:alert-acknowledge-noslash": ("POST", "/api/v1/alerts/{alert}/acknowledge",
                                                  OPERATOR),
     "monitoring-api:alert-resolve-noslash": ("POST", "/api/v1/alerts/{alert}/resolve",

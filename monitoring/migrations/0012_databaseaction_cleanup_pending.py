@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0008_database_console'),
+        ('monitoring', '0011_chat_channels'),
     ]
 
     operations = [
