@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring.models import Alert
@@ -26,7 +27,8 @@ class AlertSerializer(serializers.ModelSerializer):
 
     silenced_until = serializers.SerializerMethodField()
 
-    def get_silenced_until(self, alert: Alert):
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_silenced_until(self, alert: Alert) -> str | None:
         """From the active silences the view loads once per request (its context)."""
         ends = silenced_until(alert, self.context.get("silences", []))
         return serializers.DateTimeField().to_representation(ends) if ends else None
