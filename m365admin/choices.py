@@ -13,6 +13,7 @@ class Collector(models.TextChoices):
     SIGNIN_ACTIVITY = "signin_activity", _("Last sign-in activity")
     SIGNINS = "signins", _("Sign-ins")
     SKUS = "skus", _("Licences")
+    SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
     MAILBOXES = "mailboxes", _("Mailbox usage")
     ONEDRIVE = "onedrive", _("OneDrive usage")
     TEAMS = "teams", _("Teams")
@@ -92,3 +93,27 @@ class RiskState(models.TextChoices):
     AT_RISK = "atRisk", _("At risk")
     CONFIRMED_COMPROMISED = "confirmedCompromised", _("Confirmed compromised")
     UNKNOWN_FUTURE_VALUE = "unknownFutureValue", _("Unknown future value")
+
+
+class SubscriptionStatus(models.TextChoices):
+    """companySubscription.status (and subscribedSku.capabilityStatus), PascalCase as sent."""
+
+    ENABLED = "Enabled", _("Enabled")
+    WARNING = "Warning", _("Warning")
+    SUSPENDED = "Suspended", _("Suspended")
+    DELETED = "Deleted", _("Deleted")
+    LOCKED_OUT = "LockedOut", _("Locked out")
+
+
+# States in which service stops or is about to: an administrator must act.
+TROUBLED_SUBSCRIPTION = (SubscriptionStatus.WARNING, SubscriptionStatus.SUSPENDED,
+                         SubscriptionStatus.LOCKED_OUT)
+
+
+class LicenceKind(models.TextChoices):
+    """Whether a SKU's unassigned seats are spend (licences page, dashboard tiles)."""
+
+    PAID = "paid", _("Paid")
+    # Free or self-service (Power Automate Free, Fabric (Free)): unassigned units cost nothing.
+    FREE = "free", _("Free")
+    TRIAL = "trial", _("Trial")

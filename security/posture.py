@@ -38,7 +38,7 @@ class Posture:
     days: int
     cutoff: datetime
     inactive: Check
-    # (SKU part number, or the SKU id when the tenant's SKUs do not name it; accounts)
+    # (product name, or the SKU id when the tenant's SKUs do not name it; accounts)
     wasted_licences: list[tuple[str, int]]
     guests: Check
     never_used: Check
@@ -72,9 +72,9 @@ def never_used(users: QuerySet[DirectoryUser], cutoff: datetime) -> QuerySet:
 
 def licences_per_sku(users: QuerySet[DirectoryUser],
                      skus: QuerySet[SubscribedSku]) -> list[tuple[str, int]]:
-    """How many of these accounts hold each SKU, most first, named by part number."""
-    names = {(tenant_id, sku_id.lower()): part for tenant_id, sku_id, part
-             in skus.values_list("tenant_id", "sku_id", "sku_part_number")}
+    """How many of these accounts hold each SKU, most first, named by product."""
+    names = {(sku.tenant_id, sku.sku_id.lower()): sku.product_name
+             for sku in skus.with_product().only("tenant_id", "sku_id", "sku_part_number")}
     held: Counter[str] = Counter()
     for tenant_id, licences in users.values_list("tenant_id", "assigned_licenses").iterator(
             chunk_size=2000):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from m365admin.models import SubscribedSku
+from m365admin.models import LicenceProduct, SubscribedSku
 
 from collectors.sync.base import SyncContext, remove_unseen, upsert
 from collectors.sync.parse import obj, parse_int, text
@@ -22,6 +22,7 @@ def sync(ctx: SyncContext) -> None:
     skus = [sku for item in items if (sku := to_model(ctx, item, started)) is not None]
     with transaction.atomic():
         upsert(SubscribedSku, skus, ["tenant", "sku_id"])
+        LicenceProduct.note_seen(skus)
         removed = remove_unseen(SubscribedSku, ctx.tenant, started)
         ctx.page_done(written=len(skus), removed=removed, rejected=len(items) - len(skus))
 

@@ -89,10 +89,12 @@ class TeamSerializer(TenantOwnedSerializer):
 
 class SubscribedSkuSerializer(TenantOwnedSerializer):
     available_units = serializers.IntegerField(read_only=True)
+    product_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = SubscribedSku
-        fields = ["id", "tenant", "sku_id", "sku_part_number", "applies_to", "capability_status",
+        fields = ["id", "tenant", "sku_id", "sku_part_number", "product_name", "applies_to",
+                  "capability_status",
                   "consumed_units", "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
                   "prepaid_locked_out", "available_units", "service_plans", "synced"]
 

@@ -74,7 +74,7 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SubscribedSkuViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = SubscribedSku.objects.select_related("tenant")
+    queryset = SubscribedSku.objects.with_product().select_related("tenant")
     serializer_class = serializers.SubscribedSkuSerializer
     filterset_class = filtersets.SubscribedSkuFilterSet
     ordering_fields = ["sku_part_number", "consumed_units"]

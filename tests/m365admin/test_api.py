@@ -115,12 +115,12 @@ ENDPOINTS = [
     ),
     Endpoint(
         "subscribed-skus", SubscribedSku,
-        frozenset({"id", "tenant", "sku_id", "sku_part_number", "applies_to",
+        frozenset({"id", "tenant", "sku_id", "sku_part_number", "product_name", "applies_to",
                    "capability_status", "consumed_units", "prepaid_enabled", "prepaid_suspended",
                    "prepaid_warning", "prepaid_locked_out", "available_units", "service_plans",
                    "synced"}),
         row={"sku_part_number": "ENTERPRISEPACK", "consumed_units": 27, "prepaid_enabled": 25},
-        computed={"available_units": -2},
+        computed={"available_units": -2, "product_name": "ENTERPRISEPACK"},
     ),
     Endpoint(
         "service-health", ServiceHealth,
