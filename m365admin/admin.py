@@ -128,10 +128,6 @@ class SubscribedSkuAdmin(GraphSourcedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).with_product()
 
-    @admin.display(description=_("product"))
-    def product_name(self, sku: SubscribedSku) -> str:
-        return sku.product_name
-
 
 @admin.register(Subscription)
 class SubscriptionAdmin(GraphSourcedAdmin):
@@ -140,9 +136,8 @@ class SubscriptionAdmin(GraphSourcedAdmin):
     list_filter = ["tenant", "status", "is_trial"]
     search_fields = ["sku_part_number", "sku_id", "graph_id"]
 
-    @admin.display(description=_("product"))
-    def product_name(self, subscription: Subscription) -> str:
-        return subscription.product_name
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).with_product()
 
 
 @admin.register(LicenceProduct)
@@ -159,10 +154,6 @@ class LicenceProductAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         # The SKU a row describes is fixed once it exists.
         return [*self.readonly_fields, "sku_id", "sku_part_number"] if obj else self.readonly_fields
-
-    @admin.display(description=_("product"))
-    def product_name(self, product: LicenceProduct) -> str:
-        return product.product_name
 
 
 @admin.register(ServiceHealth)

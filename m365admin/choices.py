@@ -103,11 +103,13 @@ class SubscriptionStatus(models.TextChoices):
     SUSPENDED = "Suspended", _("Suspended")
     DELETED = "Deleted", _("Deleted")
     LOCKED_OUT = "LockedOut", _("Locked out")
+    # The resource page names this one (the list page and CONTRACT do not).
+    EXPIRED = "Expired", _("Expired")
 
 
 # States in which service stops or is about to: an administrator must act.
 TROUBLED_SUBSCRIPTION = (SubscriptionStatus.WARNING, SubscriptionStatus.SUSPENDED,
-                         SubscriptionStatus.LOCKED_OUT)
+                         SubscriptionStatus.LOCKED_OUT, SubscriptionStatus.EXPIRED)
 
 
 class LicenceKind(models.TextChoices):

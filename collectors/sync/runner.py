@@ -21,6 +21,7 @@ from collectors.sync import (
     signin_activity,
     signins,
     skus,
+    subscriptions,
     teams,
     users,
 )
@@ -33,6 +34,7 @@ COLLECTORS: dict[str, Callable[[SyncContext], None]] = {
     Collector.USERS: users.sync,
     Collector.SIGNIN_ACTIVITY: signin_activity.sync,
     Collector.SKUS: skus.sync,
+    Collector.SUBSCRIPTIONS: subscriptions.sync,
     Collector.SIGNINS: signins.sync,
     Collector.MAILBOXES: mailboxes.sync,
     Collector.ONEDRIVE: onedrive.sync,

@@ -12,6 +12,7 @@ from m365admin.models import (
     ServiceHealthIssue,
     SignIn,
     SubscribedSku,
+    Subscription,
     SyncRun,
     Team,
     Tenant,
@@ -97,6 +98,16 @@ class SubscribedSkuSerializer(TenantOwnedSerializer):
                   "capability_status",
                   "consumed_units", "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
                   "prepaid_locked_out", "available_units", "service_plans", "synced"]
+
+
+class SubscriptionSerializer(TenantOwnedSerializer):
+    product_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "tenant", "graph_id", "sku_id", "sku_part_number", "product_name",
+                  "status", "total_licenses", "is_trial", "created_in_graph", "next_lifecycle",
+                  "synced"]
 
 
 class ServiceHealthSerializer(TenantOwnedSerializer):

@@ -15,6 +15,7 @@ from m365admin.models import (
     ServiceHealthIssue,
     SignIn,
     SubscribedSku,
+    Subscription,
     SyncRun,
     Team,
     Tenant,
@@ -78,6 +79,13 @@ class SubscribedSkuViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.SubscribedSkuSerializer
     filterset_class = filtersets.SubscribedSkuFilterSet
     ordering_fields = ["sku_part_number", "consumed_units"]
+
+
+class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Subscription.objects.with_product().select_related("tenant")
+    serializer_class = serializers.SubscriptionSerializer
+    filterset_class = filtersets.SubscriptionFilterSet
+    ordering_fields = ["next_lifecycle", "sku_part_number"]
 
 
 class ServiceHealthViewSet(viewsets.ReadOnlyModelViewSet):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import UserType
-from m365admin.licences.names import product_name
+from m365admin.models.licences import ProductNamed, ProductQuerySet
 from m365admin.models.tenants import TenantOwned
 
 
@@ -61,21 +60,7 @@ class DirectoryUser(TenantOwned):
         return [licence.get("skuId", "") for licence in self.assigned_licenses]
 
 
-class SubscribedSkuQuerySet(models.QuerySet["SubscribedSku"]):
-    def with_product(self) -> SubscribedSkuQuerySet:
-        """Annotate the Administrator's name, price and currency for the SKU (LicenceProduct),
-        in the same query: `product_name`, the admin, the API and the licences page read them."""
-        from m365admin.models.licences import LicenceProduct
-
-        product = LicenceProduct.objects.filter(sku_id=OuterRef("sku_id"))
-        return self.annotate(
-            name_override=Subquery(product.values("name")[:1]),
-            monthly_price=Subquery(product.values("monthly_price")[:1]),
-            currency=Subquery(product.values("currency")[:1]),
-        )
-
-
-class SubscribedSku(TenantOwned):
+class SubscribedSku(ProductNamed, TenantOwned):
     sku_id = models.CharField(_("SKU ID"), max_length=36)
     sku_part_number = models.CharField(_("SKU part number"), max_length=128)
     applies_to = models.CharField(_("applies to"), max_length=16, blank=True)
@@ -87,7 +72,7 @@ class SubscribedSku(TenantOwned):
     prepaid_locked_out = models.IntegerField(_("locked-out units"), default=0)
     service_plans = models.JSONField(_("service plans"), default=list, blank=True)
 
-    objects = SubscribedSkuQuerySet.as_manager()
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["tenant", "sku_part_number"]
@@ -99,12 +84,6 @@ class SubscribedSku(TenantOwned):
 
     def __str__(self) -> str:
         return self.sku_part_number
-
-    @property
-    def product_name(self) -> str:
-        """Needs `with_product()` to honour an Administrator's name."""
-        return product_name(self.sku_id, self.sku_part_number,
-                            getattr(self, "name_override", "") or "")
 
     def available_units(self) -> int:
         """Enabled minus assigned; negative when the tenant is over-assigned (CONTRACT 2.8)."""

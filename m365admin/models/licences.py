@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,33 @@ from m365admin.licences.names import product_name
 from m365admin.models.tenants import TenantOwned
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# A lifecycle date (renewal, expiry) this close is flagged on the licences page and alerts.
+RENEWAL_NOTICE_DAYS = 30
+
+
+class ProductNamed:
+    """A row naming a SKU (`sku_id`, `sku_part_number`) shows its product name."""
+
+    @property
+    def product_name(self) -> str:
+        """Honours an Administrator's name when read through `with_product()`."""
+        return product_name(self.sku_id, self.sku_part_number,
+                            getattr(self, "name_override", "") or "")
+
+    product_name.fget.short_description = _("product")  # the admin's column heading
+
+
+class ProductQuerySet(models.QuerySet):
+    def with_product(self) -> ProductQuerySet:
+        """Annotate the SKU's LicenceProduct settings in the same query: `name_override`,
+        `monthly_price`, `currency` (None when nobody set them)."""
+        product = LicenceProduct.objects.filter(sku_id=OuterRef("sku_id"))
+        return self.annotate(**{
+            annotation: Subquery(product.values(field)[:1])
+            for annotation, field in (("name_override", "name"),
+                                      ("monthly_price", "monthly_price"),
+                                      ("currency", "currency"))
+        })
 
 
 class LicenceProduct(models.Model):
@@ -49,6 +77,8 @@ class LicenceProduct(models.Model):
     def product_name(self) -> str:
         return product_name(self.sku_id, self.sku_part_number, self.name)
 
+    product_name.fget.short_description = _("product")
+
     def clean(self) -> None:
         self.sku_id = self.sku_id.strip().lower()
         self.currency = self.currency.strip().upper()
@@ -67,7 +97,7 @@ class LicenceProduct(models.Model):
         )
 
 
-class Subscription(TenantOwned):
+class Subscription(ProductNamed, TenantOwned):
     """A commercial subscription (companySubscription): what renews, when, and whether it is a
     trial (docs/graph-contract.md §9)."""
 
@@ -80,6 +110,8 @@ class Subscription(TenantOwned):
     is_trial = models.BooleanField(_("trial"), default=False)
     created_in_graph = models.DateTimeField(_("created in Microsoft 365"), null=True, blank=True)
     next_lifecycle = models.DateTimeField(_("next lifecycle date"), null=True, blank=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["tenant", "next_lifecycle", "sku_part_number"]
@@ -97,14 +129,10 @@ class Subscription(TenantOwned):
     def __str__(self) -> str:
         return self.product_name
 
-    @property
-    def product_name(self) -> str:
-        return product_name(self.sku_id, self.sku_part_number)
-
-    def needs_attention(self, now, within_days: int) -> bool:
-        """In a state that stops or will stop service, or at a lifecycle date (renewal,
-        expiry) within `within_days`."""
+    def needs_attention(self, now) -> bool:
+        """In a state that stops or will stop service, or at most RENEWAL_NOTICE_DAYS from its
+        next lifecycle date (renewal or expiry): an administrator must act."""
         if self.status in TROUBLED_SUBSCRIPTION:
             return True
         return (self.status != SubscriptionStatus.DELETED and self.next_lifecycle is not None
-                and self.next_lifecycle <= now + timedelta(days=within_days))
+                and self.next_lifecycle <= now + timedelta(days=RENEWAL_NOTICE_DAYS))

@@ -24,6 +24,7 @@ from m365admin.models import (
     ServiceHealthIssue,
     SignIn,
     SubscribedSku,
+    Subscription,
     SyncRun,
     Team,
     Tenant,
@@ -121,6 +122,15 @@ ENDPOINTS = [
                    "synced"}),
         row={"sku_part_number": "ENTERPRISEPACK", "consumed_units": 27, "prepaid_enabled": 25},
         computed={"available_units": -2, "product_name": "ENTERPRISEPACK"},
+    ),
+    Endpoint(
+        "subscriptions", Subscription,
+        frozenset({"id", "tenant", "graph_id", "sku_id", "sku_part_number", "product_name",
+                   "status", "total_licenses", "is_trial", "created_in_graph", "next_lifecycle",
+                   "synced"}),
+        row={"sku_id": "f8a1db68-be16-40ed-86d5-cb42ce701560", "status": "Warning",
+             "is_trial": True},
+        computed={"product_name": "Power BI Pro"},
     ),
     Endpoint(
         "service-health", ServiceHealth,

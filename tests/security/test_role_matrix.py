@@ -80,6 +80,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
        for name, path in [("directoryuser", "users"), ("signin", "sign-ins"),
                           ("mailbox", "mailboxes"), ("onedriveaccount", "onedrive-accounts"),
                           ("team", "teams"), ("subscribedsku", "subscribed-skus"),
+                          ("subscription", "subscriptions"),
                           ("servicehealth", "service-health"),
                           ("servicehealthissue", "service-health-issues"),
                           ("syncrun", "sync-runs")]
