@@ -12,6 +12,8 @@ from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmi
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from m365admin.models import (
     DirectoryUser,
+    HeldLicence,
+    LicenceIdle,
     LicenceProduct,
     Mailbox,
     OneDriveAccount,
@@ -138,6 +140,21 @@ class SubscriptionAdmin(GraphSourcedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).with_product()
+
+
+@admin.register(HeldLicence)
+class HeldLicenceAdmin(GraphSourcedAdmin):
+    list_display = ["user", "sku_id", "tenant"]
+    list_select_related = ["tenant", "user"]
+    raw_id_fields = ["user"]
+    search_fields = ["sku_id", "user__user_principal_name"]
+
+
+@admin.register(LicenceIdle)
+class LicenceIdleAdmin(GraphSourcedAdmin):
+    list_display = ["sku_id", "tenant", "disabled", "inactive_14", "inactive_30", "inactive_60",
+                    "inactive_90", "synced"]
+    search_fields = ["sku_id"]
 
 
 @admin.register(LicenceProduct)

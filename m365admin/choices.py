@@ -119,3 +119,11 @@ class LicenceKind(models.TextChoices):
     # Free or self-service (Power Automate Free, Fabric (Free)): unassigned units cost nothing.
     FREE = "free", _("Free")
     TRIAL = "trial", _("Trial")
+
+
+class SignInSource(models.TextChoices):
+    """Where a user's last sign-in time comes from (DirectoryUser.last_seen)."""
+
+    INTERACTIVE = "interactive", _("Entra ID: interactive")
+    NON_INTERACTIVE = "non_interactive", _("Entra ID: non-interactive")
+    SIGN_IN_LOG = "sign_in_log", _("Sign-in log")

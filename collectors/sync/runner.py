@@ -9,6 +9,7 @@ from django.db import transaction
 
 from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.lib.crypto import SecretUnreadable
+from m365admin.licences.activity import refresh_activity
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 from security import audit
 
@@ -28,6 +29,9 @@ from collectors.sync import (
 from collectors.sync.base import Progress, SyncContext, SyncSkipped
 
 logger = logging.getLogger("collectors.sync")
+
+# After these, last sign-ins and the seats idle accounts hold are recomputed (licences page).
+ACTIVITY_COLLECTORS = (Collector.USERS, Collector.SIGNIN_ACTIVITY, Collector.SIGNINS)
 
 # In the order a full sync runs them: users before their sign-in activity.
 COLLECTORS: dict[str, Callable[[SyncContext], None]] = {
@@ -76,6 +80,9 @@ def run_collector(
         _finish(run, SyncStatus.SUCCEEDED)
     finally:
         progress.close()
+    # Skipped too: a tenant found to lack Entra ID P1 drops out of the inactive counts.
+    if collector in ACTIVITY_COLLECTORS and run.status != SyncStatus.FAILED:
+        refresh_activity(tenant)
     return run
 
 

@@ -1,17 +1,18 @@
 """Per tenant and SKU: seats purchased, assigned and available, whether unassigned seats are
-spend, and what they cost. One function feeds the dashboard tiles, the licences page and the
-API, so they cannot disagree.
+spend, seats held by disabled or inactive accounts, and what each costs a month. One function
+feeds the dashboard tiles, the licences page, its CSV and the API, so they cannot disagree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from m365admin.choices import LicenceKind, SubscriptionStatus
 from m365admin.licences.names import named_free
-from m365admin.models import SubscribedSku, Subscription, Tenant
+from m365admin.models import LicenceIdle, SubscribedSku, Subscription, Tenant
+from m365admin.models.licences import INACTIVE_DAYS
 
 # Free and self-service SKUs come with 10,000 or more units (docs/graph-contract.md §9).
 FREE_UNITS = 10_000
@@ -30,6 +31,10 @@ class SkuFigures:
     currency: str
     # The earliest lifecycle date (renewal or expiry) of the SKU's live subscriptions.
     renewal: datetime | None
+    # Seats held by disabled accounts, and by enabled ones inactive for the chosen days (None:
+    # the tenant's sign-in activity is unknown, it needs Entra ID P1).
+    disabled: int = 0
+    inactive: int | None = 0
 
     @property
     def tenant(self) -> Tenant:
@@ -49,9 +54,28 @@ class SkuFigures:
         """Paid seats nobody holds: free and trial SKUs never count."""
         return max(0, self.available) if self.kind == LicenceKind.PAID else 0
 
+    def _cost(self, seats: int | None) -> Decimal | None:
+        """Only paid SKUs with a price cost anything; nothing is invented."""
+        if self.monthly_price is None or self.kind != LicenceKind.PAID:
+            return None
+        return (seats or 0) * self.monthly_price
+
     @property
     def unused_cost(self) -> Decimal | None:
-        return None if self.monthly_price is None else self.unused * self.monthly_price
+        return self._cost(self.unused)
+
+    @property
+    def disabled_cost(self) -> Decimal | None:
+        return self._cost(self.disabled)
+
+    @property
+    def inactive_cost(self) -> Decimal | None:
+        return self._cost(self.inactive)
+
+    @property
+    def monthly_waste(self) -> Decimal | None:
+        """Unassigned seats plus seats on disabled and inactive accounts (disjoint sets)."""
+        return self._cost(self.unused + self.disabled + (self.inactive or 0))
 
 
 def kind_of(name: str, purchased: int, monthly_price: Decimal | None, trial: bool) -> str:
@@ -60,9 +84,13 @@ def kind_of(name: str, purchased: int, monthly_price: Decimal | None, trial: boo
     return LicenceKind.TRIAL if trial else LicenceKind.PAID
 
 
-def sku_figures(tenant: Tenant | None = None) -> list[SkuFigures]:
-    """Every synced SKU (of `tenant`, or of every tenant), in two queries."""
+def sku_figures(tenant: Tenant | None = None, inactive_days: int = 30) -> list[SkuFigures]:
+    """Every synced SKU (of `tenant`, or of every tenant), in four queries."""
+    if inactive_days not in INACTIVE_DAYS:
+        raise ValueError(f"inactive_days must be one of {INACTIVE_DAYS}")
     scope = {"tenant": tenant} if tenant is not None else {}
+    idle = {(row.tenant_id, row.sku_id): row for row in LicenceIdle.objects.filter(**scope)}
+    blind = set(Tenant.objects.without_sign_in_logs().values_list("pk", flat=True))
     # (tenant, SKU) -> [is_trial of each live subscription], earliest lifecycle date
     trials: dict[tuple[int, str], list[bool]] = {}
     renewals: dict[tuple[int, str], datetime] = {}
@@ -78,10 +106,44 @@ def sku_figures(tenant: Tenant | None = None) -> list[SkuFigures]:
         key = (sku.tenant_id, sku.sku_id.lower())
         name = sku.product_name
         purchased = sku.prepaid_enabled + sku.prepaid_warning
+        held = idle.get(key)
         figures.append(SkuFigures(
             sku=sku, product_name=name,
             kind=kind_of(name, purchased, sku.monthly_price, all(trials.get(key) or [False])),
             purchased=purchased, assigned=sku.consumed_units, monthly_price=sku.monthly_price,
             currency=sku.currency or "", renewal=renewals.get(key),
+            disabled=held.disabled if held else 0,
+            inactive=None if sku.tenant_id in blind else (held.inactive(inactive_days)
+                                                          if held else 0),
         ))
     return figures
+
+
+@dataclass
+class WasteTotals:
+    """Paid seats going to waste, and their monthly cost per currency (never summed across
+    currencies; SKUs without a price add seats but no cost)."""
+
+    unused: int = 0
+    disabled: int = 0
+    inactive: int = 0
+    # currency -> monthly cost of the three
+    cost: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, sku: SkuFigures) -> None:
+        if sku.kind != LicenceKind.PAID:
+            return
+        self.unused += sku.unused
+        self.disabled += sku.disabled
+        self.inactive += sku.inactive or 0
+        if sku.monthly_waste is not None:
+            self.cost[sku.currency] = self.cost.get(sku.currency, Decimal(0)) + sku.monthly_waste
+
+
+def waste_totals(figures: list[SkuFigures]) -> tuple[WasteTotals, dict[int, WasteTotals]]:
+    """Across tenants, and per tenant id."""
+    overall, per_tenant = WasteTotals(), {}
+    for sku in figures:
+        overall.add(sku)
+        per_tenant.setdefault(sku.sku.tenant_id, WasteTotals()).add(sku)
+    return overall, per_tenant

@@ -1,5 +1,5 @@
 from m365admin.models.directory import DirectoryUser, SubscribedSku
-from m365admin.models.licences import LicenceProduct, Subscription
+from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, Subscription
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
 from m365admin.models.rollups import SignInHourly
 from m365admin.models.signins import SignIn
@@ -9,6 +9,8 @@ from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 
 __all__ = [
     "DirectoryUser",
+    "HeldLicence",
+    "LicenceIdle",
     "LicenceProduct",
     "Mailbox",
     "OneDriveAccount",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import UserType
+from m365admin.choices import SignInSource, UserType
 from m365admin.models.licences import ProductNamed, ProductQuerySet
 from m365admin.models.tenants import TenantOwned
 
@@ -32,6 +32,11 @@ class DirectoryUser(TenantOwned):
     last_successful_sign_in = models.DateTimeField(
         _("last successful sign-in"), null=True, blank=True
     )
+    # The latest of the two signInActivity times and the newest stored sign-in, and which it
+    # was (m365admin.licences.activity), so every page shows the same "last sign-in".
+    last_seen = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+    last_seen_source = models.CharField(_("last sign-in source"), max_length=16, blank=True,
+                                        choices=SignInSource.choices)
     # From delta's @removed: "changed" is soft-deleted (restorable), "deleted" is permanent.
     deleted = models.BooleanField(_("deleted"), default=False)
     deleted_reason = models.CharField(_("deletion"), max_length=16, blank=True)
@@ -49,6 +54,11 @@ class DirectoryUser(TenantOwned):
             # Posture: licensed, enabled accounts by last sign-in (inactive-licence report).
             models.Index(
                 fields=["tenant", "last_sign_in"], name="directoryuser_licensed_idle",
+                condition=models.Q(is_licensed=True, deleted=False),
+            ),
+            # The reclaim list: licensed accounts by last sign-in, oldest first.
+            models.Index(
+                fields=["last_seen", "id"], name="directoryuser_reclaim",
                 condition=models.Q(is_licensed=True, deleted=False),
             ),
         ]

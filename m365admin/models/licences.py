@@ -16,6 +16,9 @@ from m365admin.choices import TROUBLED_SUBSCRIPTION, SubscriptionStatus
 from m365admin.licences.names import product_name
 from m365admin.models.tenants import TenantOwned
 
+# Days without a sign-in after which a licensed account counts as inactive (licences page).
+INACTIVE_DAYS = (14, 30, 60, 90)
+
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # A lifecycle date (renewal, expiry) this close is flagged on the licences page and alerts.
 RENEWAL_NOTICE_DAYS = 30
@@ -136,3 +139,53 @@ class Subscription(ProductNamed, TenantOwned):
             return True
         return (self.status != SubscriptionStatus.DELETED and self.next_lifecycle is not None
                 and self.next_lifecycle <= now + timedelta(days=RENEWAL_NOTICE_DAYS))
+
+
+class HeldLicence(TenantOwned):
+    """One SKU one account holds: `assigned_licenses` as rows, so the reclaim list can ask for
+    accounts holding a paid SKU in SQL. Rebuilt with LicenceIdle (licences.activity)."""
+
+    user = models.ForeignKey("m365admin.DirectoryUser", on_delete=models.DB_CASCADE,
+                             verbose_name=_("user"), related_name="held_licences")
+    sku_id = models.CharField(_("SKU ID"), max_length=36)
+
+    class Meta:
+        ordering = ["tenant", "sku_id"]
+        verbose_name = _("held licence")
+        verbose_name_plural = _("held licences")
+        indexes = [
+            # "Does this account hold one of these SKUs?" (the reclaim list's EXISTS).
+            models.Index(fields=["user", "sku_id"], name="heldlicence_user_sku"),
+            # Rebuilding a tenant's rows.
+            models.Index(fields=["tenant", "sku_id"], name="heldlicence_tenant_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sku_id
+
+
+class LicenceIdle(TenantOwned):
+    """Per tenant and SKU: seats held by disabled accounts, and by enabled accounts without a
+    sign-in for 14/30/60/90 days. A rollup rebuilt after the directory and sign-in syncs; the
+    inactive counts stay 0 where the tenant's sign-in activity is unknown (no Entra ID P1)."""
+
+    sku_id = models.CharField(_("SKU ID"), max_length=36)
+    disabled = models.IntegerField(_("on disabled accounts"), default=0)
+    inactive_14 = models.IntegerField(_("inactive 14 days"), default=0)
+    inactive_30 = models.IntegerField(_("inactive 30 days"), default=0)
+    inactive_60 = models.IntegerField(_("inactive 60 days"), default=0)
+    inactive_90 = models.IntegerField(_("inactive 90 days"), default=0)
+
+    class Meta:
+        ordering = ["tenant", "sku_id"]
+        verbose_name = _("idle licence count")
+        verbose_name_plural = _("idle licence counts")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sku_id"], name="licenceidle_unique_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sku_id
+
+    def inactive(self, days: int) -> int:
+        return getattr(self, f"inactive_{days}")

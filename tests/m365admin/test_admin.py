@@ -15,7 +15,14 @@ from django.urls import reverse
 from m365admin import models as m365_models
 from m365admin.admin import GraphSourcedAdmin
 from m365admin.choices import Collector
-from m365admin.models import LicenceProduct, SignIn, SyncCheckpoint, Tenant
+from m365admin.models import (
+    DirectoryUser,
+    HeldLicence,
+    LicenceProduct,
+    SignIn,
+    SyncCheckpoint,
+    Tenant,
+)
 from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +55,8 @@ def _rows(model, count: int = 1, tenant=None):
             SyncCheckpoint(tenant=tenant, collector=c) for c in collectors
         )
     extra = {"created": lambda i: NOW - timedelta(minutes=i)} if model is SignIn else {}
+    if model is HeldLicence:
+        extra = {"user": make_rows(DirectoryUser, tenant)[0]}
     return make_rows(model, tenant, count, **extra)
 
 

@@ -126,7 +126,8 @@ ADMIN_OPERATOR_READS = {
     "m365admin.tenant", "m365admin.directoryuser", "m365admin.signin", "m365admin.mailbox",
     "m365admin.onedriveaccount", "m365admin.team", "m365admin.subscribedsku",
     # Operators read licence names and prices; only Administrators change them (change_ perms).
-    "m365admin.licenceproduct", "m365admin.subscription",
+    "m365admin.licenceproduct", "m365admin.subscription", "m365admin.heldlicence",
+    "m365admin.licenceidle",
     "m365admin.servicehealth", "m365admin.servicehealthissue", "m365admin.syncrun",
     "m365admin.synccheckpoint", "m365admin.signinhourly", "monitoring.componenthealth",
     "monitoring.metricsample", "monitoring.requeststat", "monitoring.alert",
