@@ -38,7 +38,8 @@ class DirectoryUserSerializer(TenantOwnedSerializer):
         fields = ["id", "tenant", "graph_id", "user_principal_name", "display_name", "mail",
                   "department", "job_title", "account_enabled", "user_type", "created_in_graph",
                   "assigned_licenses", "is_licensed", "last_sign_in",
-                  "last_non_interactive_sign_in", "last_successful_sign_in", "deleted",
+                  "last_non_interactive_sign_in", "last_successful_sign_in", "last_seen",
+                  "last_seen_source", "deleted",
                   "deleted_reason", "synced"]
 
 

@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from m365admin.api import views
+from m365admin.licences import api as licences
 
 app_name = "m365admin-api"
 
@@ -17,4 +19,8 @@ router.register("service-health", views.ServiceHealthViewSet)
 router.register("service-health-issues", views.ServiceHealthIssueViewSet)
 router.register("sync-runs", views.SyncRunViewSet)
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("licences/", licences.LicencesView.as_view(), name="licences"),
+    path("licences/reclaim", licences.ReclaimView.as_view(), name="licences-reclaim"),
+    *router.urls,
+]

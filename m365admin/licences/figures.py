@@ -41,6 +41,23 @@ class SkuFigures:
         return self.sku.tenant
 
     @property
+    def tenant_name(self) -> str:
+        return self.sku.tenant.name
+
+    @property
+    def kind_label(self) -> str:
+        return LicenceKind(self.kind).label
+
+    @property
+    def is_paid(self) -> bool:
+        return self.kind == LicenceKind.PAID
+
+    @property
+    def state(self) -> str:
+        """Graph's capabilityStatus (Enabled, Warning, Suspended, LockedOut)."""
+        return self.sku.capability_status
+
+    @property
     def available(self) -> int:
         """Negative when more seats are assigned than purchased."""
         return self.purchased - self.assigned

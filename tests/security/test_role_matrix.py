@@ -31,6 +31,9 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "m365admin:mailbox-list": ("GET", "/mailboxes/", VIEWER),
     "m365admin:team-list": ("GET", "/teams/", VIEWER),
     "m365admin:onedrive-list": ("GET", "/onedrive/", VIEWER),
+    "m365admin:licence-list": ("GET", "/licences/", VIEWER),
+    "m365admin:licence-export": ("GET", "/licences/export.csv", VIEWER),
+    "m365admin:reclaim-export": ("GET", "/licences/reclaim.csv", VIEWER),
     "monitoring:dashboard": ("GET", "/dashboard/", VIEWER),
     "monitoring:alert-list": ("GET", "/alerts/", VIEWER),
     "monitoring:alert-detail": ("GET", f"/alerts/{NO_SUCH}/", VIEWER),
@@ -74,6 +77,8 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     # The API (DRF): the same permissions as the pages.
     "m365admin-api:api-root": ("GET", "/api/v1/", SIGNED_IN),
     "m365admin-api:tenant-list": ("GET", "/api/v1/tenants/", VIEWER),
+    "m365admin-api:licences": ("GET", "/api/v1/licences/", VIEWER),
+    "m365admin-api:licences-reclaim": ("GET", "/api/v1/licences/reclaim", VIEWER),
     "m365admin-api:tenant-detail": ("GET", f"/api/v1/tenants/{NO_SUCH}/", VIEWER),
     **{f"m365admin-api:{name}-{kind}": ("GET", f"/api/v1/{path}/" + ("1/" if kind == "detail"
                                                                         else ""), VIEWER)
