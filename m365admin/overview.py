@@ -114,7 +114,7 @@ def tenant_tiles(now=None) -> list[dict]:
         licensed=Count("pk", filter=Q(is_licensed=True)),
         guests=Count("pk", filter=Q(user_type=UserType.GUEST)),
     )
-    licences = licence_totals(sku_figures())
+    licences = licence_totals(sku_figures(inactive_days=None))
     signins = _grouped(
         SignInHourly.objects.between(now - timedelta(hours=24), now + timedelta(hours=1)),
         total=Sum("total"), failed=Sum("failed"), risky=Sum("risky"),

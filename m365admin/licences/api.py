@@ -3,14 +3,12 @@ the same functions (m365admin.licences.report)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from m365admin.licences.figures import SkuFigures, WasteTotals
+from m365admin.licences.figures import SkuFigures, WasteTotals, amount_text
 from m365admin.licences.report import (
     BadQuery,
     LicenceReport,
@@ -23,14 +21,9 @@ from m365admin.licences.report import (
 from m365admin.models import SubscribedSku
 
 
-def _money(amount: Decimal | None) -> str | None:
-    """Decimal strings: JSON floats would round prices."""
-    return None if amount is None else f"{amount:.2f}"
-
-
 def _totals(totals: WasteTotals) -> dict:
     return {"unused": totals.unused, "disabled": totals.disabled, "inactive": totals.inactive,
-            "cost": {currency: _money(amount) for currency, amount in totals.cost.items()}}
+            "cost": {currency: amount_text(amount) for currency, amount in totals.cost.items()}}
 
 
 def _sku(figures: SkuFigures) -> dict:
@@ -40,12 +33,12 @@ def _sku(figures: SkuFigures) -> dict:
         "product_name": figures.product_name, "kind": figures.kind, "state": figures.state,
         "purchased": figures.purchased, "assigned": figures.assigned,
         "available": figures.available, "over_assigned": figures.over_assigned,
-        "renewal": figures.renewal, "monthly_price": _money(figures.monthly_price),
+        "renewal": figures.renewal, "monthly_price": amount_text(figures.monthly_price),
         "currency": figures.currency, "unused": figures.unused, "disabled": figures.disabled,
-        "inactive": figures.inactive, "unused_cost": _money(figures.unused_cost),
-        "disabled_cost": _money(figures.disabled_cost),
-        "inactive_cost": _money(figures.inactive_cost),
-        "monthly_waste": _money(figures.monthly_waste),
+        "inactive": figures.inactive, "unused_cost": amount_text(figures.unused_cost),
+        "disabled_cost": amount_text(figures.disabled_cost),
+        "inactive_cost": amount_text(figures.inactive_cost),
+        "monthly_waste": amount_text(figures.monthly_waste),
     }
 
 
@@ -57,7 +50,7 @@ def _account(row: ReclaimAccount) -> dict:
         "account_enabled": user.account_enabled, "reason": row.reason,
         "products": row.products, "last_sign_in": user.last_seen,
         "last_sign_in_source": user.last_seen_source,
-        "monthly_cost": {currency: _money(amount) for currency, amount in row.cost.items()},
+        "monthly_cost": {currency: amount_text(amount) for currency, amount in row.cost.items()},
     }
 
 

@@ -9,12 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from m365admin.choices import LicenceKind
-from m365admin.licences.figures import SkuFigures, WasteTotals, sku_figures, waste_totals
+from m365admin.licences.figures import (
+    SkuFigures,
+    WasteTotals,
+    money,
+    sku_figures,
+    waste_totals,
+)
 from m365admin.models import DirectoryUser, HeldLicence, Tenant
 from m365admin.models.licences import INACTIVE_DAYS
 
@@ -77,8 +83,9 @@ class ReclaimAccount:
     # currency -> monthly cost of those SKUs ("" for SKUs without a price)
     cost: dict[str, Decimal]
 
-    def cost_text(self) -> str:
-        return " + ".join(f"{amount} {currency}" for currency, amount in sorted(self.cost.items()))
+    def cost_text(self, separator: str = " + ") -> str:
+        return separator.join(money(amount, currency)
+                              for currency, amount in sorted(self.cost.items()))
 
 
 def reclaim_accounts(report: LicenceReport, now: datetime | None = None) -> QuerySet:
@@ -98,10 +105,12 @@ def reclaim_accounts(report: LicenceReport, now: datetime | None = None) -> Quer
                 & (Q(created_in_graph__isnull=True) | Q(created_in_graph__lt=cutoff))
                 & (Q(last_seen__isnull=True) | Q(last_seen__lt=cutoff))
                 & ~Q(tenant__in=[t.pk for t in report.without_activity]))
+    # A semi-join on the ids of holders (one scan of the held licences), not a subquery per
+    # account: measured 2 s against ~100 ms at 100,000 accounts (bench/licences.py).
+    holders = HeldLicence.objects.filter(holds_paid).values("user_id")
     return (DirectoryUser.objects
             .filter(Q(account_enabled=False) | inactive, deleted=False, is_licensed=True,
-                    tenant_id__in=list(paid))
-            .filter(Exists(HeldLicence.objects.filter(holds_paid, user=OuterRef("pk"))))
+                    tenant_id__in=list(paid), pk__in=holders)
             .select_related("tenant")
             .order_by(F("last_seen").asc(nulls_first=True), "pk"))
 

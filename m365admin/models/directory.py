@@ -56,9 +56,11 @@ class DirectoryUser(TenantOwned):
                 fields=["tenant", "last_sign_in"], name="directoryuser_licensed_idle",
                 condition=models.Q(is_licensed=True, deleted=False),
             ),
-            # The reclaim list: licensed accounts by last sign-in, oldest first.
+            # The reclaim list: licensed accounts by last sign-in, never-signed-in first, so
+            # its first page is read in index order, not after sorting every candidate.
             models.Index(
-                fields=["last_seen", "id"], name="directoryuser_reclaim",
+                models.F("last_seen").asc(nulls_first=True), models.F("id").asc(),
+                name="directoryuser_reclaim",
                 condition=models.Q(is_licensed=True, deleted=False),
             ),
         ]
