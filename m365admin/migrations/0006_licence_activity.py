@@ -4,6 +4,24 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+# The reclaim list reads licensed accounts by last sign-in, never-signed-in first; with this
+# index its first page is read in index order instead of sorting every candidate (measured
+# at 100,000 accounts, bench/licences.py). PostgreSQL only: SQLite refuses NULLS FIRST here.
+RECLAIM_INDEX = (
+    'CREATE INDEX "directoryuser_reclaim" ON "m365admin_directoryuser" '
+    '("last_seen" ASC NULLS FIRST, "id" ASC) WHERE (NOT "deleted" AND "is_licensed")'
+)
+
+
+def add_reclaim_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(RECLAIM_INDEX)
+
+
+def drop_reclaim_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute('DROP INDEX IF EXISTS "directoryuser_reclaim"')
+
 
 class Migration(migrations.Migration):
 
@@ -53,10 +71,6 @@ class Migration(migrations.Migration):
             name='last_seen_source',
             field=models.CharField(blank=True, choices=[('interactive', 'Entra ID: interactive'), ('non_interactive', 'Entra ID: non-interactive'), ('sign_in_log', 'Sign-in log')], max_length=16, verbose_name='last sign-in source'),
         ),
-        migrations.AddIndex(
-            model_name='directoryuser',
-            index=models.Index(models.OrderBy(models.F('last_seen'), nulls_first=True), models.OrderBy(models.F('id')), condition=models.Q(('deleted', False), ('is_licensed', True)), name='directoryuser_reclaim'),
-        ),
         migrations.AddField(
             model_name='heldlicence',
             name='tenant',
@@ -84,4 +98,5 @@ class Migration(migrations.Migration):
             model_name='licenceidle',
             constraint=models.UniqueConstraint(fields=('tenant', 'sku_id'), name='licenceidle_unique_sku'),
         ),
+        migrations.RunPython(add_reclaim_index, drop_reclaim_index),
     ]

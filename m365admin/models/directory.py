@@ -56,13 +56,8 @@ class DirectoryUser(TenantOwned):
                 fields=["tenant", "last_sign_in"], name="directoryuser_licensed_idle",
                 condition=models.Q(is_licensed=True, deleted=False),
             ),
-            # The reclaim list: licensed accounts by last sign-in, never-signed-in first, so
-            # its first page is read in index order, not after sorting every candidate.
-            models.Index(
-                models.F("last_seen").asc(nulls_first=True), models.F("id").asc(),
-                name="directoryuser_reclaim",
-                condition=models.Q(is_licensed=True, deleted=False),
-            ),
+            # The reclaim list's (last_seen NULLS FIRST, id) index is made on PostgreSQL only,
+            # by migration 0006: SQLite refuses NULLS FIRST in an index.
         ]
 
     def __str__(self) -> str:
