@@ -82,7 +82,7 @@ def run_collector(
         progress.close()
     # Skipped too: a tenant found to lack Entra ID P1 drops out of the inactive counts.
     if collector in ACTIVITY_COLLECTORS and run.status != SyncStatus.FAILED:
-        refresh_activity(tenant)
+        refresh_activity(tenant, assignments_changed=collector == Collector.USERS)
     return run
 
 

@@ -35,8 +35,10 @@ def is_inactive(user: DirectoryUser, cutoff: datetime) -> bool:
             and (user.last_seen is None or user.last_seen < cutoff))
 
 
-def refresh_activity(tenant: Tenant, now: datetime | None = None) -> None:
-    """Recompute the tenant's last sign-ins, held licences and idle-seat counts."""
+def refresh_activity(tenant: Tenant, now: datetime | None = None, *,
+                     assignments_changed: bool = True) -> None:
+    """Recompute the tenant's last sign-ins and idle-seat counts, and its held licences when
+    `assignments_changed` (after a users sync; sign-in syncs change only activity)."""
     now = now or timezone.now()
     # Stored sign-ins older than the longest threshold cannot change any figure.
     newest = dict(
@@ -60,7 +62,9 @@ def refresh_activity(tenant: Tenant, now: datetime | None = None) -> None:
         skus = {sku.lower() for sku in user.sku_ids() if sku}
         if user.deleted or not skus:
             continue
-        held += [HeldLicence(tenant=tenant, user=user, sku_id=sku, synced=now) for sku in skus]
+        if assignments_changed:
+            held += [HeldLicence(tenant=tenant, user=user, sku_id=sku, synced=now)
+                     for sku in skus]
         if user.account_enabled is False:
             disabled.update(skus)
         elif activity_known:
@@ -75,7 +79,8 @@ def refresh_activity(tenant: Tenant, now: datetime | None = None) -> None:
     with transaction.atomic():
         DirectoryUser.objects.bulk_update(changed, ["last_seen", "last_seen_source"],
                                           batch_size=2000)
-        HeldLicence.objects.filter(tenant=tenant).delete()
-        HeldLicence.objects.bulk_create(held, batch_size=5000)
+        if assignments_changed:
+            HeldLicence.objects.filter(tenant=tenant).delete()
+            HeldLicence.objects.bulk_create(held, batch_size=5000)
         LicenceIdle.objects.filter(tenant=tenant).delete()
         LicenceIdle.objects.bulk_create(idle)

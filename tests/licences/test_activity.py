@@ -9,6 +9,7 @@ import pytest
 
 from m365admin.choices import SignInSource
 from m365admin.licences.figures import sku_figures, waste_totals
+from m365admin.licences.activity import refresh_activity
 from m365admin.models import DirectoryUser, HeldLicence
 from tests.licences.conftest import NOW
 
@@ -63,3 +64,13 @@ def test_held_licences_mirror_assignments_of_accounts_not_deleted(estate):
 def test_an_unknown_threshold_is_refused(estate):
     with pytest.raises(ValueError, match="inactive_days"):
         sku_figures(inactive_days=7)
+
+
+def test_a_sign_in_sync_updates_activity_without_rebuilding_held_licences(estate):
+    contoso, _ = estate
+    before = set(HeldLicence.objects.filter(tenant=contoso).values_list("pk", flat=True))
+    DirectoryUser.objects.filter(graph_id="idle45").update(last_sign_in=NOW)
+    refresh_activity(contoso, NOW, assignments_changed=False)
+    assert set(HeldLicence.objects.filter(tenant=contoso).values_list("pk", flat=True)) == before
+    (e3,) = [f for f in sku_figures(contoso, 30) if f.sku.sku_part_number == "ENTERPRISEPACK"]
+    assert e3.inactive == 1 and _user("idle45").last_seen == NOW
