@@ -16,6 +16,7 @@ _INTERVAL_SETTING = {
     Collector.USERS: "SYNC_DIRECTORY_MINUTES",
     Collector.SIGNIN_ACTIVITY: "SYNC_DIRECTORY_MINUTES",
     Collector.SKUS: "SYNC_DIRECTORY_MINUTES",
+    Collector.SUBSCRIPTIONS: "SYNC_DIRECTORY_MINUTES",
     Collector.TEAMS: "SYNC_DIRECTORY_MINUTES",
     # Usage reports are refreshed by Microsoft once a day.
     Collector.MAILBOXES: "SYNC_REPORTS_MINUTES",

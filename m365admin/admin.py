@@ -12,6 +12,9 @@ from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmi
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from m365admin.models import (
     DirectoryUser,
+    HeldLicence,
+    LicenceIdle,
+    LicenceProduct,
     Mailbox,
     OneDriveAccount,
     ServiceHealth,
@@ -19,6 +22,7 @@ from m365admin.models import (
     SignIn,
     SignInHourly,
     SubscribedSku,
+    Subscription,
     SyncCheckpoint,
     SyncRun,
     Team,
@@ -118,10 +122,55 @@ class TeamAdmin(GraphSourcedAdmin):
 
 @admin.register(SubscribedSku)
 class SubscribedSkuAdmin(GraphSourcedAdmin):
-    list_display = ["sku_part_number", "tenant", "capability_status", "consumed_units",
-                    "prepaid_enabled"]
+    list_display = ["product_name", "sku_part_number", "tenant", "capability_status",
+                    "consumed_units", "prepaid_enabled"]
     list_filter = ["tenant", "capability_status"]
     search_fields = ["sku_part_number", "sku_id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).with_product()
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(GraphSourcedAdmin):
+    list_display = ["product_name", "sku_part_number", "tenant", "status", "total_licenses",
+                    "is_trial", "next_lifecycle"]
+    list_filter = ["tenant", "status", "is_trial"]
+    search_fields = ["sku_part_number", "sku_id", "graph_id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).with_product()
+
+
+@admin.register(HeldLicence)
+class HeldLicenceAdmin(GraphSourcedAdmin):
+    list_display = ["user", "sku_id", "tenant"]
+    list_select_related = ["tenant", "user"]
+    raw_id_fields = ["user"]
+    search_fields = ["sku_id", "user__user_principal_name"]
+
+
+@admin.register(LicenceIdle)
+class LicenceIdleAdmin(GraphSourcedAdmin):
+    list_display = ["sku_id", "tenant", "disabled", "inactive_14", "inactive_30", "inactive_60",
+                    "inactive_90", "synced"]
+    search_fields = ["sku_id"]
+
+
+@admin.register(LicenceProduct)
+class LicenceProductAdmin(admin.ModelAdmin):
+    """Administrators rename a SKU and set its monthly price (roles: change_licenceproduct);
+    rows appear by themselves when a tenant's licences are synced."""
+
+    list_display = ["product_name", "sku_part_number", "name", "monthly_price", "currency"]
+    list_editable = ["name", "monthly_price", "currency"]
+    list_filter = ["currency"]
+    search_fields = ["sku_part_number", "sku_id", "name"]
+    readonly_fields = ["created"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        # The SKU a row describes is fixed once it exists.
+        return [*self.readonly_fields, "sku_id", "sku_part_number"] if obj else self.readonly_fields
 
 
 @admin.register(ServiceHealth)

@@ -13,6 +13,7 @@ class Collector(models.TextChoices):
     SIGNIN_ACTIVITY = "signin_activity", _("Last sign-in activity")
     SIGNINS = "signins", _("Sign-ins")
     SKUS = "skus", _("Licences")
+    SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
     MAILBOXES = "mailboxes", _("Mailbox usage")
     ONEDRIVE = "onedrive", _("OneDrive usage")
     TEAMS = "teams", _("Teams")
@@ -92,3 +93,37 @@ class RiskState(models.TextChoices):
     AT_RISK = "atRisk", _("At risk")
     CONFIRMED_COMPROMISED = "confirmedCompromised", _("Confirmed compromised")
     UNKNOWN_FUTURE_VALUE = "unknownFutureValue", _("Unknown future value")
+
+
+class SubscriptionStatus(models.TextChoices):
+    """companySubscription.status (and subscribedSku.capabilityStatus), PascalCase as sent."""
+
+    ENABLED = "Enabled", _("Enabled")
+    WARNING = "Warning", _("Warning")
+    SUSPENDED = "Suspended", _("Suspended")
+    DELETED = "Deleted", _("Deleted")
+    LOCKED_OUT = "LockedOut", _("Locked out")
+    # The resource page names this one (the list page and CONTRACT do not).
+    EXPIRED = "Expired", _("Expired")
+
+
+# States in which service stops or is about to: an administrator must act.
+TROUBLED_SUBSCRIPTION = (SubscriptionStatus.WARNING, SubscriptionStatus.SUSPENDED,
+                         SubscriptionStatus.LOCKED_OUT, SubscriptionStatus.EXPIRED)
+
+
+class LicenceKind(models.TextChoices):
+    """Whether a SKU's unassigned seats are spend (licences page, dashboard tiles)."""
+
+    PAID = "paid", _("Paid")
+    # Free or self-service (Power Automate Free, Fabric (Free)): unassigned units cost nothing.
+    FREE = "free", _("Free")
+    TRIAL = "trial", _("Trial")
+
+
+class SignInSource(models.TextChoices):
+    """Where a user's last sign-in time comes from (DirectoryUser.last_seen)."""
+
+    INTERACTIVE = "interactive", _("Entra ID: interactive")
+    NON_INTERACTIVE = "non_interactive", _("Entra ID: non-interactive")
+    SIGN_IN_LOG = "sign_in_log", _("Sign-in log")

@@ -20,6 +20,7 @@ from m365admin.models import (
     ServiceHealthIssue,
     SignIn,
     SubscribedSku,
+    Subscription,
     SyncRun,
     Team,
     Tenant,
@@ -179,6 +180,12 @@ class SubscribedSkuFilterSet(TenantScoped):
     class Meta:
         model = SubscribedSku
         fields = ["tenant", "sku_part_number", "capability_status"]
+
+
+class SubscriptionFilterSet(TenantScoped):
+    class Meta:
+        model = Subscription
+        fields = ["tenant", "sku_part_number", "status", "is_trial"]
 
 
 class ServiceHealthFilterSet(TenantScoped):

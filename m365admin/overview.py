@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from m365admin.choices import Collector, HealthLevel, SyncStatus, UserType
+from m365admin.choices import Collector, HealthLevel, LicenceKind, SyncStatus, UserType
 from m365admin.models import (
     DirectoryUser,
     Mailbox,
@@ -16,11 +16,11 @@ from m365admin.models import (
     ServiceHealth,
     SignIn,
     SignInHourly,
-    SubscribedSku,
     SyncRun,
     Team,
     Tenant,
 )
+from m365admin.licences.figures import SkuFigures, sku_figures
 from m365admin.models.signins import SUCCESS_CODE
 
 
@@ -84,6 +84,22 @@ def tenant_overviews() -> list[TenantOverview]:
     return overviews
 
 
+def licence_totals(figures: list[SkuFigures]) -> dict[int, dict[str, int]]:
+    """Per tenant: paid seats purchased, assigned and unused; seats on free and trial SKUs are
+    counted apart (their unassigned units are not waste)."""
+    totals: dict[int, dict[str, int]] = {}
+    for sku in figures:
+        tenant = totals.setdefault(sku.sku.tenant_id,
+                                   {"enabled": 0, "assigned": 0, "unused": 0, "free": 0})
+        if sku.kind == LicenceKind.PAID:
+            tenant["enabled"] += sku.purchased
+            tenant["assigned"] += sku.assigned
+            tenant["unused"] += sku.unused
+        else:
+            tenant["free"] += sku.assigned
+    return totals
+
+
 def tenant_tiles(now=None) -> list[dict]:
     """The dashboard's per-tenant tiles (docs/monitoring.md), from rollups and small tables.
 
@@ -98,9 +114,7 @@ def tenant_tiles(now=None) -> list[dict]:
         licensed=Count("pk", filter=Q(is_licensed=True)),
         guests=Count("pk", filter=Q(user_type=UserType.GUEST)),
     )
-    licences = _grouped(
-        SubscribedSku.objects.all(), enabled=Sum("prepaid_enabled"), assigned=Sum("consumed_units")
-    )
+    licences = licence_totals(sku_figures(inactive_days=None))
     signins = _grouped(
         SignInHourly.objects.between(now - timedelta(hours=24), now + timedelta(hours=1)),
         total=Sum("total"), failed=Sum("failed"), risky=Sum("risky"),
@@ -134,7 +148,6 @@ def tenant_tiles(now=None) -> list[dict]:
 def _tile(tenant, users, licences, signins, mailboxes, onedrive, services, last_sync,
           sign_in_logs_unavailable) -> dict:
     total, failed = signins.get("total") or 0, signins.get("failed") or 0
-    enabled, assigned = licences.get("enabled") or 0, licences.get("assigned") or 0
     levels = {service.service: service.level() for service in services}
     not_operational = sorted(
         name for name, level in levels.items() if level != HealthLevel.OPERATIONAL
@@ -145,7 +158,8 @@ def _tile(tenant, users, licences, signins, mailboxes, onedrive, services, last_
         "users": users.get("users", 0),
         "licensed": users.get("licensed", 0),
         "guests": users.get("guests", 0),
-        "licences": {"enabled": enabled, "assigned": assigned, "unused": max(0, enabled - assigned)},
+        "licences": {name: licences.get(name, 0)
+                     for name in ("enabled", "assigned", "unused", "free")},
         "signins_24h": total,
         "failed_24h": failed,
         "failure_rate": round(100.0 * failed / total, 1) if total else None,

@@ -125,7 +125,7 @@ def signin_export(request: HttpRequest) -> HttpResponse:
 
 USER_SORTING = explorer.Sorting(
     "upn", upn="user_principal_name", name="display_name", department="department",
-    last_sign_in="last_sign_in", tenant="tenant__name",
+    last_sign_in="last_seen", tenant="tenant__name",
 )
 MAILBOX_SORTING = explorer.Sorting(
     "upn", upn="user_principal_name", name="display_name", storage="storage_used_bytes",

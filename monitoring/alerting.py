@@ -25,7 +25,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from m365admin.choices import SyncStatus
-from m365admin.models import ServiceHealth, SyncRun
+from m365admin.models import ServiceHealth, Subscription, SyncRun
 from monitoring.choices import (
     OPEN_STATUSES,
     SEVERITY,
@@ -75,6 +75,7 @@ def observe(tick: dict) -> list[Observation]:
         if requests.get("count") and requests.get(name) is not None:
             found.append(Observation(AlertSource.REQUESTS, name, {}, float(requests[name])))
     found += _sync_failures() + _service_health() + _channels() + _security_events()
+    found += _subscriptions()
     return found
 
 
@@ -134,6 +135,23 @@ def _service_health() -> list[Observation]:
                     {"tenant": str(s.tenant_id), "service": s.service_id},
                     float(HEALTH_LEVEL_VALUE.get(s.level(), 0)), s.tenant_id)
         for s in ServiceHealth.objects.all()
+    ]
+
+
+def _subscriptions(now: datetime | None = None) -> list[Observation]:
+    """Subscriptions in trouble or near their lifecycle date, labelled with tenant, product,
+    status and date."""
+    now = now or timezone.now()
+    return [
+        Observation(
+            AlertSource.SUBSCRIPTION, "needs_attention",
+            {"tenant": str(s.tenant_id), "tenant_name": s.tenant.name, "sku": s.product_name,
+             "status": s.status,
+             "date": s.next_lifecycle.date().isoformat() if s.next_lifecycle else "—"},
+            1.0, s.tenant_id,
+        )
+        for s in Subscription.objects.with_product().select_related("tenant")
+        if s.needs_attention(now)
     ]
 
 
@@ -214,9 +232,10 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
                                now)
 
 
-# Sources that only report what is wrong (failing collectors): no observation for an open
-# alert's labels means its condition is over. Incidents are never cleared this way.
-SPARSE_SOURCES = (AlertSource.SYNC,)
+# Sources that only report what is wrong (failing collectors, subscriptions needing
+# attention): no observation for an open alert's labels means its condition is over.
+# Incidents are never cleared this way.
+SPARSE_SOURCES = (AlertSource.SYNC, AlertSource.SUBSCRIPTION)
 
 
 def _follow_silences(alerts, silences, changes: _Changes) -> None:

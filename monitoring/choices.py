@@ -52,6 +52,7 @@ class AlertSource(models.TextChoices):
     SERVICE_HEALTH = "service_health", _("Microsoft 365 service health")
     NOTIFICATION = "notification", _("Notification channels")
     SECURITY = "security", _("Security events")
+    SUBSCRIPTION = "subscription", _("Microsoft 365 subscriptions")
 
 
 class Comparison(models.TextChoices):

@@ -1,5 +1,6 @@
 """Posture checks over the synced directory: idle licensed accounts, guests, accounts never
-used, mailboxes and OneDrives near their quota (/threats/posture/).
+used, mailboxes and OneDrives near their quota (/threats/posture/). What idle licences cost,
+per SKU, is the licences page's (m365admin.licences).
 
 Each check is a count plus the first ROWS rows; a fixed number of queries whatever the tenant
 size. The directory's sign-in times come from Graph's signInActivity, which needs Entra ID P1:
@@ -9,7 +10,6 @@ without it they are empty, so such tenants are left out of the sign-in checks an
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from m365admin.choices import UserType
-from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SubscribedSku, Tenant
+from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, Tenant
 
 # Rows shown per table; the counts are always complete.
 ROWS = 200
@@ -38,8 +38,6 @@ class Posture:
     days: int
     cutoff: datetime
     inactive: Check
-    # (SKU part number, or the SKU id when the tenant's SKUs do not name it; accounts)
-    wasted_licences: list[tuple[str, int]]
     guests: Check
     never_used: Check
     mailboxes: Check
@@ -70,20 +68,6 @@ def never_used(users: QuerySet[DirectoryUser], cutoff: datetime) -> QuerySet:
                         last_successful_sign_in__isnull=True, created_in_graph__lt=cutoff)
 
 
-def licences_per_sku(users: QuerySet[DirectoryUser],
-                     skus: QuerySet[SubscribedSku]) -> list[tuple[str, int]]:
-    """How many of these accounts hold each SKU, most first, named by part number."""
-    names = {(tenant_id, sku_id.lower()): part for tenant_id, sku_id, part
-             in skus.values_list("tenant_id", "sku_id", "sku_part_number")}
-    held: Counter[str] = Counter()
-    for tenant_id, licences in users.values_list("tenant_id", "assigned_licenses").iterator(
-            chunk_size=2000):
-        for sku_id in {str(licence.get("skuId", "")).lower() for licence in licences or []}:
-            if sku_id:
-                held[names.get((tenant_id, sku_id), sku_id)] += 1
-    return sorted(held.items(), key=lambda item: (-item[1], item[0]))
-
-
 def posture(tenant: Tenant | None, days: int, now: datetime | None = None) -> Posture:
     cutoff = (now or timezone.now()) - timedelta(days=days)
     scope = {"tenant": tenant} if tenant is not None else {}
@@ -97,7 +81,6 @@ def posture(tenant: Tenant | None, days: int, now: datetime | None = None) -> Po
         days=days,
         cutoff=cutoff,
         inactive=_check(idle.order_by(F("last_sign_in").asc(nulls_first=True), "pk")),
-        wasted_licences=licences_per_sku(idle, SubscribedSku.objects.filter(**scope)),
         guests=_check(users.filter(user_type=UserType.GUEST)
                       .order_by(F("last_sign_in").asc(nulls_first=True), "pk")),
         never_used=_check(never_used(seen, cutoff).order_by("created_in_graph", "pk")),

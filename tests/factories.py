@@ -14,6 +14,8 @@ from m365admin import partitions
 from m365admin.choices import Collector
 from m365admin.models import (
     DirectoryUser,
+    HeldLicence,
+    LicenceIdle,
     Mailbox,
     OneDriveAccount,
     ServiceHealth,
@@ -21,6 +23,7 @@ from m365admin.models import (
     SignIn,
     SignInHourly,
     SubscribedSku,
+    Subscription,
     SyncRun,
     Team,
     Tenant,
@@ -56,6 +59,10 @@ _ROW_DEFAULTS: dict[type[models.Model], Callable[[int], dict[str, Any]]] = {
     },
     Team: lambda i: {"graph_id": f"team-{i}", "display_name": f"Team {i:04}"},
     SubscribedSku: lambda i: {"sku_id": str(uuid.UUID(int=i)), "sku_part_number": f"SKU_{i:04}"},
+    HeldLicence: lambda i: {"sku_id": str(uuid.UUID(int=i))},
+    LicenceIdle: lambda i: {"sku_id": str(uuid.UUID(int=i)), "disabled": i % 3},
+    Subscription: lambda i: {"graph_id": f"subscription-{i}", "sku_id": str(uuid.UUID(int=i)),
+                             "sku_part_number": f"SKU_{i:04}", "status": "Enabled"},
     ServiceHealth: lambda i: {
         "service_id": f"Service{i}", "service": f"Service {i:04}", "status": "serviceOperational",
     },

@@ -246,6 +246,30 @@ class SimTenant:
             })
         return out
 
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """companySubscription per SKU (its id is the SKU's subscriptionIds entry): the Power
+        BI trial has expired into Warning within days, Exchange renews within the month, the
+        rest in months; free SKUs have no lifecycle date."""
+        out = []
+        for sku_id, units in self._prepaid.items():
+            part = data.SKU_PART_BY_ID[sku_id]
+            days = {"POWER_BI_PRO": 9, "EXCHANGESTANDARD": 21, "FLOW_FREE": None}.get(part, 200)
+            out.append({
+                "createdDateTime": iso(self.anchor_us - 400 * DAY_US),
+                "commerceSubscriptionId": guid(self.tenant_id, "commerce", part),
+                "id": guid(self.tenant_id, "subscription", part),
+                "isTrial": part == "POWER_BI_PRO",
+                "nextLifecycleDateTime": iso(self.anchor_us + days * DAY_US) if days else None,
+                "serviceStatus": [{"appliesTo": "User", "provisioningStatus": "Success",
+                                   "servicePlanId": plan_id, "servicePlanName": name}
+                                  for plan_id, name in data.SKUS[part][1]],
+                "skuId": sku_id, "skuPartNumber": part,
+                "status": "Warning" if units["warning"] and not units["enabled"] else "Enabled",
+                "totalLicenses": units["enabled"] + units["warning"],
+                "ownerId": None, "ownerTenantId": None, "ownerType": None,
+            })
+        return out
+
     def sign_in_activity(self, user_id: str) -> dict[str, Any] | None:
         """signInActivity as Graph shows it; None (property omitted) for never-signed-in users."""
         meta = self.meta.get(user_id)

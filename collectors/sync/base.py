@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
@@ -171,3 +171,20 @@ def remove_unseen(model: type[models.Model], tenant: Tenant, since: datetime) ->
     """Snapshot entities (reports, SKUs, teams): rows the latest complete listing lacked."""
     deleted, _ = model._default_manager.filter(tenant=tenant, synced__lt=since).delete()
     return deleted
+
+
+def sync_snapshot(ctx: SyncContext, path: str, model: type[models.Model],
+                  to_model: Callable[[SyncContext, dict, datetime], models.Model | None],
+                  unique_fields: list[str]) -> list[models.Model]:
+    """A small listing read whole (every page), then written in one transaction: rows upserted,
+    rows it no longer lists removed. Returns the rows written."""
+    started = timezone.now()
+    items: list[dict] = []
+    for page in ctx.client.iter_pages(path):
+        items.extend(page.items)
+    rows = [row for item in items if (row := to_model(ctx, item, started)) is not None]
+    with transaction.atomic():
+        upsert(model, rows, unique_fields)
+        removed = remove_unseen(model, ctx.tenant, started)
+        ctx.page_done(written=len(rows), removed=removed, rejected=len(items) - len(rows))
+    return rows

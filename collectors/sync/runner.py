@@ -9,6 +9,7 @@ from django.db import transaction
 
 from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.lib.crypto import SecretUnreadable
+from m365admin.licences.activity import refresh_activity
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 from security import audit
 
@@ -21,6 +22,7 @@ from collectors.sync import (
     signin_activity,
     signins,
     skus,
+    subscriptions,
     teams,
     users,
 )
@@ -28,11 +30,15 @@ from collectors.sync.base import Progress, SyncContext, SyncSkipped
 
 logger = logging.getLogger("collectors.sync")
 
+# After these, last sign-ins and the seats idle accounts hold are recomputed (licences page).
+ACTIVITY_COLLECTORS = (Collector.USERS, Collector.SIGNIN_ACTIVITY, Collector.SIGNINS)
+
 # In the order a full sync runs them: users before their sign-in activity.
 COLLECTORS: dict[str, Callable[[SyncContext], None]] = {
     Collector.USERS: users.sync,
     Collector.SIGNIN_ACTIVITY: signin_activity.sync,
     Collector.SKUS: skus.sync,
+    Collector.SUBSCRIPTIONS: subscriptions.sync,
     Collector.SIGNINS: signins.sync,
     Collector.MAILBOXES: mailboxes.sync,
     Collector.ONEDRIVE: onedrive.sync,
@@ -74,6 +80,9 @@ def run_collector(
         _finish(run, SyncStatus.SUCCEEDED)
     finally:
         progress.close()
+    # Skipped too: a tenant found to lack Entra ID P1 drops out of the inactive counts.
+    if collector in ACTIVITY_COLLECTORS and run.status != SyncStatus.FAILED:
+        refresh_activity(tenant, assignments_changed=collector == Collector.USERS)
     return run
 
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from m365admin.models import LicenceProduct, SubscribedSku
 
-from m365admin.models import SubscribedSku
-
-from collectors.sync.base import SyncContext, remove_unseen, upsert
+from collectors.sync.base import SyncContext, sync_snapshot
 from collectors.sync.parse import obj, parse_int, text
 
 
 def sync(ctx: SyncContext) -> None:
-    started = datetime.now(timezone.utc)
-    items: list[dict[str, Any]] = []
     # No $filter here (unsupported); a nextLink is still followed if one ever appears.
-    for page in ctx.client.iter_pages("/v1.0/subscribedSkus"):
-        items.extend(page.items)
-    skus = [sku for item in items if (sku := to_model(ctx, item, started)) is not None]
-    with transaction.atomic():
-        upsert(SubscribedSku, skus, ["tenant", "sku_id"])
-        removed = remove_unseen(SubscribedSku, ctx.tenant, started)
-        ctx.page_done(written=len(skus), removed=removed, rejected=len(items) - len(skus))
+    skus = sync_snapshot(ctx, "/v1.0/subscribedSkus", SubscribedSku, to_model, ["tenant", "sku_id"])
+    LicenceProduct.note_seen(skus)
 
 
 def to_model(ctx: SyncContext, item: dict[str, Any], now: datetime) -> SubscribedSku | None:
@@ -34,7 +25,7 @@ def to_model(ctx: SyncContext, item: dict[str, Any], now: datetime) -> Subscribe
     return SubscribedSku(
         tenant=ctx.tenant,
         synced=now,
-        sku_id=text(item["skuId"], 36),
+        sku_id=text(item["skuId"], 36).lower(),  # matched to LicenceProduct and users by id
         sku_part_number=text(item.get("skuPartNumber"), 128),
         applies_to=text(item.get("appliesTo"), 16),
         capability_status=text(item.get("capabilityStatus"), 32),

@@ -12,6 +12,7 @@ from m365admin.models import (
     ServiceHealthIssue,
     SignIn,
     SubscribedSku,
+    Subscription,
     SyncRun,
     Team,
     Tenant,
@@ -37,7 +38,8 @@ class DirectoryUserSerializer(TenantOwnedSerializer):
         fields = ["id", "tenant", "graph_id", "user_principal_name", "display_name", "mail",
                   "department", "job_title", "account_enabled", "user_type", "created_in_graph",
                   "assigned_licenses", "is_licensed", "last_sign_in",
-                  "last_non_interactive_sign_in", "last_successful_sign_in", "deleted",
+                  "last_non_interactive_sign_in", "last_successful_sign_in", "last_seen",
+                  "last_seen_source", "deleted",
                   "deleted_reason", "synced"]
 
 
@@ -89,12 +91,24 @@ class TeamSerializer(TenantOwnedSerializer):
 
 class SubscribedSkuSerializer(TenantOwnedSerializer):
     available_units = serializers.IntegerField(read_only=True)
+    product_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = SubscribedSku
-        fields = ["id", "tenant", "sku_id", "sku_part_number", "applies_to", "capability_status",
+        fields = ["id", "tenant", "sku_id", "sku_part_number", "product_name", "applies_to",
+                  "capability_status",
                   "consumed_units", "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
                   "prepaid_locked_out", "available_units", "service_plans", "synced"]
+
+
+class SubscriptionSerializer(TenantOwnedSerializer):
+    product_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "tenant", "graph_id", "sku_id", "sku_part_number", "product_name",
+                  "status", "total_licenses", "is_trial", "created_in_graph", "next_lifecycle",
+                  "synced"]
 
 
 class ServiceHealthSerializer(TenantOwnedSerializer):

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from m365admin.api import views
 from m365admin.api.root import ApiRootView
+from m365admin.licences import api as licences
 
 app_name = "m365admin-api"
 
@@ -14,9 +15,15 @@ router.register("mailboxes", views.MailboxViewSet)
 router.register("onedrive-accounts", views.OneDriveAccountViewSet)
 router.register("teams", views.TeamViewSet)
 router.register("subscribed-skus", views.SubscribedSkuViewSet)
+router.register("subscriptions", views.SubscriptionViewSet)
 router.register("service-health", views.ServiceHealthViewSet)
 router.register("service-health-issues", views.ServiceHealthIssueViewSet)
 router.register("sync-runs", views.SyncRunViewSet)
 
 # The index lists every app's endpoints, not only this router's.
-urlpatterns = [path("", ApiRootView.as_view(), name="api-root"), *router.urls]
+urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
+    path("licences/", licences.LicencesView.as_view(), name="licences"),
+    path("licences/reclaim", licences.ReclaimView.as_view(), name="licences-reclaim"),
+    *router.urls,
+]

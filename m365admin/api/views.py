@@ -15,6 +15,7 @@ from m365admin.models import (
     ServiceHealthIssue,
     SignIn,
     SubscribedSku,
+    Subscription,
     SyncRun,
     Team,
     Tenant,
@@ -74,10 +75,17 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SubscribedSkuViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = SubscribedSku.objects.select_related("tenant")
+    queryset = SubscribedSku.objects.with_product().select_related("tenant")
     serializer_class = serializers.SubscribedSkuSerializer
     filterset_class = filtersets.SubscribedSkuFilterSet
     ordering_fields = ["sku_part_number", "consumed_units"]
+
+
+class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Subscription.objects.with_product().select_related("tenant")
+    serializer_class = serializers.SubscriptionSerializer
+    filterset_class = filtersets.SubscriptionFilterSet
+    ordering_fields = ["next_lifecycle", "sku_part_number"]
 
 
 class ServiceHealthViewSet(viewsets.ReadOnlyModelViewSet):

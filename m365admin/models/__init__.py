@@ -1,4 +1,5 @@
 from m365admin.models.directory import DirectoryUser, SubscribedSku
+from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, Subscription
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
 from m365admin.models.rollups import SignInHourly
 from m365admin.models.signins import SignIn
@@ -8,6 +9,9 @@ from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 
 __all__ = [
     "DirectoryUser",
+    "HeldLicence",
+    "LicenceIdle",
+    "LicenceProduct",
     "Mailbox",
     "OneDriveAccount",
     "ServiceHealth",
@@ -15,6 +19,7 @@ __all__ = [
     "SignIn",
     "SignInHourly",
     "SubscribedSku",
+    "Subscription",
     "SyncCheckpoint",
     "SyncRun",
     "Tenant",

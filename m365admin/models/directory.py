@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import UserType
+from m365admin.choices import SignInSource, UserType
+from m365admin.models.licences import ProductNamed, ProductQuerySet
 from m365admin.models.tenants import TenantOwned
 
 
@@ -31,6 +32,11 @@ class DirectoryUser(TenantOwned):
     last_successful_sign_in = models.DateTimeField(
         _("last successful sign-in"), null=True, blank=True
     )
+    # The latest of the two signInActivity times and the newest stored sign-in, and which it
+    # was (m365admin.licences.activity), so every page shows the same "last sign-in".
+    last_seen = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+    last_seen_source = models.CharField(_("last sign-in source"), max_length=16, blank=True,
+                                        choices=SignInSource.choices)
     # From delta's @removed: "changed" is soft-deleted (restorable), "deleted" is permanent.
     deleted = models.BooleanField(_("deleted"), default=False)
     deleted_reason = models.CharField(_("deletion"), max_length=16, blank=True)
@@ -50,6 +56,8 @@ class DirectoryUser(TenantOwned):
                 fields=["tenant", "last_sign_in"], name="directoryuser_licensed_idle",
                 condition=models.Q(is_licensed=True, deleted=False),
             ),
+            # The reclaim list's (last_seen NULLS FIRST, id) index is made on PostgreSQL only,
+            # by migration 0006: SQLite refuses NULLS FIRST in an index.
         ]
 
     def __str__(self) -> str:
@@ -59,7 +67,7 @@ class DirectoryUser(TenantOwned):
         return [licence.get("skuId", "") for licence in self.assigned_licenses]
 
 
-class SubscribedSku(TenantOwned):
+class SubscribedSku(ProductNamed, TenantOwned):
     sku_id = models.CharField(_("SKU ID"), max_length=36)
     sku_part_number = models.CharField(_("SKU part number"), max_length=128)
     applies_to = models.CharField(_("applies to"), max_length=16, blank=True)
@@ -70,6 +78,8 @@ class SubscribedSku(TenantOwned):
     prepaid_warning = models.IntegerField(_("warning units"), default=0)
     prepaid_locked_out = models.IntegerField(_("locked-out units"), default=0)
     service_plans = models.JSONField(_("service plans"), default=list, blank=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["tenant", "sku_part_number"]

@@ -39,6 +39,7 @@ METRICS: dict[str, dict[str, bool]] = {
     AlertSource.SERVICE_HEALTH: {"level": False},
     AlertSource.NOTIFICATION: {"failing": False},
     AlertSource.SECURITY: {kind.value: False for kind in EventKind},
+    AlertSource.SUBSCRIPTION: {"needs_attention": False},
 }
 
 

@@ -17,6 +17,7 @@ from collectors.sync import (
     signin_rows,
     signins,
     skus,
+    subscriptions,
     teams,
     users,
 )
@@ -154,6 +155,19 @@ def test_subscribed_skus_map_units(ctx):
     assert (first.sku_part_number, first.capability_status) == ("ENTERPRISEPREMIUM", "Enabled")
     assert (first.consumed_units, first.prepaid_enabled, first.available_units()) == (14, 25, 11)
     assert models[1].prepaid_suspended == 25 and models[1].available_units() == -14
+
+
+@pytest.mark.django_db
+def test_company_subscriptions_map_status_trial_and_dates(ctx):
+    (item,) = sample("company_subscriptions.json")["value"]
+    row = subscriptions.to_model(ctx, item, NOW)
+    assert (row.graph_id, row.sku_id, row.sku_part_number) == (
+        "860697e3-b0aa-4196-a6c6-7ec361ed58f7", "0816ccb9-3785-4d19-bf78-6c53e2106509",
+        "MyPartNumber")
+    assert (row.status, row.total_licenses, row.is_trial) == ("Enabled", 25, False)
+    assert row.next_lifecycle == datetime(2023, 2, 1, tzinfo=timezone.utc)
+    assert row.created_in_graph == datetime(2023, 1, 1, tzinfo=timezone.utc)
+    assert subscriptions.to_model(ctx, {**item, "skuId": None}, NOW) is None
 
 
 @pytest.mark.django_db

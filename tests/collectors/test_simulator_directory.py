@@ -117,3 +117,29 @@ def test_unknown_routes_and_methods_get_envelopes(http: Any, sim: GraphSimulator
     posted = requests.post(f"{sim.base_url}/v1.0/users", verify=sim.ca_bundle, timeout=10,
                            headers={"Authorization": f"Bearer {sim.issue_token(TENANT)}"})
     assert posted.status_code == 405
+
+
+def test_subscriptions_match_the_sample_and_the_skus(http: Any, sim: GraphSimulator) -> None:
+    subscriptions = _all(http, "/v1.0/directory/subscriptions?$top=2")
+    assert all(set(s) == set(_sample("company_subscriptions.json")["value"][0])
+               for s in subscriptions)
+    skus = {s["skuId"]: s for s in http("/v1.0/subscribedSkus").json()["value"]}
+    assert {s["skuId"] for s in subscriptions} == set(skus)
+    for subscription in subscriptions:
+        assert subscription["id"] in skus[subscription["skuId"]]["subscriptionIds"]
+    by_part = {s["skuPartNumber"]: s for s in subscriptions}
+    assert (by_part["POWER_BI_PRO"]["isTrial"], by_part["POWER_BI_PRO"]["status"]) == (True,
+                                                                                       "Warning")
+    assert by_part["FLOW_FREE"]["nextLifecycleDateTime"] is None
+
+
+def test_subscriptions_page_select_and_refuse_filters(http: Any, sim: GraphSimulator) -> None:
+    first = http("/v1.0/directory/subscriptions?$top=1&$select=skuId,status").json()
+    assert set(first["value"][0]) == {"skuId", "status"}
+    # The selection holds on the next page, which the link carries by itself.
+    assert set(http(first["@odata.nextLink"]).json()["value"][0]) == {"skuId", "status"}
+    refused = http("/v1.0/directory/subscriptions?$filter=isTrial eq true")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "Request_UnsupportedQuery"
+    assert http("/v1.0/directory/subscriptions?$select=price").status_code == 400
+    assert http("/v1.0/directory/subscriptions", auth=False).status_code == 401

@@ -12,7 +12,7 @@ from collectors.clients import client_for
 from collectors.simulator import Fault
 from collectors.sync.runner import run_collector
 from m365admin.choices import Collector, SyncStatus
-from m365admin.models import DirectoryUser, SyncRun
+from m365admin.models import DirectoryUser, Subscription, SyncRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,3 +73,17 @@ def test_every_run_leaves_a_finished_row(sim_tenant):
     row = SyncRun.objects.get(pk=run.pk)
     assert row.status == SyncStatus.SUCCEEDED and row.finished and row.duration().total_seconds() >= 0
     assert row.pages == 1 and row.written > 0
+
+
+def test_subscriptions_are_synced_and_a_denied_permission_fails_the_run(sim_tenant, simulator):
+    tenant, spec = sim_tenant
+    run = run_collector(tenant, Collector.SUBSCRIPTIONS)
+    assert run.status == SyncStatus.SUCCEEDED
+    trial = Subscription.objects.get(tenant=tenant, sku_part_number="POWER_BI_PRO")
+    assert (trial.is_trial, trial.status) == (True, "Warning") and trial.next_lifecycle
+    simulator.faults.add(Fault("status", path=r"/directory/subscriptions", tenant=spec.tenant_id,
+                               status=403, code="Authorization_RequestDenied"))
+    denied = run_collector(tenant, Collector.SUBSCRIPTIONS)
+    assert (denied.status, denied.error_code) == (SyncStatus.FAILED, "Authorization_RequestDenied")
+    # A failed listing removes nothing.
+    assert Subscription.objects.filter(tenant=tenant).count() == len(spec.subscriptions())

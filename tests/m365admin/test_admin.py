@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import uuid
+
 import pytest
 from django.contrib import admin
 from django.db import connection
@@ -13,14 +15,22 @@ from django.urls import reverse
 from m365admin import models as m365_models
 from m365admin.admin import GraphSourcedAdmin
 from m365admin.choices import Collector
-from m365admin.models import SignIn, SyncCheckpoint, Tenant
+from m365admin.models import (
+    DirectoryUser,
+    HeldLicence,
+    LicenceProduct,
+    SignIn,
+    SyncCheckpoint,
+    Tenant,
+)
 from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime.now(timezone.utc)
 MODELS = [getattr(m365_models, name) for name in m365_models.__all__]
-GRAPH_SOURCED = [model for model in MODELS if model is not Tenant]
+# Tenants and licence products (names and prices) are what people edit.
+GRAPH_SOURCED = [model for model in MODELS if model not in (Tenant, LicenceProduct)]
 
 
 def _ids(models):
@@ -35,6 +45,9 @@ def _rows(model, count: int = 1, tenant=None):
     """`count` rows of any entity model (a checkpoint is one per tenant and collector)."""
     if model is Tenant:
         return [make_tenant() for _ in range(count)]
+    if model is LicenceProduct:
+        return LicenceProduct.objects.bulk_create(
+            LicenceProduct(sku_id=str(uuid.uuid4())) for _ in range(count))
     tenant = tenant or make_tenant()
     if model is SyncCheckpoint:
         collectors = list(Collector)[:count]
@@ -42,6 +55,8 @@ def _rows(model, count: int = 1, tenant=None):
             SyncCheckpoint(tenant=tenant, collector=c) for c in collectors
         )
     extra = {"created": lambda i: NOW - timedelta(minutes=i)} if model is SignIn else {}
+    if model is HeldLicence:
+        extra = {"user": make_rows(DirectoryUser, tenant)[0]}
     return make_rows(model, tenant, count, **extra)
 
 

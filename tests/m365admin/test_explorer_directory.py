@@ -44,7 +44,7 @@ class Page:
 PAGES = [
     Page("/users/", DirectoryUser, "display_name",
          ("is_licensed", "is_licensed", [True, False, True], "true", {0, 2}),
-         ("last_sign_in", "last_sign_in", [NOW - timedelta(days=9), NOW, None]),
+         ("last_sign_in", "last_seen", [NOW - timedelta(days=9), NOW, None]),
          "No users match these filters."),
     Page("/mailboxes/", Mailbox, "display_name",
          ("has_archive", "has_archive", [False, True, False], "true", {1}),

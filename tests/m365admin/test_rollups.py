@@ -87,13 +87,14 @@ def test_tiles_sum_the_last_24_hours_of_rollups(django_assert_max_num_queries):
               storage_used_bytes=lambda i: 950 if i == 0 else 100)
     make_rows(ServiceHealth, tenant, 2, status=lambda i: ["serviceOperational",
                                                          "serviceDegradation"][i])
-    with django_assert_max_num_queries(9):
+    # Licences take two: the SKUs with their prices, and subscriptions (which are trials).
+    with django_assert_max_num_queries(10):
         (tile,) = tenant_tiles(now=NOW)
     assert tile["name"] == "Contoso"
     assert (tile["signins_24h"], tile["failed_24h"], tile["risky_24h"]) == (2400, 240, 24)
     assert tile["failure_rate"] == 10.0
     assert (tile["users"], tile["licensed"]) == (4, 3)
-    assert tile["licences"] == {"enabled": 10, "assigned": 3, "unused": 7}
+    assert tile["licences"] == {"enabled": 10, "assigned": 3, "unused": 7, "free": 0}
     assert (tile["mailboxes"], tile["mailboxes_near_quota"]) == (2, 1)
     assert tile["onedrive"] == {"accounts": 2, "used": 1050, "allocated": 2000, "near_quota": 1}
     assert tile["service_health"]["level"] == "degraded"

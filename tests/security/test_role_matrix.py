@@ -31,6 +31,9 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "m365admin:mailbox-list": ("GET", "/mailboxes/", VIEWER),
     "m365admin:team-list": ("GET", "/teams/", VIEWER),
     "m365admin:onedrive-list": ("GET", "/onedrive/", VIEWER),
+    "m365admin:licence-list": ("GET", "/licences/", VIEWER),
+    "m365admin:licence-export": ("GET", "/licences/export.csv", VIEWER),
+    "m365admin:reclaim-export": ("GET", "/licences/reclaim.csv", VIEWER),
     "monitoring:dashboard": ("GET", "/dashboard/", VIEWER),
     "monitoring:alert-list": ("GET", "/alerts/", VIEWER),
     "monitoring:alert-detail": ("GET", f"/alerts/{NO_SUCH}/", VIEWER),
@@ -85,12 +88,15 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "api-docs:swagger": ("GET", "/api/schema/swagger/", SIGNED_IN),
     "api-docs:redoc": ("GET", "/api/schema/redoc/", SIGNED_IN),
     "m365admin-api:tenant-list": ("GET", "/api/v1/tenants/", VIEWER),
+    "m365admin-api:licences": ("GET", "/api/v1/licences/", VIEWER),
+    "m365admin-api:licences-reclaim": ("GET", "/api/v1/licences/reclaim", VIEWER),
     "m365admin-api:tenant-detail": ("GET", f"/api/v1/tenants/{NO_SUCH}/", VIEWER),
     **{f"m365admin-api:{name}-{kind}": ("GET", f"/api/v1/{path}/" + ("1/" if kind == "detail"
                                                                         else ""), VIEWER)
        for name, path in [("directoryuser", "users"), ("signin", "sign-ins"),
                           ("mailbox", "mailboxes"), ("onedriveaccount", "onedrive-accounts"),
                           ("team", "teams"), ("subscribedsku", "subscribed-skus"),
+                          ("subscription", "subscriptions"),
                           ("servicehealth", "service-health"),
                           ("servicehealthissue", "service-health-issues"),
                           ("syncrun", "sync-runs")]
@@ -136,6 +142,9 @@ ROUTES: dict[str, tuple[str, str, str]] = {
 ADMIN_OPERATOR_READS = {
     "m365admin.tenant", "m365admin.directoryuser", "m365admin.signin", "m365admin.mailbox",
     "m365admin.onedriveaccount", "m365admin.team", "m365admin.subscribedsku",
+    # Operators read licence names and prices; only Administrators change them (change_ perms).
+    "m365admin.licenceproduct", "m365admin.subscription", "m365admin.heldlicence",
+    "m365admin.licenceidle",
     "m365admin.servicehealth", "m365admin.servicehealthissue", "m365admin.syncrun",
     "m365admin.synccheckpoint", "m365admin.signinhourly", "monitoring.componenthealth",
     "monitoring.metricsample", "monitoring.requeststat", "monitoring.alert",

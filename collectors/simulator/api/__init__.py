@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from ..wire import SimRequest, SimResponse
-from . import batch, health, reports, signins, teams, users
+from . import batch, health, reports, signins, subscriptions, teams, users
 from .common import ApiError, Ctx
 from .reports import download_report
 
@@ -37,6 +37,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", r"/admin/serviceAnnouncement/issues", health.issues),
         ("GET", r"/admin/serviceAnnouncement/issues/(?P<issue_id>[^/]+)", health.issue),
         ("GET", r"/subscribedSkus", health.subscribed_skus),
+        ("GET", r"/directory/subscriptions", subscriptions.list_subscriptions),
         ("GET", r"/organization", health.organization),
         ("POST", r"/\$batch", None),  # bound below: it re-enters dispatch for inner requests
     ]

@@ -143,3 +143,36 @@ def serve_list(ctx: Ctx, kind: str, items: list[Any], top: int, render: Callable
         body["@odata.nextLink"] = ctx.next_link("$skiptoken", token)
     body["value"] = page
     return ctx.ok(body)
+
+
+def select_fields(ctx: Ctx, available: list[str]) -> list[str]:
+    text = ctx.query.get("$select")
+    if text is None:
+        return available
+    lookup = {name.lower(): name for name in available}
+    chosen = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        if part.lower() not in lookup:
+            raise bad_request(f"Parsing OData Select and Expand failed: Could not find a property "
+                              f"named '{part}'.")
+        chosen.append(lookup[part.lower()])
+    return chosen
+
+
+def paged_list(ctx: Ctx, kind: str, items: list[dict[str, Any]], fields: list[str],
+               context: str | None, default: int, maximum: int) -> SimResponse:
+    """A directory-object list: `$select` over `fields`, `$top` up to `maximum`, `$count`
+    with ConsistencyLevel, continued by `$skiptoken` (the selection rides in the page state)."""
+    state = page_state(ctx, kind)
+    if state is not None:
+        chosen = state["extra"]
+        return serve_list(ctx, kind, state["items"], state["top"],
+                          lambda item: {k: item.get(k) for k in chosen}, context,
+                          first=state["first"], extra=chosen)
+    chosen = select_fields(ctx, fields)
+    top = parse_top(ctx, default, maximum)
+    count = ctx.query.get("$count", "").lower() == "true"
+    if count and not ctx.header_eventual():
+        raise unsupported("$count requires the header 'ConsistencyLevel: eventual'.")
+    return serve_list(ctx, kind, items, top, lambda item: {k: item.get(k) for k in chosen},
+                      context, count=count, extra=chosen)

@@ -6,8 +6,8 @@ from typing import Any
 
 from ..odata import Node, matches, path_name, walk
 from ..wire import SimResponse
-from .common import (ApiError, Ctx, bad_request, page_state, parse_filter_option, parse_top,
-                     serve_list, unsupported)
+from .common import (ApiError, Ctx, page_state, paged_list, parse_filter_option, select_fields,
+                     unsupported)
 
 _TEAM_LIST_FIELDS = ["id", "displayName", "description"]
 _GROUP_FIELDS = ["id", "createdDateTime", "deletedDateTime", "description", "displayName",
@@ -18,20 +18,6 @@ _GROUP_FILTERABLE = {"displayname": {"eq", "startswith", "in"}, "mail": {"eq", "
                      "securityenabled": {"eq"}, "id": {"eq", "in"}, "visibility": {"eq"},
                      "createddatetime": {"ge", "le", "eq"}}
 _GROUP_LAMBDAS = {"resourceprovisioningoptions", "grouptypes"}
-
-
-def _select(ctx: Ctx, available: list[str]) -> list[str]:
-    text = ctx.query.get("$select")
-    if text is None:
-        return available
-    lookup = {name.lower(): name for name in available}
-    chosen = []
-    for part in (p.strip() for p in text.split(",") if p.strip()):
-        if part.lower() not in lookup:
-            raise bad_request(f"Parsing OData Select and Expand failed: Could not find a property "
-                              f"named '{part}'.")
-        chosen.append(lookup[part.lower()])
-    return chosen
 
 
 def _check(node: Node, allowed: dict[str, set[str]], lambdas: set[str]) -> None:
@@ -60,29 +46,12 @@ def _filtered(ctx: Ctx, items: list[dict[str, Any]], allowed: dict[str, set[str]
     return [item for item in items if matches(node, item)]
 
 
-def _paged(ctx: Ctx, kind: str, items: list[dict[str, Any]], fields: list[str],
-           context: str | None, default: int, maximum: int) -> SimResponse:
-    state = page_state(ctx, kind)
-    if state is not None:
-        chosen = state["extra"]
-        return serve_list(ctx, kind, state["items"], state["top"],
-                          lambda item: {k: item.get(k) for k in chosen}, context,
-                          first=state["first"], extra=chosen)
-    chosen = _select(ctx, fields)
-    top = parse_top(ctx, default, maximum)
-    count = ctx.query.get("$count", "").lower() == "true"
-    if count and not ctx.header_eventual():
-        raise unsupported("$count requires the header 'ConsistencyLevel: eventual'.")
-    return serve_list(ctx, kind, items, top, lambda item: {k: item.get(k) for k in chosen},
-                      context, count=count, extra=chosen)
-
-
 def list_teams(ctx: Ctx) -> SimResponse:
     teams = list(ctx.tenant.teams.values())
     if page_state(ctx, "teams") is None:
         teams = _filtered(ctx, teams, {"displayname": {"eq", "startswith"}}, set())
     # The documented /teams example carries no @odata.context.
-    return _paged(ctx, "teams", teams, _TEAM_LIST_FIELDS, None, 100, 999)
+    return paged_list(ctx, "teams", teams, _TEAM_LIST_FIELDS, None, 100, 999)
 
 
 def get_team(ctx: Ctx, team_id: str) -> SimResponse:
@@ -110,7 +79,7 @@ def team_members(ctx: Ctx, team_id: str) -> SimResponse:
         })
     fields = ["@odata.type", "id", "roles", "displayName", "visibleHistoryStartDateTime",
               "userId", "email", "tenantId"]
-    return _paged(ctx, "members", members, fields,
+    return paged_list(ctx, "members", members, fields,
                   ctx.context_url(f"teams('{team_id}')/members"), 100, 999)
 
 
@@ -118,7 +87,7 @@ def list_groups(ctx: Ctx) -> SimResponse:
     groups = ctx.tenant.groups
     if page_state(ctx, "groups") is None:
         groups = _filtered(ctx, groups, _GROUP_FILTERABLE, _GROUP_LAMBDAS)
-    return _paged(ctx, "groups", groups, _GROUP_FIELDS, ctx.context_url("groups"), 100, 999)
+    return paged_list(ctx, "groups", groups, _GROUP_FIELDS, ctx.context_url("groups"), 100, 999)
 
 
 def get_group(ctx: Ctx, group_id: str) -> SimResponse:
@@ -126,6 +95,6 @@ def get_group(ctx: Ctx, group_id: str) -> SimResponse:
     if group is None:
         raise ApiError(404, "Request_ResourceNotFound", f"Resource '{group_id}' does not exist or "
                        "one of its queried reference-property objects are not present.")
-    chosen = _select(ctx, _GROUP_FIELDS)
+    chosen = select_fields(ctx, _GROUP_FIELDS)
     return ctx.ok({"@odata.context": ctx.context_url("groups/$entity"),
                    **{k: group.get(k) for k in chosen}})

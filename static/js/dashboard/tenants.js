@@ -24,7 +24,7 @@ function buildTile(template, tenant) {
   fill(tile, "users-sub", t("users-sub", { licensed: count(tenant.licensed), guests: count(tenant.guests) }));
   const licences = tenant.licences;
   fill(tile, "licences", count(licences.assigned));
-  fill(tile, "licences-sub", t("licences-sub", { enabled: count(licences.enabled), unused: count(licences.unused) }));
+  fill(tile, "licences-sub", t("licences-sub", { enabled: count(licences.enabled), unused: count(licences.unused), free: count(licences.free) }));
   fill(tile, "signins", count(tenant.signins_24h));
   const failed = { failed: count(tenant.failed_24h), rate: percent(tenant.failure_rate) };
   const signinsSub = tenant.sign_in_logs_unavailable ? t("signins-sub-premium")

@@ -1,0 +1,109 @@
+"""/api/v1/licences/ and /api/v1/licences/reclaim: the licences page's figures as JSON, from
+the same functions (m365admin.licences.report)."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ParseError
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from m365admin.licences.figures import SkuFigures, WasteTotals, amount_text
+from m365admin.licences.report import (
+    BadQuery,
+    LicenceReport,
+    ReclaimAccount,
+    describe,
+    licence_report,
+    parse_query,
+    reclaim_accounts,
+)
+from m365admin.models import SubscribedSku
+
+
+def _totals(totals: WasteTotals) -> dict:
+    return {"unused": totals.unused, "disabled": totals.disabled, "inactive": totals.inactive,
+            "cost": {currency: amount_text(amount) for currency, amount in totals.cost.items()}}
+
+
+def _sku(figures: SkuFigures) -> dict:
+    return {
+        "tenant": str(figures.tenant.code), "tenant_name": figures.tenant_name,
+        "sku_id": figures.sku.sku_id, "sku_part_number": figures.sku.sku_part_number,
+        "product_name": figures.product_name, "kind": figures.kind, "state": figures.state,
+        "purchased": figures.purchased, "assigned": figures.assigned,
+        "available": figures.available, "over_assigned": figures.over_assigned,
+        "renewal": figures.renewal, "monthly_price": amount_text(figures.monthly_price),
+        "currency": figures.currency, "unused": figures.unused, "disabled": figures.disabled,
+        "inactive": figures.inactive, "unused_cost": amount_text(figures.unused_cost),
+        "disabled_cost": amount_text(figures.disabled_cost),
+        "inactive_cost": amount_text(figures.inactive_cost),
+        "monthly_waste": amount_text(figures.monthly_waste),
+    }
+
+
+def _account(row: ReclaimAccount) -> dict:
+    user = row.user
+    return {
+        "id": user.pk, "tenant": str(user.tenant.code),
+        "user_principal_name": user.user_principal_name, "display_name": user.display_name,
+        "account_enabled": user.account_enabled, "reason": row.reason,
+        "products": row.products, "last_sign_in": user.last_seen,
+        "last_sign_in_source": user.last_seen_source,
+        "monthly_cost": {currency: amount_text(amount) for currency, amount in row.cost.items()},
+    }
+
+
+class _LicenceView(GenericAPIView):
+    # Read with the page's permission (view_subscribedsku, through ModelViewPermission).
+    queryset = SubscribedSku.objects.none()
+    filter_backends: list = []
+
+    def report(self) -> LicenceReport:
+        try:
+            return licence_report(*parse_query(self.request.query_params))
+        except BadQuery as exc:
+            raise ParseError(str(exc)) from None
+
+
+class LicencesView(_LicenceView):
+    """Per SKU per tenant, with the totals across tenants and per tenant. `?tenant=`,
+    `?days=14|30|60|90` (inactive threshold, default 30)."""
+
+    pagination_class = None
+
+    def get(self, request):
+        report = self.report()
+        return Response({
+            "days": report.days,
+            "totals": _totals(report.totals),
+            "tenants": [{"tenant": str(s.tenant.code), **_totals(totals)}
+                        for s, totals in _per_tenant(report)],
+            "activity_unknown": [str(t.code) for t in report.without_activity],
+            "skus": [_sku(figures) for figures in report.skus],
+        })
+
+
+def _per_tenant(report: LicenceReport):
+    seen = {}
+    for figures in report.skus:
+        seen.setdefault(figures.sku.tenant_id, figures)
+    return [(figures, report.per_tenant[tenant_id]) for tenant_id, figures in seen.items()]
+
+
+class ReclaimCursorPagination(CursorPagination):
+    ordering = ("id",)
+    page_size = 100
+    max_page_size = 1000
+    page_size_query_param = "page_size"
+
+
+class ReclaimView(_LicenceView):
+    """The reclaim list, cursor-paginated (same filters)."""
+
+    pagination_class = ReclaimCursorPagination
+
+    def get(self, request):
+        report = self.report()
+        page = self.paginate_queryset(reclaim_accounts(report))
+        return self.get_paginated_response([_account(row) for row in describe(report, page)])

@@ -1,0 +1,147 @@
+"""/licences/: per-SKU figures across tenants, a chart, and the reclaim list, with CSV files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from m365admin.explorer import Sorting
+from m365admin.lib import csvstream
+from m365admin.licences.figures import SkuFigures, amount_text
+from m365admin.licences.report import (
+    DEFAULT_DAYS,
+    BadQuery,
+    LicenceReport,
+    ReclaimAccount,
+    describe,
+    licence_report,
+    parse_query,
+    reclaim_accounts,
+)
+from m365admin.models import Tenant
+from m365admin.models.licences import INACTIVE_DAYS
+
+# Reclaim rows shown on the page (read in index order, never all counted: at 100,000 accounts
+# counting costs more than the rest of the page); the CSV and the API have them all.
+RECLAIM_ROWS = 200
+SORTING = Sorting("tenant", product="product_name", tenant="tenant_name", purchased="purchased",
+                  assigned="assigned", available="available", renewal="renewal",
+                  waste="monthly_waste")
+
+
+# Header → cell. Field names, not translated labels: scripts read these files.
+SKU_CSV_COLUMNS: dict[str, Callable[[SkuFigures], Any]] = {
+    "tenant": lambda f: f.tenant_name,
+    "product_name": lambda f: f.product_name,
+    "sku_part_number": lambda f: f.sku.sku_part_number,
+    "sku_id": lambda f: f.sku.sku_id,
+    "kind": lambda f: f.kind,
+    "state": lambda f: f.state,
+    "purchased": lambda f: f.purchased,
+    "assigned": lambda f: f.assigned,
+    "available": lambda f: f.available,
+    "over_assigned": lambda f: f.over_assigned,
+    "renewal": lambda f: f.renewal.date().isoformat() if f.renewal else "",
+    "monthly_price": lambda f: amount_text(f.monthly_price) or "",
+    "currency": lambda f: f.currency,
+    "unused": lambda f: f.unused,
+    "disabled": lambda f: f.disabled,
+    "inactive": lambda f: "" if f.inactive is None else f.inactive,
+    "monthly_waste": lambda f: amount_text(f.monthly_waste) or "",
+}
+RECLAIM_CSV_COLUMNS: dict[str, Callable[[ReclaimAccount], Any]] = {
+    "tenant": lambda r: r.user.tenant.name,
+    "user_principal_name": lambda r: r.user.user_principal_name,
+    "display_name": lambda r: r.user.display_name,
+    "account_enabled": lambda r: r.user.account_enabled,
+    "products": lambda r: "; ".join(r.products),
+    "last_sign_in": lambda r: r.user.last_seen.isoformat() if r.user.last_seen else "",
+    "last_sign_in_source": lambda r: r.user.last_seen_source,
+    "monthly_cost": lambda r: r.cost_text("; "),
+}
+
+
+def _sorted(skus: list[SkuFigures], sort: str) -> list[SkuFigures]:
+    """Python-side: the figures are computed, not columns. Empty values last either way."""
+    key = SORTING.fields[sort.removeprefix("-")]
+    present = [f for f in skus if getattr(f, key) is not None]
+    missing = [f for f in skus if getattr(f, key) is None]
+    present.sort(key=lambda f: (getattr(f, key), f.tenant_name, f.product_name),
+                 reverse=sort.startswith("-"))
+    return present + missing
+
+
+def _chart(report: LicenceReport) -> dict:
+    """Assigned vs purchased per product, summed over the tenants shown."""
+    per_product: dict[str, list[int]] = {}
+    for sku in report.skus:
+        totals = per_product.setdefault(sku.product_name, [0, 0])
+        totals[0] += sku.purchased
+        totals[1] += sku.assigned
+    products = sorted(per_product, key=str.lower)
+    return {
+        "products": products,
+        "purchased": [per_product[p][0] for p in products],
+        "assigned": [per_product[p][1] for p in products],
+        "labels": {"purchased": _("Purchased"), "assigned": _("Assigned")},
+    }
+
+
+@require_GET
+@login_required
+@permission_required("m365admin.view_subscribedsku", raise_exception=True)
+def licence_list(request: HttpRequest) -> HttpResponse:
+    problems = []
+    try:
+        tenant, days = parse_query(request.GET)
+    except BadQuery as exc:
+        problems.append(str(exc))
+        tenant, days = None, DEFAULT_DAYS
+    sort, sort_problem = SORTING.resolve(request.GET.get("sort"))
+    if sort_problem:
+        problems.append(sort_problem)
+    report = licence_report(tenant, days)
+    reclaim = list(describe(report, reclaim_accounts(report)[:RECLAIM_ROWS + 1]))
+    return render(request, "m365admin/licence_list.html", {
+        "report": report,
+        "skus": _sorted(report.skus, sort),
+        "sort": sort,
+        "sort_headers": SORTING.headers(sort),
+        "reclaim": reclaim[:RECLAIM_ROWS],
+        "reclaim_more": len(reclaim) > RECLAIM_ROWS,
+        "chart": _chart(report),
+        "tenants": Tenant.objects.order_by("name"),
+        "inactive_days": INACTIVE_DAYS,
+        "problems": problems,
+    })
+
+
+def _csv_view(filename: str, columns: dict[str, Callable], rows_of: Callable) -> Callable:
+    """A CSV download of the report's rows; a bad filter answers 400 instead of other rows."""
+
+    @require_GET
+    @login_required
+    @permission_required("m365admin.view_subscribedsku", raise_exception=True)
+    def view(request: HttpRequest) -> HttpResponse:
+        try:
+            report = licence_report(*parse_query(request.GET))
+        except BadQuery as exc:
+            return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+        return csvstream.csv_response(
+            list(columns), ([cell(row) for cell in columns.values()] for row in rows_of(report)),
+            filename=filename, asynchronous=isinstance(request, ASGIRequest),
+        )
+
+    return view
+
+
+licence_export = _csv_view("licences.csv", SKU_CSV_COLUMNS, lambda report: report.skus)
+reclaim_export = _csv_view("reclaim.csv", RECLAIM_CSV_COLUMNS, lambda report: describe(
+    report, reclaim_accounts(report).iterator(chunk_size=2000)))
