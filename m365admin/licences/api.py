@@ -3,6 +3,8 @@ the same functions (m365admin.licences.report)."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
@@ -18,6 +20,7 @@ from m365admin.licences.report import (
     parse_query,
     reclaim_accounts,
 )
+from m365admin.api.schema import OBJECT
 from m365admin.models import SubscribedSku
 
 
@@ -66,12 +69,22 @@ class _LicenceView(GenericAPIView):
             raise ParseError(str(exc)) from None
 
 
+# The report's query, for the schema (parse_query checks it).
+QUERY = [
+    OpenApiParameter("tenant", OpenApiTypes.UUID, description="One tenant, by its code."),
+    OpenApiParameter("days", OpenApiTypes.INT, enum=[14, 30, 60, 90],
+                     description="Inactive after this many days without a sign-in (30)."),
+]
+
+
 class LicencesView(_LicenceView):
     """Per SKU per tenant, with the totals across tenants and per tenant. `?tenant=`,
     `?days=14|30|60|90` (inactive threshold, default 30)."""
 
     pagination_class = None
 
+    @extend_schema(summary="Licences per SKU per tenant, with waste", parameters=QUERY,
+                   responses={200: OBJECT})
     def get(self, request):
         report = self.report()
         return Response({
@@ -103,6 +116,8 @@ class ReclaimView(_LicenceView):
 
     pagination_class = ReclaimCursorPagination
 
+    @extend_schema(summary="Accounts holding paid licences to reclaim", parameters=QUERY,
+                   responses={200: OBJECT})
     def get(self, request):
         report = self.report()
         page = self.paginate_queryset(reclaim_accounts(report))

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rule():
     """The rule the migration seeds (a transactional test elsewhere may have flushed it)."""
-    seed = import_module("monitoring.migrations.0009_subscription_rule")
+    seed = import_module("monitoring.migrations.0013_subscription_rule")
     AlertRule.objects.all().delete()
     seed.add_rule(apps, None)
     return AlertRule.objects.get()
