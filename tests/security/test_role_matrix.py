@@ -27,6 +27,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "m365admin:tenant-list": ("GET", "/", VIEWER),
     "m365admin:signin-list": ("GET", "/signins/", VIEWER),
     "m365admin:signin-export": ("GET", "/signins/export.csv", VIEWER),
+    "m365admin:signin-detail": ("GET", "/signins/1/", VIEWER),
     "m365admin:user-list": ("GET", "/users/", VIEWER),
     "m365admin:mailbox-list": ("GET", "/mailboxes/", VIEWER),
     "m365admin:team-list": ("GET", "/teams/", VIEWER),
