@@ -41,7 +41,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 
 SIGNIN_FILTERS = (
     "since", "until", "tenant", "user", "status", "country", "app", "client_app_used",
-    "ip_address", "risk_level_during_sign_in", "risk_state",
+    "ip_address", "risk_level_during_sign_in", "risk_state", "risky",
 )
 # Header → cell. The headers are the model's field names, not translated labels: a file
 # that scripts read must not change with the language of whoever downloaded it.
@@ -194,7 +194,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def mailbox_list(request: HttpRequest) -> HttpResponse:
     context = explorer.directory_context(
         request, MailboxFilterSet, Mailbox.objects.select_related("tenant"), MAILBOX_SORTING,
-        ("tenant", "q", "has_archive", "is_deleted"),
+        ("tenant", "q", "near_quota", "has_archive", "is_deleted"),
     )
     return render(request, "m365admin/mailbox_list.html", context)
 
@@ -216,6 +216,6 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def onedrive_list(request: HttpRequest) -> HttpResponse:
     context = explorer.directory_context(
         request, OneDriveAccountFilterSet, OneDriveAccount.objects.select_related("tenant"),
-        ONEDRIVE_SORTING, ("tenant", "q", "is_deleted"),
+        ONEDRIVE_SORTING, ("tenant", "q", "near_quota", "is_deleted"),
     )
     return render(request, "m365admin/onedrive_list.html", context)

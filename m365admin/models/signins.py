@@ -17,6 +17,10 @@ from m365admin.models.tenants import Tenant
 
 # Graph reports success as errorCode 0 (CONTRACT 2.3).
 SUCCESS_CODE = 0
+# What the dashboard counts as a risky sign-in (the hourly rollups and the explorer's filter).
+RISKY = Q(risk_level_during_sign_in__in=[RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH]) | Q(
+    risk_state__in=[RiskState.AT_RISK, RiskState.CONFIRMED_COMPROMISED]
+)
 
 
 class SignInQuerySet(models.QuerySet["SignIn"]):
@@ -35,6 +39,9 @@ class SignInQuerySet(models.QuerySet["SignIn"]):
 
     def succeeded(self) -> SignInQuerySet:
         return self.filter(error_code=SUCCESS_CODE)
+
+    def risky(self) -> SignInQuerySet:
+        return self.filter(RISKY)
 
 
 class SignIn(models.Model):

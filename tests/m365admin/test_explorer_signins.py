@@ -443,3 +443,9 @@ def test_risk_is_written_in_words_and_none_is_a_dash(signed_in, contoso, varied)
     cells = html[html.index("<tbody>"):]
     assert "atRisk" not in cells and "At risk" in cells
     assert ">none<" not in cells
+
+
+def test_risky_lists_what_the_dashboard_counts(signed_in, contoso, varied):
+    # s1 high/atRisk, s2 low, s3 high/dismissed are risky; s0 none/none is not.
+    assert sorted(_ids(signed_in.get(LIST, {"risky": "true"}))) == ["s1", "s2", "s3"]
+    assert sorted(_ids(signed_in.get(LIST, {"risky": "false", "tenant": str(contoso.code)}))) == ["s0"]
