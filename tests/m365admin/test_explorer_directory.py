@@ -233,8 +233,9 @@ def test_hostile_names_are_shown_as_text(signed_in, page):
     make_rows(page.model, make_tenant(name=HOSTILE), 1, **{page.searched: HOSTILE})
     html = signed_in.get(page.path).content.decode()
     assert HOSTILE not in html
-    # The name in its row and the tenant in its row and in the tenant menu.
-    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3
+    # The name and the tenant in their row (each in the cell and its title), and the tenant
+    # in the tenant menu.
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
 
 
 @each_page

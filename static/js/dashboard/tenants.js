@@ -36,7 +36,7 @@ function services(tile, health) {
 function buildTile(template, tenant) {
   const tile = template.content.firstElementChild.cloneNode(true);
   tile.dataset.code = tenant.code;
-  fill(tile, "name", tenant.name);
+  fill(tile, "name", tenant.name, tenant.name);
   fill(tile, "level", t(`level-${tenant.service_health.level}`)).dataset.level = tenant.service_health.level;
   fill(tile, "users", count(tenant.users));
   fill(tile, "users-sub", t("users-sub", { licensed: count(tenant.licensed), guests: count(tenant.guests) }));
