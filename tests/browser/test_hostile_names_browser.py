@@ -9,6 +9,7 @@ import pytest
 
 from tests.browser.conftest import served_site
 from tests.browser.test_dashboard_browser import PHONE, TIMEOUT_MS, sign_in
+from tests.browser.test_signins_browser import page_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -78,11 +79,6 @@ def site_url(tmp_path_factory, collected_static):
         yield site.url
 
 
-def _overflow(page) -> int:
-    return page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-
-
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
 def test_hostile_names_break_no_page(watched, site_url, viewport):
     page = watched.page
@@ -101,7 +97,7 @@ def test_hostile_names_break_no_page(watched, site_url, viewport):
             href = page.locator("table.signins td.col-time a").first.get_attribute("href")
             signin_pk = href.strip("/").rsplit("/", 1)[1]
             assert page.locator("table.signins tbody tr").count() == 4
-        if (overflow := _overflow(page)) > 0:
+        if (overflow := page_overflow(page)) > 0:
             wrong.append(f"{path}: {overflow} px wider than the window")
         # On a laptop, tables fit too: a long name must not push columns out of sight.
         if viewport is LAPTOP and (tables := page.evaluate(_SCROLLING_TABLES)):

@@ -51,7 +51,7 @@ def site_url(tmp_path_factory, collected_static):
         yield site.url
 
 
-def _overflow(page) -> int:
+def pagepage_overflow(page) -> int:
     """How far the page is wider than the window (0: no horizontal scrolling)."""
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
@@ -78,7 +78,7 @@ def test_a_failed_sign_in_shows_who_when_and_why_without_scrolling_sideways(watc
     user = page.locator(f"{first} td.col-user")
     assert LONG_NAME in user.get_attribute("title")
     assert user.bounding_box()["width"] < 400
-    assert _overflow(page) == 0
+    assert page_overflow(page) == 0
     screenshot(page, "signins-1366.png")
     assert watched.problems == [] and watched.csp_violations() == []
 
@@ -92,7 +92,7 @@ def test_on_a_phone_the_least_useful_columns_give_way(watched, site_url):
     assert page.locator(f"{row} td.col-status").is_visible()
     assert not page.locator(f"{row} td.col-tenant").is_visible()
     assert not page.locator(f"{row} td.col-ip").is_visible()
-    assert _overflow(page) == 0
+    assert page_overflow(page) == 0
 
 
 def test_group_by_reason_totals_equal_the_lists_they_link_to(watched, site_url):
@@ -114,7 +114,7 @@ def test_group_by_reason_totals_equal_the_lists_they_link_to(watched, site_url):
     for href, count in groups:
         page.goto(site_url + "/signins/" + href)
         assert page.locator("table.signins tbody tr").count() == count, href
-    assert _overflow(page) == 0
+    assert page_overflow(page) == 0
     assert watched.problems == [] and watched.csp_violations() == []
 
 
@@ -126,7 +126,7 @@ def test_a_row_opens_its_details(watched, site_url):
     page.wait_for_url(re.compile(r".*/signins/\d+/$"))
     assert "AADSTS50126" in page.inner_text("main")
     assert "Tokyo" in page.inner_text("main")
-    assert _overflow(page) == 0
+    assert page_overflow(page) == 0
 
 
 def test_the_dashboard_figures_link_to_the_filtered_lists(watched, site_url):
