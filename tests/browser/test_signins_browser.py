@@ -51,7 +51,7 @@ def site_url(tmp_path_factory, collected_static):
         yield site.url
 
 
-def pagepage_overflow(page) -> int:
+def page_overflow(page) -> int:
     """How far the page is wider than the window (0: no horizontal scrolling)."""
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
