@@ -5,6 +5,8 @@ leading to the filtered lists."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -145,4 +147,22 @@ def test_the_dashboard_figures_link_to_the_filtered_lists(watched, site_url):
     risky.click()
     page.wait_for_url(re.compile(r".*/signins/\?.*risky=true"))
     assert page.locator("table.signins tbody tr").count() == 5
+    assert watched.problems == [] and watched.csp_violations() == []
+
+
+def test_a_chosen_time_zone_rules_the_pages_and_the_dashboard_script(watched, site_url):
+    page = watched.page
+    page.set_viewport_size(LAPTOP)
+    sign_in(page, site_url)
+    page.goto(site_url + "/account/time-zone/")
+    page.select_option("#id_time_zone", "Pacific/Chatham")  # +13:45, no browser's default
+    page.click("form.stacked-form button[type=submit]")
+    page.goto(site_url + "/signins/")
+    assert page.inner_text(".topbar .time-zone") == "Pacific/Chatham"
+    assert "(Pacific/Chatham)" in page.inner_text(".explorer-summary")
+    page.goto(site_url + "/dashboard/")
+    page.wait_for_selector("#last-update[datetime]", timeout=TIMEOUT_MS)
+    stamp = page.get_attribute("#last-update", "datetime")
+    local = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(ZoneInfo("Pacific/Chatham"))
+    assert page.inner_text("#last-update").startswith(local.strftime("%-I:%M"))
     assert watched.problems == [] and watched.csp_violations() == []

@@ -59,6 +59,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "two_factor:remove": ("POST", "/accounts/two-factor/remove/", SIGNED_IN),
     # Integrations sign in here: open to anyone, limited by the lockout.
     "security:overview": ("GET", "/security/", VIEWER),
+    "security:time-zone": ("GET", "/account/time-zone/", SIGNED_IN),
     # Threat pages: Viewers read, Operators triage and accept risks (test_threat_pages.py).
     "security:threats": ("GET", "/threats/", VIEWER),
     "security:threat-event": ("GET", "/threats/events/0/", VIEWER),
