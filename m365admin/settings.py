@@ -309,7 +309,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "m365admin:tenant-list"
+# The dashboard answers "is anything wrong?" first.
+LOGIN_REDIRECT_URL = "monitoring:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # Languages: English and Japanese, chosen from the browser or the switcher.
