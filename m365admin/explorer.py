@@ -116,6 +116,32 @@ def filter_fields(
     return [form[name] for name in names]
 
 
+@dataclass(frozen=True)
+class QuickRange:
+    """A link beside the date pickers: `since` as the picker shows it, until now."""
+
+    label: str
+    since: str
+
+
+def quick_ranges(now: datetime) -> list[QuickRange]:
+    """The last hour, today (since midnight where the reader is), 24 hours, 7 and 30 days,
+    as local times without an offset: what the date-time pickers show and read back."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [
+        (_("1 h"), now - timedelta(hours=1)),
+        (_("Today"), midnight),
+        (_("24 h"), now - timedelta(hours=24)),
+        (_("7 d"), now - timedelta(days=7)),
+        (_("30 d"), now - timedelta(days=30)),
+    ]
+    longest = timedelta(days=settings.EXPLORER_MAX_RANGE_DAYS)
+    return [
+        QuickRange(label, start.strftime("%Y-%m-%dT%H:%M:%S"))
+        for label, start in starts if now - start <= longest
+    ]
+
+
 # Sorting ------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from m365admin.models import (
     Team,
     Tenant,
 )
+from m365admin.models.signins import RISKY
 
 
 class IPAddressFilter(django_filters.Filter):
@@ -106,6 +107,7 @@ class SignInFilterSet(TenantScoped):
         choices=SignInStatus.choices, method="filter_status", label=_("Status")
     )
     failed = django_filters.BooleanFilter(method="filter_failed")
+    risky = django_filters.BooleanFilter(method="filter_risky", label=_("Risky"))
     user = django_filters.CharFilter(method="filter_user", label=_("User (UPN or ID)"))
     app = django_filters.CharFilter(method="filter_app", label=_("Application"))
     ip_address = IPAddressFilter(label=_("IP address"))
@@ -128,6 +130,9 @@ class SignInFilterSet(TenantScoped):
 
     def filter_failed(self, queryset, name, value):
         return queryset.failed() if value else queryset.succeeded()
+
+    def filter_risky(self, queryset, name, value):
+        return queryset.risky() if value else queryset.exclude(RISKY)
 
     def filter_user(self, queryset, name, value):
         """A user by UPN (any case, as in Entra ID) or object id.
@@ -152,7 +157,17 @@ class SignInFilterSet(TenantScoped):
         return queryset.filter(Q(app_display_name__icontains=value) | Q(app_id=value))
 
 
-class MailboxFilterSet(TenantScoped, Searchable):
+class NearQuota(django_filters.FilterSet):
+    """`near_quota` keeps the rows at or past QUOTA_WARNING_PERCENT (the model's near_quota())."""
+
+    near_quota = django_filters.BooleanFilter(method="filter_near_quota", label=_("Near quota"))
+
+    def filter_near_quota(self, queryset, name, value):
+        near = queryset.model.near_quota()
+        return queryset.filter(near) if value else queryset.exclude(near)
+
+
+class MailboxFilterSet(TenantScoped, Searchable, NearQuota):
     search_fields = ("user_principal_name", "display_name")
 
     class Meta:
@@ -160,7 +175,7 @@ class MailboxFilterSet(TenantScoped, Searchable):
         fields = ["tenant", "is_deleted", "has_archive"]
 
 
-class OneDriveAccountFilterSet(TenantScoped, Searchable):
+class OneDriveAccountFilterSet(TenantScoped, Searchable, NearQuota):
     search_fields = ("owner_principal_name", "owner_display_name", "site_url")
 
     class Meta:

@@ -10,11 +10,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 
 from m365admin.models import SignIn, SignInHourly, Tenant
-from m365admin.models.signins import SUCCESS_CODE
-
-RISKY = Q(risk_level_during_sign_in__in=["low", "medium", "high"]) | Q(
-    risk_state__in=["atRisk", "confirmedCompromised"]
-)
+from m365admin.models.signins import RISKY, SUCCESS_CODE
 
 
 def hour_floor(moment: datetime) -> datetime:

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Times in the reader's zone (their preference, else TIME_ZONE_DEFAULT).
+    "security.timezones.TimeZoneMiddleware",
     # Cache-Control: no-store on the API and on signed-in pages (private data).
     "security.headers.PrivateNoStoreMiddleware",
     # request.user.is_verified(): whether a second factor verified this session.
@@ -313,7 +315,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "m365admin:tenant-list"
+# The dashboard answers "is anything wrong?" first.
+LOGIN_REDIRECT_URL = "monitoring:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # Languages: English and Japanese, chosen from the browser or the switcher.
@@ -321,15 +324,24 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
-try:
-    ZoneInfo(TIME_ZONE)
-except (ZoneInfoNotFoundError, ValueError):
-    # Django would stop later with a bare ValueError and a traceback.
-    raise ImproperlyConfigured(
-        f"TIME_ZONE must be an IANA time zone such as UTC or Asia/Tokyo, not {TIME_ZONE!r}."
-    ) from None
+
+
+def _env_zone(name: str) -> str:
+    zone = env_str(name, "UTC")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        # Django would stop later with a bare ValueError and a traceback.
+        raise ImproperlyConfigured(
+            f"{name} must be an IANA time zone such as UTC or Asia/Tokyo, not {zone!r}."
+        ) from None
+    return zone
+
+
+TIME_ZONE = _env_zone("TIME_ZONE")
 USE_TZ = True
+# The zone pages show times in for people who have not chosen one (security/timezones.py).
+TIME_ZONE_DEFAULT = _env_zone("TIME_ZONE_DEFAULT")
 
 # Static files, served by WhiteNoise (compressed, cache-busted) from daphne or a WSGI server.
 STATIC_URL = "static/"

@@ -10,11 +10,12 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from m365admin import explorer
+from m365admin import explorer, signin_groups
 from m365admin.choices import SignInStatus
 from m365admin.filtersets import (
     DirectoryUserFilterSet,
@@ -40,7 +41,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 
 SIGNIN_FILTERS = (
     "since", "until", "tenant", "user", "status", "country", "app", "client_app_used",
-    "ip_address", "risk_level_during_sign_in", "risk_state",
+    "ip_address", "risk_level_during_sign_in", "risk_state", "risky",
 )
 # Header → cell. The headers are the model's field names, not translated labels: a file
 # that scripts read must not change with the language of whoever downloaded it.
@@ -80,23 +81,58 @@ def _search_signins(
 @login_required
 @permission_required("m365admin.view_signin", raise_exception=True)
 def signin_list(request: HttpRequest) -> HttpResponse:
-    """Sign-ins newest first, 50 a page, paged by keyset."""
+    """Sign-ins newest first, 50 a page, paged by keyset; or, with `group`, their counts per
+    reason, application, country, user, address or client app."""
     filterset, rows, (start, end), problems = _search_signins(request)
     filters_ignored = bool(problems)
-    cursor = request.GET.get("cursor")
-    page, next_cursor, cursor_problem = explorer.keyset_page(rows, cursor)
-    if cursor_problem:
-        problems.append(cursor_problem)
-    return render(request, "m365admin/signin_list.html", {
+    context: dict[str, Any] = {
         "filter_fields": explorer.filter_fields(filterset, SIGNIN_FILTERS),
-        "problems": problems,
         "filters_ignored": filters_ignored,
         "start": start,
         "end": end,
-        "signins": page,
-        "next_cursor": next_cursor,
-        "first_page": not cursor or bool(cursor_problem),
-    })
+        "quick_ranges": explorer.quick_ranges(timezone.localtime()),
+        "groupings": signin_groups.GROUPINGS,
+    }
+    key = request.GET.get("group")
+    if key in signin_groups.GROUPINGS:
+        context.update(group=key, grouped=_linked_groups(request, rows, key))
+    else:
+        if key:
+            problems.append(_("Unknown grouping; showing the list."))
+        cursor = request.GET.get("cursor")
+        page, next_cursor, cursor_problem = explorer.keyset_page(rows, cursor)
+        if cursor_problem:
+            problems.append(cursor_problem)
+        context.update(signins=page, next_cursor=next_cursor,
+                       first_page=not cursor or bool(cursor_problem))
+    return render(request, "m365admin/signin_list.html", {**context, "problems": problems})
+
+
+def _linked_groups(request: HttpRequest, rows: QuerySet[SignIn], key: str) -> dict[str, Any]:
+    """The groups, each with the list URL that shows its rows (this page's filters plus it)."""
+    found = signin_groups.group(rows, key)
+    linked = []
+    for group in found.groups:
+        url = None
+        if group.filter is not None:
+            params = request.GET.copy()
+            for name in ("group", "cursor"):
+                params.pop(name, None)
+            for name, value in group.filter.items():
+                params[name] = value  # replaces, where update() would add a second value
+            url = f"?{params.urlencode()}"
+        linked.append((group, url))
+    return {"label": signin_groups.GROUPINGS[key].label, "total": found.total,
+            "groups": linked, "other": found.other}
+
+
+@require_GET
+@login_required
+@permission_required("m365admin.view_signin", raise_exception=True)
+def signin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every field of one sign-in: who, when, the outcome and why, location, device, risk."""
+    signin = get_object_or_404(SignIn.objects.select_related("tenant"), pk=pk)
+    return render(request, "m365admin/signin_detail.html", {"signin": signin})
 
 
 @require_GET
@@ -158,7 +194,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def mailbox_list(request: HttpRequest) -> HttpResponse:
     context = explorer.directory_context(
         request, MailboxFilterSet, Mailbox.objects.select_related("tenant"), MAILBOX_SORTING,
-        ("tenant", "q", "has_archive", "is_deleted"),
+        ("tenant", "q", "near_quota", "has_archive", "is_deleted"),
     )
     return render(request, "m365admin/mailbox_list.html", context)
 
@@ -180,6 +216,6 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def onedrive_list(request: HttpRequest) -> HttpResponse:
     context = explorer.directory_context(
         request, OneDriveAccountFilterSet, OneDriveAccount.objects.select_related("tenant"),
-        ONEDRIVE_SORTING, ("tenant", "q", "is_deleted"),
+        ONEDRIVE_SORTING, ("tenant", "q", "near_quota", "is_deleted"),
     )
     return render(request, "m365admin/onedrive_list.html", context)

@@ -9,8 +9,9 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their receivers: signals (the audit), iprules (the rules' version),
-        # the detections' trigger (after each sign-in sync).
-        from security import iprules, roles, signals  # noqa: F401
+        # timezones (the chosen zone into a new session), the detections' trigger (after each
+        # sign-in sync).
+        from security import iprules, roles, signals, timezones  # noqa: F401
         from security.detections import trigger  # noqa: F401
 
         # After every app's migrations, when every permission exists.

@@ -262,3 +262,19 @@ class DetectionCursor(models.Model):
     name = models.CharField(max_length=40, unique=True)
     last_id = models.BigIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
+
+
+class Preference(models.Model):
+    """What a person chose for their own pages; one row per user, made on first save."""
+
+    user = models.OneToOneField(
+        "auth.User", on_delete=models.CASCADE, related_name="preference", verbose_name=_("user")
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64)
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.time_zone}"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncHour
+from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from security.choices import EventKind, IPRuleAction
@@ -28,10 +28,13 @@ def security_overview(hours: int = 24, now: datetime | None = None) -> dict:
         "until": now,
         "by_kind": dict(recent.values_list("kind").annotate(n=events).order_by()),
         "by_severity": dict(recent.values_list("severity").annotate(n=events).order_by()),
+        # Charted by when they happened (a detection's first sign-in), not when they were
+        # recorded: a 30-day backfill is not one spike at the sync time.
         "hourly": [
             {"hour": row["hour"], "kind": row["kind"], "count": row["n"]}
-            for row in recent.annotate(hour=TruncHour("created")).values("hour", "kind")
-            .annotate(n=events).order_by("hour", "kind")
+            for row in SecurityEvent.objects.annotate(at=Coalesce("window_start", "created"))
+            .filter(at__gte=since, at__lte=now).annotate(hour=TruncHour("at"))
+            .values("hour", "kind").annotate(n=events).order_by("hour", "kind")
         ],
         "top_ips": [
             {"ip_address": row["ip_address"], "events": row["n"], "kinds": row["kinds"]}

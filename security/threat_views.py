@@ -8,7 +8,6 @@ security/roles.py). Every change is written to the audit log in the same transac
 
 from __future__ import annotations
 
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from m365admin import explorer
 from m365admin.models import SignIn, Tenant
-from security import audit, posture, threats
+from security import audit, posture, threat_details, threats
 from security.choices import DETECTION_KINDS, EventKind
 from security.filtersets import ThreatFilterSet
 from security.forms import AcceptedRiskForm, PostureForm, TimelineForm, VerdictForm
@@ -104,14 +103,12 @@ def _risk_initial(event: SecurityEvent, signins: list[SignIn]) -> dict:
 def _event_page(request: HttpRequest, event: SecurityEvent,
                 risk_form: AcceptedRiskForm | None = None) -> HttpResponse:
     signins = threats.evidence(event)
-    details = [(name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-               for name, value in sorted(event.details.items())]
     return render(request, "security/threat_event.html", {
         "event": event,
         "signins": signins,
         "missing": len(event.evidence) - len(signins),
         "counted": event.details.get("sign_ins", len(event.evidence)),
-        "details": details,
+        "details": threat_details.readable(event.details),
         "can_triage": request.user.has_perm(TRIAGE),
         "can_accept": request.user.has_perm(ACCEPT_RISK),
         "verdict_form": VerdictForm(initial={"verdict": event.verdict,

@@ -6,6 +6,7 @@ app_name = "security"
 
 urlpatterns = [
     path("security/", views.security_page, name="overview"),
+    path("account/time-zone/", views.time_zone, name="time-zone"),
     path("threats/", threat_views.threat_list, name="threats"),
     path("threats/events/<int:pk>/", threat_views.threat_event, name="threat-event"),
     path("threats/events/<int:pk>/verdict", threat_views.threat_verdict, name="threat-verdict"),

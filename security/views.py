@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from monitoring.choices import Severity
 from security.overview import security_overview
+from security.timezones import TimeZoneForm
 
 
 @require_GET
@@ -30,3 +34,16 @@ def security_page(request: HttpRequest) -> HttpResponse:
                   "until": overview["until"].isoformat()},
         "can_read_audit": request.user.has_perm("security.view_auditentry"),
     })
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def time_zone(request: HttpRequest) -> HttpResponse:
+    """Anyone signed in picks the zone their pages show times in."""
+    form = TimeZoneForm(request.POST or None,
+                        initial={"time_zone": timezone.get_current_timezone_name()})
+    if request.method == "POST" and form.is_valid():
+        zone = form.save(request)
+        messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": zone})
+        return redirect("security:time-zone")
+    return render(request, "security/time_zone.html", {"form": form})

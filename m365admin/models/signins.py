@@ -11,10 +11,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import RiskLevel, RiskState
+from m365admin.lib import aadsts
 from m365admin.models.tenants import Tenant
 
 # Graph reports success as errorCode 0 (CONTRACT 2.3).
 SUCCESS_CODE = 0
+# What the dashboard counts as a risky sign-in (the hourly rollups and the explorer's filter).
+RISKY = Q(risk_level_during_sign_in__in=[RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH]) | Q(
+    risk_state__in=[RiskState.AT_RISK, RiskState.CONFIRMED_COMPROMISED]
+)
 
 
 class SignInQuerySet(models.QuerySet["SignIn"]):
@@ -33,6 +39,9 @@ class SignInQuerySet(models.QuerySet["SignIn"]):
 
     def succeeded(self) -> SignInQuerySet:
         return self.filter(error_code=SUCCESS_CODE)
+
+    def risky(self) -> SignInQuerySet:
+        return self.filter(RISKY)
 
 
 class SignIn(models.Model):
@@ -96,3 +105,28 @@ class SignIn(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.error_code == SUCCESS_CODE
+
+    @property
+    def error(self) -> aadsts.ErrorCode:
+        """The error code with its meaning and documentation link."""
+        return aadsts.describe(self.error_code)
+
+    @property
+    def risk_level_label(self) -> str:
+        """The risk during sign-in in words; empty when there was none to report."""
+        return _choice_label(RiskLevel, self.risk_level_during_sign_in, RiskLevel.NONE)
+
+    @property
+    def risk_state_label(self) -> str:
+        return _choice_label(RiskState, self.risk_state, RiskState.NONE)
+
+
+def _choice_label(choices: type[models.TextChoices], value: str, nothing: str) -> str:
+    """The translated label of a Graph value, "" for `nothing` or blank, and the value itself
+    when Graph sends one we do not know yet."""
+    if not value or value == nothing:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value

@@ -13,10 +13,12 @@ DESKTOP = {"width": 1280, "height": 800}
 
 
 @contextmanager
-def served_site(tmp_path_factory, collected_static, name: str, seed: str = "", **env: str):
+def served_site(tmp_path_factory, collected_static, name: str, seed: str = "", *,
+                sqlite: bool = False, **env: str):
     """A LiveSite with its database prepared, seeded by a `manage.py shell` script, and served;
-    stopped when the block ends. Its base URL is `site.url`."""
-    site = LiveSite(tmp_path_factory.mktemp(name), **env)
+    stopped when the block ends. Its base URL is `site.url`. `sqlite=True`: an SQLite file
+    even in CI (it keeps text longer than a column's max_length, as a hostile sync could)."""
+    site = LiveSite(tmp_path_factory.mktemp(name), sqlite=sqlite, **env)
     try:
         site.prepare(collected_static)
         if seed:

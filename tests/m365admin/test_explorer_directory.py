@@ -233,8 +233,9 @@ def test_hostile_names_are_shown_as_text(signed_in, page):
     make_rows(page.model, make_tenant(name=HOSTILE), 1, **{page.searched: HOSTILE})
     html = signed_in.get(page.path).content.decode()
     assert HOSTILE not in html
-    # The name in its row and the tenant in its row and in the tenant menu.
-    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3
+    # The name and the tenant in their row (each in the cell and its title), and the tenant
+    # in the tenant menu.
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
 
 
 @each_page
@@ -255,3 +256,22 @@ def test_the_tenants_page_links_to_each_tenants_explorers(signed_in):
     for path in ("/signins/", "/users/", "/mailboxes/", "/teams/", "/onedrive/"):
         assert f'href="{path}?tenant={tenant.code}"' in html
     assert f'href="/signins/?tenant={tenant.code}&amp;status=failed"' in html
+
+
+# Near quota: what the dashboard's figures link to ----------------------------------------------
+
+
+@pytest.mark.parametrize("model, used, limit", [
+    (Mailbox, "storage_used_bytes", "prohibit_send_quota_bytes"),
+    (OneDriveAccount, "storage_used_bytes", "storage_allocated_bytes"),
+], ids=["mailboxes", "onedrive"])
+def test_near_quota_lists_what_the_dashboard_counts(signed_in, settings, model, used, limit):
+    settings.QUOTA_WARNING_PERCENT = 90
+    tenant = make_tenant()
+    make_rows(model, tenant, 3, **{used: lambda i: [95, 50, 90][i], limit: 100})
+    path = "/mailboxes/" if model is Mailbox else "/onedrive/"
+    near = signed_in.get(path, {"near_quota": "true"}).context["page_obj"]
+    assert sorted(getattr(row, used) for row in near) == [90, 95]
+    assert model.objects.filter(model.near_quota()).count() == 2
+    rest = signed_in.get(path, {"near_quota": "false"}).context["page_obj"]
+    assert [getattr(row, used) for row in rest] == [50]

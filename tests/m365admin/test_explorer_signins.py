@@ -258,7 +258,9 @@ def test_hostile_names_are_shown_as_text(signed_in, contoso):
               error_code=50126)
     html = signed_in.get(LIST).content.decode()
     assert HOSTILE not in html
-    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3
+    # Name, application and reason, plus the titles that show the first two and the reason
+    # in full on hover.
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
 
 
 def test_status_is_written_out_not_only_coloured(signed_in, contoso, varied):
@@ -401,3 +403,49 @@ def test_under_asgi_the_export_streams_asynchronously(viewer, contoso, varied):
 
     rows = list(csv.reader(io.StringIO(async_to_sync(read)().decode("utf-8-sig"))))
     assert [row[-1] for row in rows[1:]] == ["s0", "s1", "s2", "s3"]
+
+
+# Quick ranges -------------------------------------------------------------------------------
+
+
+def test_quick_ranges_select_their_window(signed_in, contoso):
+    make_rows(SignIn, contoso, 3, graph_id=lambda i: f"ago-{i}",
+              created=lambda i: NOW - [timedelta(minutes=30), timedelta(hours=5),
+                                       timedelta(days=3)][i])
+    ranges = {str(r.label): r for r in signed_in.get(LIST).context["quick_ranges"]}
+    assert list(ranges) == ["1 h", "Today", "24 h", "7 d", "30 d"]
+    assert _ids(signed_in.get(LIST, {"since": ranges["1 h"].since})) == ["ago-0"]
+    assert _ids(signed_in.get(LIST, {"since": ranges["7 d"].since})) == ["ago-0", "ago-1", "ago-2"]
+
+
+def test_today_starts_at_midnight_where_the_reader_is(signed_in, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"
+    ranges = {str(r.label): r.since for r in signed_in.get(LIST).context["quick_ranges"]}
+    assert ranges["Today"].endswith("T00:00:00")
+
+
+def test_quick_ranges_longer_than_the_limit_are_not_offered(signed_in, settings):
+    settings.EXPLORER_MAX_RANGE_DAYS = 7
+    labels = [str(r.label) for r in signed_in.get(LIST).context["quick_ranges"]]
+    assert labels == ["1 h", "Today", "24 h", "7 d"]
+
+
+def test_the_user_status_and_reason_come_before_the_other_columns(signed_in, contoso, varied):
+    html = signed_in.get(LIST, {"status": "failed"}).content.decode()
+    order = [html.index(text) for text in ('class="col-user"', 'class="col-status"',
+                                           'class="col-app"', 'class="col-ip prio-2"')]
+    assert order == sorted(order)
+    assert "Wrong user name or password" in html and "Blocked by Conditional Access" in html
+
+
+def test_risk_is_written_in_words_and_none_is_a_dash(signed_in, contoso, varied):
+    html = signed_in.get(LIST, {"tenant": str(contoso.code)}).content.decode()
+    cells = html[html.index("<tbody>"):]
+    assert "atRisk" not in cells and "At risk" in cells
+    assert ">none<" not in cells
+
+
+def test_risky_lists_what_the_dashboard_counts(signed_in, contoso, varied):
+    # s1 high/atRisk, s2 low, s3 high/dismissed are risky; s0 none/none is not.
+    assert sorted(_ids(signed_in.get(LIST, {"risky": "true"}))) == ["s1", "s2", "s3"]
+    assert sorted(_ids(signed_in.get(LIST, {"risky": "false", "tenant": str(contoso.code)}))) == ["s0"]

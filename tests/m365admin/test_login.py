@@ -17,11 +17,11 @@ def test_the_login_page_renders(client):
     assert "csrfmiddlewaretoken" in html
 
 
-def test_good_credentials_sign_in_and_go_to_the_tenants_page(client, viewer):
+def test_good_credentials_sign_in_and_go_to_the_dashboard(client, viewer):
     response = client.post("/accounts/login/", VICTOR)
     assert response.status_code == 302
-    assert response["Location"] == "/"
-    assert client.get("/").status_code == 200
+    assert response["Location"] == "/dashboard/"
+    assert client.get("/dashboard/").status_code == 200
 
 
 def test_it_follows_a_safe_next(client, viewer):
@@ -31,7 +31,7 @@ def test_it_follows_a_safe_next(client, viewer):
 
 def test_it_ignores_an_offsite_next(client, viewer):
     response = client.post("/accounts/login/", {**VICTOR, "next": "https://evil.example/"})
-    assert response["Location"] == "/"
+    assert response["Location"] == "/dashboard/"
 
 
 def test_a_wrong_password_shows_an_error_and_signs_nobody_in(client, viewer):

@@ -65,6 +65,7 @@ BAD_VALUES = [
     ({"FERNET_KEYS_FILE": "/nonexistent"}, "FERNET_KEYS_FILE"),
     ({"SECRET_KEY_FILE": "/nonexistent"}, "SECRET_KEY_FILE"),
     ({"TIME_ZONE": "Mars/Olympus_Mons"}, "TIME_ZONE"),
+    ({"TIME_ZONE_DEFAULT": "Mars/Olympus_Mons"}, "TIME_ZONE_DEFAULT"),
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
     ({"RATELIMIT_IP": "lots"}, "RATELIMIT_IP"),
     ({"RATELIMIT_USER": "0/m"}, "RATELIMIT_USER"),

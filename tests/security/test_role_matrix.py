@@ -27,6 +27,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "m365admin:tenant-list": ("GET", "/", VIEWER),
     "m365admin:signin-list": ("GET", "/signins/", VIEWER),
     "m365admin:signin-export": ("GET", "/signins/export.csv", VIEWER),
+    "m365admin:signin-detail": ("GET", "/signins/1/", VIEWER),
     "m365admin:user-list": ("GET", "/users/", VIEWER),
     "m365admin:mailbox-list": ("GET", "/mailboxes/", VIEWER),
     "m365admin:team-list": ("GET", "/teams/", VIEWER),
@@ -68,6 +69,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "two_factor:remove": ("POST", "/accounts/two-factor/remove/", SIGNED_IN),
     # Integrations sign in here: open to anyone, limited by the lockout.
     "security:overview": ("GET", "/security/", VIEWER),
+    "security:time-zone": ("GET", "/account/time-zone/", SIGNED_IN),
     # Threat pages: Viewers read, Operators triage and accept risks (test_threat_pages.py).
     "security:threats": ("GET", "/threats/", VIEWER),
     "security:threat-event": ("GET", "/threats/events/0/", VIEWER),

@@ -55,3 +55,23 @@ def test_an_empty_period_says_so(client, administrator):
     assert "No sign-in is locked out." in html
     assert 'id="security-chart"' not in html
     assert "Audit log" in html
+
+
+def test_the_chart_places_detections_at_their_sign_ins_not_at_the_sync(db):
+    from datetime import UTC, datetime
+
+    from security.overview import security_overview
+
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    sync = now - timedelta(minutes=5)
+    # Recorded at the same sync: one from sign-ins three hours ago, one from a 10-day backfill.
+    for days, hours in ((0, 3), (10, 0)):
+        happened = now - timedelta(days=days, hours=hours)
+        SecurityEvent.objects.create(kind=EventKind.LEGACY_AUTH, severity="warning", created=sync,
+                                     window_start=happened, window_end=happened)
+    # A request event has no window: its recording time is when it happened.
+    SecurityEvent.objects.create(kind=EventKind.XSS, severity="warning", created=sync)
+    hourly = {(row["hour"], row["kind"]): row["count"]
+              for row in security_overview(now=now)["hourly"]}
+    assert hourly == {(datetime(2026, 12, 5, 9, tzinfo=UTC), EventKind.LEGACY_AUTH): 1,
+                      (datetime(2026, 12, 5, 11, tzinfo=UTC), EventKind.XSS): 1}

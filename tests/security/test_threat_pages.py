@@ -157,7 +157,7 @@ def test_the_event_page_shows_exactly_its_evidence(client, viewer):
     _signins(other, 1, graph_id=evidence[0].graph_id, app_display_name="Other Tenant App")
     response, page = _page(client, viewer, f"/threats/events/{event.pk}/")
     assert [s.pk for s in response.context["signins"]] == [s.pk for s in evidence]
-    assert page.count("Evidence App") == 2
+    assert page.count("Evidence App") == 2 * 2  # each in its cell and its cell's title
     assert "Bystander App" not in page and "Other Tenant App" not in page
     assert "IMAP" in page and "Amsterdam" in page
     # Viewers read: no forms.
@@ -523,3 +523,32 @@ def test_the_threats_link_is_shown_to_those_who_may_read_it(client, viewer, outs
     assert 'href="/threats/"' in page
     client.force_login(outsider)
     assert client.get("/threats/").status_code == 403
+
+
+@pytest.mark.parametrize("details, shown, hidden", [
+    ({"scope": "user", "country": "BR"}, ["Scope", "New for the user", "Country", "BR"],
+     ["<code>scope</code>", ">user<"]),
+    ({"risk_level": "high", "risk_state": "atRisk"}, ["Risk during sign-in", "High", "At risk"],
+     ["atRisk"]),
+    ({"succeeded": True, "error_code": 50126}, ["Succeeded", "Yes",
+                                                "AADSTS50126: Wrong user name or password"],
+     ["<code>succeeded</code>"]),
+    ({"from": {"city": "Tokyo", "country": "JP"}, "to": {"city": "Paris", "country": "FR"}},
+     ["From", "Tokyo, JP", "To", "Paris, FR"], ['{"city"']),
+    ({"brand_new_key": 3}, ["Brand new key", "3"], ["brand_new_key"]),
+], ids=["scope", "risk", "outcome", "travel", "unknown key"])
+def test_the_event_page_labels_details_and_translates_values(client, viewer, details, shown,
+                                                             hidden):
+    event = _event(make_tenant(), details={"sign_ins": 1, **details})
+    _response, page = _page(client, viewer, f"/threats/events/{event.pk}/")
+    for text in ["Sign-ins counted", *shown]:
+        assert text in page, text
+    for text in ["<code>sign_ins</code>", *hidden]:
+        assert text not in page, text
+
+
+def test_the_event_page_details_speak_japanese(client, viewer):
+    event = _event(make_tenant(), details={"sign_ins": 1, "scope": "tenant"})
+    client.force_login(viewer)
+    page = client.get(f"/threats/events/{event.pk}/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "範囲" in page and "Scope" not in page

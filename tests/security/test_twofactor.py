@@ -247,7 +247,7 @@ def test_failures_are_throttled_with_a_clear_message(client, viewer, clock):
     client.post(VERIFY, {"code": wrong(device)})
     assert "Wait 4 seconds" in client.post(VERIFY, {"code": code(device)}).content.decode()
     clock.shift(4)
-    assert client.post(VERIFY, {"code": code(device)})["Location"] == "/"
+    assert client.post(VERIFY, {"code": code(device)})["Location"] == "/dashboard/"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,6 +8,24 @@ function fill(tile, field, text, title = "") {
   return element;
 }
 
+// data-link → the list behind a figure: the page (a data-*-url of the tile's <template>, absent
+// when the reader may not open it) and its filters besides the tenant.
+const LINKS = {
+  signins: ["signinsUrl", {}],
+  failed: ["signinsUrl", { status: "failed" }],
+  risky: ["signinsUrl", { risky: "true" }],
+  "mailboxes-near-quota": ["mailboxesUrl", { near_quota: "true" }],
+  "onedrive-near-quota": ["onedriveUrl", { near_quota: "true" }],
+};
+
+function link(template, tile, code) {
+  for (const anchor of tile.querySelectorAll("[data-link]")) {
+    const [page, filters] = LINKS[anchor.dataset.link];
+    const base = template.dataset[page];
+    if (base) anchor.href = `${base}?${new URLSearchParams({ tenant: code, ...filters })}`;
+  }
+}
+
 function services(tile, health) {
   let text = t("all-operational");
   if (health.level === "unknown") text = t("no-service-health");
@@ -18,7 +36,7 @@ function services(tile, health) {
 function buildTile(template, tenant) {
   const tile = template.content.firstElementChild.cloneNode(true);
   tile.dataset.code = tenant.code;
-  fill(tile, "name", tenant.name);
+  fill(tile, "name", tenant.name, tenant.name);
   fill(tile, "level", t(`level-${tenant.service_health.level}`)).dataset.level = tenant.service_health.level;
   fill(tile, "users", count(tenant.users));
   fill(tile, "users-sub", t("users-sub", { licensed: count(tenant.licensed), guests: count(tenant.guests) }));
@@ -40,6 +58,7 @@ function buildTile(template, tenant) {
   services(tile, tenant.service_health);
   const synced = tenant.last_sync == null ? t("never-synced") : t("last-sync", { time: time(tenant.last_sync) });
   fill(tile, "sync", synced, fullTime(tenant.last_sync));
+  link(template, tile, tenant.code);
   return tile;
 }
 

@@ -39,16 +39,19 @@ export function bytes(value) {
   return unit(value, SIZES[index], value >= 100 ? 0 : 1);
 }
 
-const clock = new Intl.DateTimeFormat(LANG, { timeStyle: "short" });
-const clockSeconds = new Intl.DateTimeFormat(LANG, { timeStyle: "medium" });
-const dayAndClock = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short" });
-const full = new Intl.DateTimeFormat(LANG, { dateStyle: "full", timeStyle: "long" });
+// In the zone the page names (the reader's preference, base.html), not the browser's.
+const ZONE = document.body.dataset.timeZone || undefined;
+const clock = new Intl.DateTimeFormat(LANG, { timeStyle: "short", timeZone: ZONE });
+const clockSeconds = new Intl.DateTimeFormat(LANG, { timeStyle: "medium", timeZone: ZONE });
+const dayAndClock = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short", timeZone: ZONE });
+const full = new Intl.DateTimeFormat(LANG, { dateStyle: "full", timeStyle: "long", timeZone: ZONE });
+const day = new Intl.DateTimeFormat("en-CA", { dateStyle: "short", timeZone: ZONE });
 
 /** A time of day for today's epoch seconds, with the date for older ones. */
 export function time(epoch, { seconds = false } = {}) {
   if (epoch == null) return DASH;
   const date = new Date(epoch * 1000);
-  if (date.toDateString() !== new Date().toDateString()) return dayAndClock.format(date);
+  if (day.format(date) !== day.format(new Date())) return dayAndClock.format(date);
   return (seconds ? clockSeconds : clock).format(date);
 }
 export const fullTime = (epoch) => (epoch == null ? "" : full.format(new Date(epoch * 1000)));
