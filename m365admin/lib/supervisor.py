@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-# A program that exits sooner than this after its start is misconfigured, not unlucky:
-# restarting it would only repeat its error, so everything stops.
+# A program that exits by itself sooner than this after its start is misconfigured, not
+# unlucky: restarting it would only repeat its error, so everything stops. One killed by a
+# signal (an operator, the OOM killer, a failover drill) was stopped from outside: restarted.
 START_GRACE_SECONDS = 10.0
 # A program that died later is started again after this pause: a crash loop does not spin,
 # and a killed scheduler's standby (which retries every MONITORING_INTERVAL) gets the lock
@@ -83,7 +84,7 @@ class Supervisor:
         code = program.process.poll()
         if code is None:
             return True
-        if now - program.started < START_GRACE_SECONDS:
+        if code >= 0 and now - program.started < START_GRACE_SECONDS:
             self.say(f"{program.name} exited with code {code} as it started; "
                      "stopping everything (its last lines are above)")
             return False

@@ -43,7 +43,9 @@ def test_the_demo_refusal_says_how_to_pick_a_port_with_make_run(busy_port):
 @pytest.mark.parametrize("arguments, port", [([], "8000"), (["PORT=8010"], "8010")])
 def test_make_run_passes_its_port_to_the_demo(arguments, port):
     # --dry-run prints the recipe without installing or serving anything.
-    done = subprocess.run(["make", "--dry-run", "run", *arguments], cwd=settings.BASE_DIR,
+    # --no-print-directory: under `make test` the inner make would add "Leaving directory".
+    done = subprocess.run(["make", "--no-print-directory", "--dry-run", "run", *arguments],
+                          cwd=settings.BASE_DIR,
                           capture_output=True, text=True, timeout=30, check=True)
     assert done.stdout.splitlines()[-1].endswith(f"manage.py demo --port {port}")
 

@@ -61,3 +61,27 @@ def test_a_program_dying_later_is_started_again_and_sigterm_stops_everything(mon
     assert lines[-1] == "supervisor | stopping"
     assert sleeper.process.poll() is not None
     assert signal.getsignal(signal.SIGTERM) == handler  # its own handler is gone with it
+
+
+def test_a_program_killed_by_a_signal_as_it_starts_is_started_again(monkeypatch):
+    monkeypatch.setattr(supervisor, "RESTART_DELAY_SECONDS", 0.3)
+    out = io.StringIO()
+    victim = program("victim", SLEEPER)
+    runner = Supervisor([victim], cwd=ROOT, out=out)
+
+    def kill_then_terminate() -> None:
+        deadline = time.monotonic() + 30
+        while victim.process is None or "| sleeping" not in out.getvalue():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        os.kill(victim.process.pid, signal.SIGKILL)  # well within the start grace
+        while out.getvalue().count("victim started") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=kill_then_terminate, daemon=True).start()
+    assert runner.run() == 0
+    lines = out.getvalue().splitlines()
+    assert "supervisor | victim exited with code -9; starting it again in 0.3 s" in lines
+    assert sum(line.startswith("supervisor | victim started pid=") for line in lines) == 2
