@@ -21,14 +21,14 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from monitoring import chatcards
 from monitoring.choices import ChannelKind, DeliveryStatus, NotificationEvent
 from monitoring.models import Alert, Delivery, DeliveryAttempt, NotificationChannel
 from monitoring.models.alerts import disabled_note
 from monitoring.models.notifications import UnsafeTarget, check_webhook_target
-from security.timezones import zones_of_addresses
+from security.models import Preference
 
 logger = logging.getLogger(__name__)
 
@@ -132,14 +132,17 @@ def _failed(delivery: Delivery, exc: TransportError, now) -> None:
 
 
 def send_email(channel: NotificationChannel, delivery: Delivery, alerts: list[Alert]) -> None:
-    """One message per recipient, with times in their zone (their preference when the address
-    is a person's here, else TIME_ZONE_DEFAULT) and links to the alerts (PUBLIC_URL)."""
+    """One message per recipient, in their language and time zone when the address is that of
+    a person here who chose them (else LANGUAGE_CODE and TIME_ZONE_DEFAULT), with links to the
+    alerts (PUBLIC_URL)."""
     recipients = channel.recipients()
-    zones = zones_of_addresses(recipients)
+    preferences = Preference.objects.by_email(recipients)
     messages = []
     for address in recipients:
-        zone = zones.get(address.lower(), settings.TIME_ZONE_DEFAULT)
-        with timezone.override(zone):
+        chosen = preferences.get(address.lower())
+        zone = chosen and chosen.time_zone or settings.TIME_ZONE_DEFAULT
+        language = chosen and chosen.language or settings.LANGUAGE_CODE
+        with timezone.override(zone), translation.override(language):
             context = {"event": delivery.event, "zone": zone,
                        "entries": [(alert, chatcards.link(alert)) for alert in alerts],
                        "alerts_link": chatcards.link()}

@@ -9,7 +9,6 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
-from django.db.models import Q
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -42,18 +41,6 @@ def remember_time_zone(sender, request, user, **kwargs) -> None:
     zone = Preference.objects.filter(user=user).values_list("time_zone", flat=True).first()
     if zone and request is not None:
         request.session[SESSION_KEY] = zone
-
-
-def zones_of_addresses(addresses: list[str]) -> dict[str, str]:
-    """The zone chosen by the person behind each email address (lower-cased) that belongs to
-    someone here with a preference; other addresses are not in the result."""
-    if not addresses:
-        return {}
-    matching = Q()
-    for address in addresses:
-        matching |= Q(user__email__iexact=address)
-    return {email.lower(): zone for email, zone in
-            Preference.objects.filter(matching).values_list("user__email", "time_zone")}
 
 
 class TimeZoneForm(forms.Form):

@@ -101,3 +101,26 @@ def test_each_recipient_reads_times_in_their_zone_and_links_to_the_alert(
         assert link in body and "https://m365admin.example.com/alerts/\n" in body
         assert "12:00:05" not in body and "123456" not in body  # no raw ISO time
 
+
+
+def test_a_person_who_picked_japanese_gets_their_email_in_japanese(client, django_user_model):
+    aki = django_user_model.objects.create_user("aki", email="aki@example.jp",
+                                                password="pw-aki-123456789")
+    client.force_login(aki)
+    response = client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
+    assert response.status_code == 302
+    assert Preference.objects.get(user=aki).language == "ja"
+    _queue("aki@example.jp, someone@example.com")
+    _deliver()
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert subjects == {"aki@example.jp": "[m365admin] 発生中: 1 件のアラート",
+                        "someone@example.com": "[m365admin] Firing: 1 alert"}
+    (japanese,) = [m for m in mail.outbox if m.to == ["aki@example.jp"]]
+    assert "初回検出日時" in japanese.body and "UTC" in japanese.body
+
+
+def test_an_unknown_language_is_not_remembered(client, django_user_model):
+    aki = django_user_model.objects.create_user("aki", email="aki@example.jp")
+    client.force_login(aki)
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    assert not Preference.objects.filter(user=aki).exists()
