@@ -540,7 +540,9 @@ _email_backend = env_str(
     "EMAIL_BACKEND",
     mailers.SMTP if _https else "django.core.mail.backends.console.EmailBackend",
 )
-MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": mailers.mailer_options(_email_backend)}}
+MAILERS = {
+    "default": {"BACKEND": _email_backend, "OPTIONS": mailers.mailer_options(_email_backend)},
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "m365admin@localhost")
 
 # Logging: one line per event on stderr; secrets never reach a log record.

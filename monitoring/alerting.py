@@ -38,7 +38,7 @@ from monitoring.choices import (
 from monitoring import notify
 from monitoring.health.exchange import EXCHANGE_SERVICE_ID
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
-from monitoring.models.alerts import acting_person, disabled_note, fingerprint
+from monitoring.models.alerts import AlertConflict, acting_person, disabled_note, fingerprint
 from security import audit
 from security.choices import EVENT_SEVERITY
 from security.models import SecurityEvent
@@ -247,7 +247,10 @@ def close_alerts_of_disabled_rule(rule: AlertRule, now: datetime | None = None) 
     Alert.objects.filter(rule=rule, status=AlertStatus.PENDING).delete()
     closed = []
     for alert in Alert.objects.open().filter(rule=rule).select_related("rule", "tenant"):
-        alert.resolve(person, note)
+        try:
+            alert.resolve(person, note)
+        except AlertConflict:
+            continue  # resolved meanwhile by someone else
         closed.append(alert)
     notify.enqueue(NotificationEvent.RESOLVED, closed, now)
 

@@ -37,7 +37,8 @@ def _rule_form(rule: AlertRule, **fields) -> dict:
 def test_disabling_a_rule_in_the_admin_resolves_its_open_alerts_with_a_note(
         client, admin, cpu_rule, receiver):
     _hook(receiver.url)
-    firing, acknowledged = make_alert(rule=cpu_rule), make_alert(rule=cpu_rule, status="acknowledged")
+    firing = make_alert(rule=cpu_rule)
+    acknowledged = make_alert(rule=cpu_rule, status="acknowledged")
     pending = make_alert(rule=cpu_rule, status="pending")
     other = make_alert()  # another rule's alert stays open
     client.force_login(admin)
