@@ -15,4 +15,7 @@ class M365AdminConfig(AppConfig):
     verbose_name = _("Microsoft 365")
 
     def ready(self) -> None:
+        # Registers the check that the email backend accepts its settings.
+        from m365admin.lib import mailers  # noqa: F401
+
         post_migrate.connect(_create_partitions, sender=self)

@@ -20,6 +20,7 @@ from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.lib import mailers
 from m365admin.lib.crypto import parse_keys
 from m365admin.lib.env import (
     env_bool,
@@ -533,24 +534,14 @@ if PUBLIC_URL and not PUBLIC_URL.startswith(("https://", "http://")):
         f"PUBLIC_URL must start with https:// (or http://), not {PUBLIC_URL!r}.")
 # Webhooks to loopback, link-local (cloud metadata) and private addresses are refused (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
-# Email: SMTP in production (HTTPS=True; EMAIL_HOST …), printed to the console otherwise.
+# Email: SMTP in production (HTTPS=True; EMAIL_HOST …), printed to the console otherwise; any
+# other backend gets its own options (m365admin.lib.mailers).
 _email_backend = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if _https
-    else "django.core.mail.backends.console.EmailBackend",
+    mailers.SMTP if _https else "django.core.mail.backends.console.EmailBackend",
 )
 MAILERS = {
-    "default": {
-        "BACKEND": _email_backend,
-        "OPTIONS": {
-            "host": env_str("EMAIL_HOST", "localhost"),
-            "port": env_int("EMAIL_PORT", 25, minimum=1),
-            "username": env_str("EMAIL_HOST_USER", ""),
-            "password": env_secret("EMAIL_HOST_PASSWORD") or "",
-            "use_tls": env_bool("EMAIL_USE_TLS", False),
-            "timeout": 30,
-        } if _email_backend.endswith("smtp.EmailBackend") else {},
-    },
+    "default": {"BACKEND": _email_backend, "OPTIONS": mailers.mailer_options(_email_backend)},
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "m365admin@localhost")
 

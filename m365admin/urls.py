@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from monitoring.urls import websocket_urlpatterns as monitoring_websockets
+from security import languages
 from security.ratelimits import login_limited
 
 urlpatterns = [
@@ -13,7 +14,7 @@ urlpatterns = [
     path("accounts/login/", login_limited(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", include("security.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", languages.set_language, name="set_language"),
     path("api/", include("m365admin.api.urls_docs")),
     path("api/v1/", include("m365admin.api.urls")),
     path("api/v1/", include("monitoring.api.urls")),

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from monitoring.models import (
     ComponentHealth,
     DatabaseAction,
     Delivery,
+    DeliveryAttempt,
     MetricSample,
     NotificationChannel,
     RequestStat,
@@ -216,8 +217,9 @@ class NotificationChannelForm(WriteOnlySecretForm):
     secret = forms.CharField(
         label=_("signing secret"), required=False, strip=True, min_length=16, max_length=500,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Webhooks only: the key for the X-Signature HMAC-SHA256, shared with the "
-                    "receiver. Stored encrypted. Leave blank to keep the current secret."),
+        help_text=_("Webhooks only: the key for the X-Signature HMAC-SHA256 over the timestamp "
+                    "and the body, shared with the receiver. Stored encrypted. Leave blank to "
+                    "keep the current secret."),
     )
 
     class Meta:
@@ -262,9 +264,26 @@ class NotificationChannelAdmin(WriteOnlySecretsAdmin):
                                   messages.ERROR)
 
 
+class DeliveryAttemptInline(admin.TabularInline):
+    """Every try at sending the delivery, oldest first: written by the scheduler only."""
+
+    model = DeliveryAttempt
+    fields = ["at", "status_code", "error", "duration_ms"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    """The delivery log: written by the scheduler only; a failed delivery can be sent again."""
+    """The delivery log: written by the scheduler only; a failed or cancelled delivery can be
+    sent again (its earlier attempts stay in its history)."""
 
     list_display = ["created", "channel", "event", "alert_count", "status", "attempts",
                     "status_code", "duration_ms", "error", "sent"]
@@ -275,6 +294,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     fields = ["channel", "event", "alerts", "status", "due", "attempts", "status_code", "error",
               "duration_ms", "created", "sent"]
     readonly_fields = fields
+    inlines = [DeliveryAttemptInline]
     actions = ["send_again"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -290,12 +310,15 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return obj is None and super().has_change_permission(request)
 
-    @admin.action(description=_("Send the selected failed deliveries again"),
+    @admin.action(description=_("Send the selected failed or cancelled deliveries again"),
                   permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
-        requeued = queryset.filter(status=DeliveryStatus.FAILED).update(
-            status=DeliveryStatus.QUEUED, due=timezone.now(), claimed=None, attempts=0, error="",
-        )
+        """A new round of attempts, added to the history (not replacing it); deliveries of a
+        disabled channel stay cancelled."""
+        requeued = queryset.filter(
+            status__in=[DeliveryStatus.FAILED, DeliveryStatus.CANCELLED], channel__enabled=True,
+        ).update(status=DeliveryStatus.QUEUED, due=timezone.now(), claimed=None,
+                 attempts_before_resend=F("attempts"))
         self.message_user(request, ngettext(
             "%(count)d delivery queued again.", "%(count)d deliveries queued again.", requeued,
         ) % {"count": requeued}, messages.SUCCESS if requeued else messages.WARNING)

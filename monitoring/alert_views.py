@@ -124,7 +124,8 @@ def _get_alert(code) -> Alert:
 def _detail(request: HttpRequest, alert: Alert, silence_form: SilenceForm,
             status: int = 200) -> HttpResponse:
     alert.silenced_until = silenced_until(alert, list(Silence.objects.active()))
-    deliveries = alert.deliveries.select_related("channel").order_by("-created")[:20]
+    deliveries = (alert.deliveries.select_related("channel").prefetch_related("history")
+                  .order_by("-created")[:20])
     return render(request, "monitoring/alert_detail.html", {
         "alert": alert,
         "transitions": alert.transitions.select_related("actor").order_by("at", "id"),

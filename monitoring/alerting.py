@@ -38,7 +38,7 @@ from monitoring.choices import (
 from monitoring import notify
 from monitoring.health.exchange import EXCHANGE_SERVICE_ID
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
-from monitoring.models.alerts import fingerprint
+from monitoring.models.alerts import AlertConflict, acting_person, disabled_note, fingerprint
 from security import audit
 from security.choices import EVENT_SEVERITY
 from security.models import SecurityEvent
@@ -102,11 +102,15 @@ def _security_events(now: datetime | None = None) -> list[Observation]:
 
 
 def _channels() -> list[Observation]:
-    return [
-        Observation(AlertSource.NOTIFICATION, "failing", {"channel": str(code)}, float(failing))
-        for code, failing in NotificationChannel.objects.filter(enabled=True)
-        .values_list("code", "failing")
-    ]
+    """Enabled channels by name, as people know them (two of one name count as one, failing
+    if either is). A channel disabled, deleted or renamed is no longer observed, and its alert
+    clears (a sparse source)."""
+    failing: dict[str, bool] = {}
+    for name, is_failing in NotificationChannel.objects.filter(enabled=True).values_list(
+            "name", "failing"):
+        failing[name] = failing.get(name, False) or is_failing
+    return [Observation(AlertSource.NOTIFICATION, "failing", {"channel": name}, float(value))
+            for name, value in failing.items()]
 
 
 def _sync_failures() -> list[Observation]:
@@ -209,6 +213,10 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
             for alert in Alert.objects.select_for_update(of=("self",))
             .exclude(status=AlertStatus.RESOLVED).select_related("rule")
         }
+        # A rule disabled without AlertRule.save (a bulk update) closes its alerts here.
+        for rule in {alert.rule for alert in unresolved.values() if not alert.rule.enabled}:
+            close_alerts_of_disabled_rule(rule, now)
+        unresolved = {key: alert for key, alert in unresolved.items() if alert.rule.enabled}
         resolved = _last_resolved(rules, by_kind, unresolved)
         for rule in rules:
             for seen in by_kind.get((rule.source, rule.metric), []):
@@ -232,10 +240,25 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
                                now)
 
 
+def close_alerts_of_disabled_rule(rule: AlertRule, now: datetime | None = None) -> None:
+    """A disabled rule watches nothing: its pending alerts go, its open ones are resolved
+    with a note naming who disabled it (audited, like any resolution) and receivers are told."""
+    note, person = disabled_note("Rule"), acting_person()
+    Alert.objects.filter(rule=rule, status=AlertStatus.PENDING).delete()
+    closed = []
+    for alert in Alert.objects.open().filter(rule=rule).select_related("rule", "tenant"):
+        try:
+            alert.resolve(person, note)
+        except AlertConflict:
+            continue  # resolved meanwhile by someone else
+        closed.append(alert)
+    notify.enqueue(NotificationEvent.RESOLVED, closed, now)
+
+
 # Sources that only report what is wrong (failing collectors, subscriptions needing
-# attention): no observation for an open alert's labels means its condition is over.
-# Incidents are never cleared this way.
-SPARSE_SOURCES = (AlertSource.SYNC, AlertSource.SUBSCRIPTION)
+# attention) or what still exists (enabled channels): no observation for an open alert's
+# labels means its condition is over. Incidents are never cleared this way.
+SPARSE_SOURCES = (AlertSource.SYNC, AlertSource.SUBSCRIPTION, AlertSource.NOTIFICATION)
 
 
 def _follow_silences(alerts, silences, changes: _Changes) -> None:

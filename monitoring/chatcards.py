@@ -38,8 +38,9 @@ def _worst(delivery: Delivery, alerts: list[Alert]) -> str:
     return max((a.severity for a in alerts), key=SEVERITY_RANK.__getitem__)
 
 
-def _link(alert: Alert | None = None) -> str | None:
-    """An absolute link to the alert (or the list), when PUBLIC_URL says where the app is."""
+def link(alert: Alert | None = None) -> str | None:
+    """An absolute link to the alert (or the list), when PUBLIC_URL says where the app is: in
+    chat messages and emails."""
     if not settings.PUBLIC_URL:
         return None
     path = alert.get_absolute_url() if alert else "/alerts/"
@@ -65,14 +66,14 @@ def teams_card(delivery: Delivery, alerts: list[Alert]) -> dict:
     for alert in alerts[:SHOWN]:
         facts = [{"title": _("Severity"), "value": alert.get_severity_display()},
                  {"title": _("Tenant"), "value": alert.tenant.name if alert.tenant else "—"}]
-        link = _link(alert)
+        url = link(alert)
         item = {"type": "Container", "separator": True, "items": [
             {"type": "TextBlock", "text": alert.title, "wrap": True, "weight": "bolder",
              "color": _CARD_COLOUR[alert.severity]},
             {"type": "FactSet", "facts": facts},
         ]}
-        if link:
-            item["selectAction"] = {"type": "Action.OpenUrl", "url": link}
+        if url:
+            item["selectAction"] = {"type": "Action.OpenUrl", "url": url}
         body.append(item)
     if len(alerts) > SHOWN:
         body.append({"type": "TextBlock", "wrap": True, "isSubtle": True,
@@ -80,9 +81,9 @@ def teams_card(delivery: Delivery, alerts: list[Alert]) -> dict:
     card: dict = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                   "type": "AdaptiveCard", "version": "1.4", "msteams": {"width": "Full"},
                   "body": body}
-    if _link():
+    if link():
         card["actions"] = [{"type": "Action.OpenUrl", "title": _("Open the alerts"),
-                            "url": _link()}]
+                            "url": link()}]
     return {"type": "message", "attachments": [{
         "contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
         "content": card,
@@ -94,8 +95,8 @@ def slack_message(delivery: Delivery, alerts: list[Alert]) -> dict:
     coloured attachment listing the alerts, each linked when PUBLIC_URL is set."""
     lines = []
     for alert in alerts[:SHOWN]:
-        link = _link(alert)
-        lines.append(f"<{link}|{_line(alert)}>" if link else _line(alert))
+        url = link(alert)
+        lines.append(f"<{url}|{_line(alert)}>" if url else _line(alert))
     if len(alerts) > SHOWN:
         lines.append(_("and %(count)d more") % {"count": len(alerts) - SHOWN})
     return {"text": _headline(delivery, alerts), "attachments": [{

@@ -96,6 +96,8 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Its channel was disabled before it went out.
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class DatabaseActionKind(models.TextChoices):

@@ -16,16 +16,19 @@ from datetime import timedelta
 import msgspec
 import requests
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core import mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from monitoring import chatcards
 from monitoring.choices import ChannelKind, DeliveryStatus, NotificationEvent
-from monitoring.models import Alert, Delivery, NotificationChannel
+from monitoring.models import Alert, Delivery, DeliveryAttempt, NotificationChannel
+from monitoring.models.alerts import disabled_note
 from monitoring.models.notifications import UnsafeTarget, check_webhook_target
+from security.models import Preference
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,9 @@ def enqueue(event: str, alerts: list[Alert], now=None) -> None:
 def deliver_due(now=None) -> int:
     """Send every due delivery; returns how many were attempted."""
     now = now or timezone.now()
+    # A channel disabled without NotificationChannel.save (a bulk update) sends nothing either.
+    Delivery.objects.filter(channel__enabled=False, due__lte=now).cancel(
+        disabled_note("Channel"))
     due = Delivery.objects.filter(
         Q(status=DeliveryStatus.QUEUED, due__lte=now)
         | Q(status=DeliveryStatus.SENDING, claimed__lt=now - CLAIM_TIMEOUT)
@@ -84,42 +90,68 @@ def deliver_due(now=None) -> int:
 
 
 def _attempt(delivery: Delivery, now) -> None:
+    """One try, whatever goes wrong in it: the delivery leaves `sending` (sent, queued for a
+    retry or failed, with the reason) and the try is kept in its history."""
     channel = delivery.channel
-    alerts = list(delivery.alerts.select_related("rule", "tenant").order_by("-severity", "pk"))
     started = time.perf_counter()
     delivery.attempts += 1
     try:
+        alerts = list(delivery.alerts.select_related("rule", "tenant")
+                      .order_by("-severity", "pk"))
         delivery.status_code = TRANSPORTS[channel.kind](channel, delivery, alerts)
-    except TransportError as exc:
-        delivery.status_code, delivery.error = exc.status, str(exc)[:500]
-        last = exc.permanent or delivery.attempts >= settings.NOTIFY_MAX_ATTEMPTS
-        delivery.status = DeliveryStatus.FAILED if last else DeliveryStatus.QUEUED
-        # Exponential backoff: 30 s, 60 s, 120 s … (NOTIFY_RETRY_SECONDS doubles each time).
-        delivery.due = now + timedelta(
-            seconds=settings.NOTIFY_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
-        )
-        if last and not channel.failing:
-            NotificationChannel.objects.filter(pk=channel.pk).update(failing=True)
-            logger.warning("notification channel failing channel=%s error=%s", channel, exc)
+    except Exception as exc:  # noqa: BLE001 — a bug or a bad backend must not leave it sending
+        if not isinstance(exc, TransportError):
+            logger.exception("notification failed delivery=%s", delivery.pk)
+            exc = TransportError(f"{type(exc).__name__}: {exc}")
+        _failed(delivery, exc, now)
     else:
         delivery.status, delivery.sent, delivery.error = DeliveryStatus.SENT, now, ""
         if channel.failing:
             NotificationChannel.objects.filter(pk=channel.pk).update(failing=False)
     delivery.duration_ms = (time.perf_counter() - started) * 1000
-    delivery.save(update_fields=["status", "status_code", "error", "due", "attempts", "sent",
-                                 "duration_ms"])
+    with transaction.atomic():
+        delivery.save(update_fields=["status", "status_code", "error", "due", "attempts",
+                                     "sent", "duration_ms"])
+        DeliveryAttempt.objects.create(
+            delivery=delivery, at=now, status_code=delivery.status_code, error=delivery.error,
+            duration_ms=delivery.duration_ms)
 
 
-def _context(delivery: Delivery, alerts: list[Alert]) -> dict:
-    return {"event": delivery.event, "alerts": alerts}
+def _failed(delivery: Delivery, exc: TransportError, now) -> None:
+    """Retry later with exponential backoff (30 s, 60 s, 120 s …), or give up and mark the
+    channel failing."""
+    channel = delivery.channel
+    delivery.status_code, delivery.error = exc.status, str(exc)[:500]
+    last = exc.permanent or delivery.attempts_this_round >= settings.NOTIFY_MAX_ATTEMPTS
+    delivery.status = DeliveryStatus.FAILED if last else DeliveryStatus.QUEUED
+    delivery.due = now + timedelta(
+        seconds=settings.NOTIFY_RETRY_SECONDS * 2 ** (delivery.attempts_this_round - 1))
+    if last and not channel.failing:
+        NotificationChannel.objects.filter(pk=channel.pk).update(failing=True)
+        logger.warning("notification channel failing channel=%s error=%s", channel, exc)
 
 
 def send_email(channel: NotificationChannel, delivery: Delivery, alerts: list[Alert]) -> None:
-    context = _context(delivery, alerts)
-    subject = render_to_string("monitoring/notifications/subject.txt", context).strip()
-    body = render_to_string("monitoring/notifications/body.txt", context)
+    """One message per recipient, in their language and time zone when the address is that of
+    a person here who chose them (else LANGUAGE_CODE and TIME_ZONE_DEFAULT), with links to the
+    alerts (PUBLIC_URL)."""
+    recipients = channel.recipients()
+    preferences = Preference.objects.by_email(recipients)
+    messages = []
+    for address in recipients:
+        chosen = preferences.get(address.lower())
+        zone = chosen and chosen.time_zone or settings.TIME_ZONE_DEFAULT
+        language = chosen and chosen.language or settings.LANGUAGE_CODE
+        with timezone.override(zone), translation.override(language):
+            context = {"event": delivery.event, "zone": zone,
+                       "entries": [(alert, chatcards.link(alert)) for alert in alerts],
+                       "alerts_link": chatcards.link()}
+            subject = render_to_string("monitoring/notifications/subject.txt", context).strip()
+            body = render_to_string("monitoring/notifications/body.txt", context)
+        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, channel.recipients())
+        with mail.mailers.default as connection:
+            connection.send_messages(messages)
     except OSError as exc:  # smtplib's errors are OSErrors: connection refused, timeouts …
         raise TransportError(f"email not sent: {exc}") from None
 
@@ -139,15 +171,20 @@ def webhook_body(delivery: Delivery, alerts: list[Alert]) -> bytes:
     })
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>" (Stripe's and Slack's scheme): a receiver that
+    checks the timestamp is recent cannot be fed a recorded request again (docs/monitoring.md)."""
+    signed = f"{timestamp}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
 def send_webhook(channel: NotificationChannel, delivery: Delivery, alerts: list[Alert]) -> int:
     body = webhook_body(delivery, alerts)
     headers = {}
     if channel.secret_encrypted:
-        headers["X-Signature"] = signature(channel.secret(), body)
+        timestamp = int(time.time())  # the receiver's clock checks it, not the scheduler's `now`
+        headers["X-Signature-Timestamp"] = str(timestamp)
+        headers["X-Signature"] = signature(channel.secret(), timestamp, body)
     return _post(channel, body, headers)
 
 

@@ -6,10 +6,12 @@ import hashlib
 import json
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -264,13 +266,32 @@ class DetectionCursor(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
 
+class PreferenceQuerySet(models.QuerySet["Preference"]):
+    def by_email(self, addresses: list[str]) -> dict[str, Preference]:
+        """The preferences of the people here with these email addresses, by lower-cased
+        address (what notification emails are written with)."""
+        if not addresses:
+            return {}
+        matching = Q()
+        for address in addresses:
+            matching |= Q(user__email__iexact=address)
+        return {p.user.email.lower(): p for p in self.filter(matching).select_related("user")}
+
+
 class Preference(models.Model):
-    """What a person chose for their own pages; one row per user, made on first save."""
+    """What a person chose for their own pages (and the emails sent to them); one row per
+    user, made on first save."""
 
     user = models.OneToOneField(
         "auth.User", on_delete=models.CASCADE, related_name="preference", verbose_name=_("user")
     )
-    time_zone = models.CharField(_("time zone"), max_length=64)
+    # Empty until the person picks one (TIME_ZONE_DEFAULT applies).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # The language last picked with the switcher; empty until then.
+    language = models.CharField(_("language"), max_length=10, blank=True,
+                                choices=settings.LANGUAGES)
+
+    objects = PreferenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("preference")

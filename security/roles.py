@@ -24,7 +24,8 @@ _VIEWED_APPS = ("m365admin", "monitoring", "security")
 _NOT_FOR_VIEWERS = Q(content_type__app_label="security",
                      codename__in=["view_auditentry", "view_iprule"]) | Q(
     content_type__app_label="monitoring",
-    codename__in=["view_notificationchannel", "view_delivery", "view_databaseaction",
+    codename__in=["view_notificationchannel", "view_delivery", "view_deliveryattempt",
+                  "view_databaseaction",
                   "view_querystatssnapshot", "view_tablesizesnapshot"],
 )
 # Operators act on alerts and silences, triage the detections' events (a verdict) and accept

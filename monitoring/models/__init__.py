@@ -1,7 +1,7 @@
 from monitoring.models.alerts import Alert, AlertRule, AlertTransition, Silence
 from monitoring.models.database import DatabaseAction, QueryStatsSnapshot, TableSizeSnapshot
 from monitoring.models.measurements import ComponentHealth, MetricSample, RequestStat
-from monitoring.models.notifications import Delivery, NotificationChannel
+from monitoring.models.notifications import Delivery, DeliveryAttempt, NotificationChannel
 
 __all__ = [
     "Alert",
@@ -10,6 +10,7 @@ __all__ = [
     "ComponentHealth",
     "DatabaseAction",
     "Delivery",
+    "DeliveryAttempt",
     "MetricSample",
     "NotificationChannel",
     "QueryStatsSnapshot",

@@ -97,6 +97,18 @@ class AlertRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        """Disabling a rule (admin, shell, any caller of save) closes its alerts at once: it
+        watches nothing any more, so nothing would ever resolve them."""
+        was_enabled = self.pk is not None and AlertRule.objects.filter(
+            pk=self.pk, enabled=True).exists()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if was_enabled and not self.enabled:
+                from monitoring.alerting import close_alerts_of_disabled_rule  # imports models
+
+                close_alerts_of_disabled_rule(self)
+
     @property
     def title(self) -> str:
         """The name in the active language when it is one the migrations seeded."""
@@ -125,6 +137,19 @@ class AlertRule(models.Model):
             return value != self.threshold
         back = self.hysteresis if self.comparison in (Comparison.GT, Comparison.GTE) else -self.hysteresis
         return not _compare(self.comparison, value, self.threshold - back)
+
+
+def acting_person():
+    """The signed-in person of the current request (audit's caller), or None."""
+    user = audit.current_caller.get().user
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def disabled_note(what: str) -> str:
+    """"Rule disabled by alice": the stored, language-neutral note (like "cleared: cpu 12") of
+    what disabling something did, naming the person of the current request when there is one."""
+    person = acting_person()
+    return f"{what} disabled by {person.get_username()}" if person else f"{what} disabled"
 
 
 def _compare(comparison: str, value: float, threshold: float) -> bool:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +27,7 @@ from monitoring.choices import (
     NotificationEvent,
     Severity,
 )
-from monitoring.models.alerts import Alert
+from monitoring.models.alerts import Alert, disabled_note
 
 
 class UnsafeTarget(ValueError):
@@ -78,7 +78,7 @@ class NotificationChannel(models.Model):
     emails = models.TextField(_("email addresses"), blank=True,
                               help_text=_("One or more, separated by commas or new lines."))
     url = models.URLField(_("webhook URL"), max_length=1000, blank=True)
-    # Fernet token: the HMAC key signing each webhook body (X-Signature).
+    # Fernet token: the HMAC key signing each webhook (X-Signature, over timestamp and body).
     secret_encrypted = models.TextField(_("signing secret (encrypted)"), blank=True)
     timeout = models.FloatField(
         _("timeout (seconds)"), default=10.0,
@@ -94,6 +94,17 @@ class NotificationChannel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        """Disabling a channel (admin, shell, any caller of save) cancels what it still had
+        queued: nothing goes out through a channel someone turned off."""
+        was_enabled = self.pk is not None and NotificationChannel.objects.filter(
+            pk=self.pk, enabled=True).exists()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if was_enabled and not self.enabled:
+                self.deliveries.filter(status=DeliveryStatus.QUEUED).cancel(
+                    disabled_note("Channel"))
 
     def set_secret(self, plaintext: str) -> None:
         self.secret_encrypted = crypto.encrypt(plaintext)
@@ -135,6 +146,13 @@ class NotificationChannel(models.Model):
         )
 
 
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def cancel(self, reason: str) -> int:
+        """Queued deliveries that must not go out: cancelled, with the reason as their error."""
+        return self.filter(status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.CANCELLED, error=reason[:500], claimed=None)
+
+
 class Delivery(models.Model):
     """One message to one channel: a group of alerts that fired (or resolved) together.
 
@@ -151,11 +169,17 @@ class Delivery(models.Model):
     due = models.DateTimeField(_("due"))
     claimed = models.DateTimeField(_("claimed"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # "Send again" gives a failed delivery a new round of NOTIFY_MAX_ATTEMPTS without erasing
+    # the attempts made before it: the retry limit and backoff count from here.
+    attempts_before_resend = models.PositiveSmallIntegerField(
+        _("attempts before sending again"), default=0, editable=False)
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     error = models.CharField(_("last error"), max_length=500, blank=True)
     duration_ms = models.FloatField(_("duration (ms)"), null=True, blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now)
     sent = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -169,3 +193,27 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.get_event_display()} ({self.get_status_display()})"
+
+    @property
+    def attempts_this_round(self) -> int:
+        """Attempts since it was queued (or sent again): what the retry limit counts."""
+        return self.attempts - self.attempts_before_resend
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a delivery, kept as its history (the delivery holds only the last)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="history",
+                                 verbose_name=_("delivery"))
+    at = models.DateTimeField(_("at"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    duration_ms = models.FloatField(_("duration (ms)"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.at:%Y-%m-%d %H:%M:%S}"

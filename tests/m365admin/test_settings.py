@@ -73,6 +73,11 @@ BAD_VALUES = [
     ({"INSPECTION_EVENTS_PER_ADDRESS": "0/m"}, "INSPECTION_EVENTS_PER_ADDRESS"),
     # Believed from anyone, a client could claim HTTPS: it needs the proxies to believe.
     ({"TRUST_X_FORWARDED_PROTO": "True"}, "TRUSTED_PROXIES"),
+    # Django 6.1's file backend takes its folder from its own options, not EMAIL_FILE_PATH.
+    ({"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"}, "EMAIL_FILE_PATH"),
+    ({"EMAIL_USE_TLS": "True", "EMAIL_USE_SSL": "True",
+      "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"}, "EMAIL_USE_SSL"),
+    ({"EMAIL_BACKEND": "example.mail.EmailBackend", "EMAIL_OPTIONS": "[1]"}, "EMAIL_OPTIONS"),
 ]
 BAD_IDS = [" ".join(f"{k}={v}" for k, v in variables.items()) for variables, _ in BAD_VALUES]
 
@@ -162,3 +167,14 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_an_email_backend_gets_its_own_options_or_stops_the_check(tmp_path):
+    backend = "django.core.mail.backends.filebased.EmailBackend"
+    read = _settings_of(tmp_path, "MAILERS", EMAIL_BACKEND=backend,
+                        EMAIL_FILE_PATH=str(tmp_path / "mail"))
+    assert read == {"MAILERS": {"default": {"BACKEND": backend,
+                                            "OPTIONS": {"file_path": str(tmp_path / "mail")}}}}
+    done = _manage_check(tmp_path, EMAIL_BACKEND=backend, EMAIL_FILE_PATH="/proc/no-such/mail")
+    assert done.returncode != 0
+    assert "m365admin.E101" in done.stderr and "/proc/no-such/mail" in done.stderr

@@ -17,6 +17,19 @@ def silent_url():
 
 
 @pytest.fixture
+def receiver(settings):
+    """A webhook endpoint on loopback (allowed as a target), 30 s grouping, 10 s first retry."""
+    from tests.webhook_receiver import Receiver
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    settings.NOTIFY_GROUP_SECONDS = 30
+    settings.NOTIFY_RETRY_SECONDS = 10
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
 def cpu_rule():
     """CPU above 80 % for a minute, clearing below 75 % (the only rule: the seeded defaults
     would also match)."""

@@ -7,8 +7,10 @@ import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 
@@ -17,21 +19,10 @@ from monitoring.alerting import Observation
 from monitoring.choices import AlertSource, DeliveryStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
 from tests.factories import make_tenant
-from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE = True
-    settings.NOTIFY_GROUP_SECONDS = 30
-    settings.NOTIFY_RETRY_SECONDS = 10
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 @pytest.fixture
@@ -63,7 +54,8 @@ def test_a_burst_is_grouped_into_one_signed_webhook(receiver, rule):
     assert notify.deliver_due(now=T0 + timedelta(seconds=29)) == 0  # the window is still open
     assert notify.deliver_due(now=T0 + timedelta(seconds=31)) == 1
     (headers, body), = receiver.requests
-    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    signed = headers["X-Signature-Timestamp"].encode() + b"." + body
+    expected = "sha256=" + hmac.new(b"s3cret", signed, hashlib.sha256).hexdigest()
     assert headers["X-Signature"] == expected
     payload = json.loads(body)
     assert payload["event"] == "firing" and len(payload["alerts"]) == 50
@@ -116,7 +108,81 @@ def test_a_channel_that_keeps_failing_gives_up_and_raises_its_own_alert(receiver
     assert channel.failing
     for seconds in (0, 2):
         alerting.evaluate(alerting.observe({}), now=T0 + timedelta(minutes=5, seconds=seconds))
-    assert Alert.objects.get(rule__name="Notification channel failing").status == "firing"
+    alert = Alert.objects.get(rule__name="Notification channel failing")
+    assert alert.status == "firing"
+    # Named as people know the channel, not by its code.
+    assert alert.labels == {"channel": "hook"}
+    assert alert.summary == alert.title == "Notification channel failing (channel=hook)"
+    assert str(channel.code) not in alert.summary + alert.title
+    # Renamed (or disabled, or deleted), the old name's alert clears.
+    channel.name = "On-call hook"
+    channel.save()
+    alerting.evaluate(alerting.observe({}), now=T0 + timedelta(minutes=6))
+    alert.refresh_from_db()
+    assert alert.status == "resolved"
+    assert Alert.objects.get(status="pending").labels == {"channel": "On-call hook"}
+
+
+def _verification_snippet():
+    """The Python block under "Verifying a webhook signature" in docs/monitoring.md."""
+    text = (Path(settings.BASE_DIR) / "docs" / "monitoring.md").read_text()
+    section = text[text.index("### Verifying a webhook signature"):]
+    start = section.index("```python\n") + len("```python\n")
+    code = section[start:section.index("\n```", start)]
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 — our own documentation, run as a receiver would
+    return namespace["verify"], namespace["TOLERANCE_SECONDS"]
+
+
+def test_the_documented_check_verifies_a_webhook_and_refuses_a_replay(receiver, rule):
+    verify, tolerance = _verification_snippet()
+    assert tolerance == 300
+    _webhook(receiver.url)
+    notify.enqueue("firing", _alerts(rule, 1), now=T0)
+    notify.deliver_due(now=T0 + timedelta(minutes=1))
+    (headers, body), = receiver.requests
+    timestamp = int(headers["X-Signature-Timestamp"])
+    assert abs(time.time() - timestamp) < 5
+    assert verify("s3cret", headers, body)
+    assert not verify("other-secret", headers, body)
+    assert not verify("s3cret", headers, body.replace(b"firing", b"resolved"))
+    # The same request replayed later than the window is refused, and so is one whose
+    # timestamp was changed to look recent (the signature covers it).
+    assert verify("s3cret", headers, body, now=timestamp + 299)
+    assert not verify("s3cret", headers, body, now=timestamp + 301)
+    moved = {**headers, "X-Signature-Timestamp": str(timestamp + 600)}
+    assert not verify("s3cret", moved, body, now=timestamp + 600)
+    # The signature is not the body's alone (the replayable scheme of before).
+    body_only = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Signature"] != body_only
+
+
+def test_every_attempt_is_kept_and_sending_again_adds_to_the_history(receiver, rule, settings,
+                                                                     client, admin):
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    receiver.statuses = [500, 503, 200]
+    _webhook(receiver.url)
+    (alert,) = _alerts(rule, 1)
+    notify.enqueue("firing", [alert], now=T0)
+    for minutes in (1, 2):
+        notify.deliver_due(now=T0 + timedelta(minutes=minutes))
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 2)
+    client.force_login(admin)
+    client.post("/admin/monitoring/delivery/", {"action": "send_again",
+                                                "_selected_action": [delivery.pk]})
+    notify.deliver_due()  # queued again for now
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 3)
+    history = list(delivery.history.all())
+    assert [(a.status_code, a.error) for a in history] == [
+        (500, "HTTP 500"), (503, "HTTP 503"), (200, "")]
+    assert [a.at for a in history[:2]] == [T0 + timedelta(minutes=m) for m in (1, 2)]
+    assert all(a.duration_ms > 0 for a in history)
+    page = client.get(f"/admin/monitoring/delivery/{delivery.pk}/change/").content.decode()
+    assert "HTTP 500" in page and "HTTP 503" in page
+    page = client.get(alert.get_absolute_url()).content.decode()
+    assert page.count("<li>2026-") == 3 and "HTTP 503" in page
 
 
 def test_a_client_error_is_not_retried(receiver, rule):
@@ -166,10 +232,10 @@ def test_email_goes_through_djangos_backend(rule):
     NotificationChannel.objects.create(name="ops", kind="email", emails="ops@example.com, a@b.jp")
     notify.enqueue("firing", _alerts(rule, 2), now=T0)
     notify.deliver_due(now=T0 + timedelta(minutes=1))
-    (message,) = mail.outbox
-    assert message.to == ["ops@example.com", "a@b.jp"]
-    assert message.subject == "[m365admin] Firing: 2 alerts"
-    assert "alert 0" in message.body and "alert 1" in message.body
+    assert [message.to for message in mail.outbox] == [["ops@example.com"], ["a@b.jp"]]
+    for message in mail.outbox:
+        assert message.subject == "[m365admin] Firing: 2 alerts"
+        assert "alert 0" in message.body and "alert 1" in message.body
 
 
 @pytest.mark.parametrize("url", [
