@@ -4,7 +4,8 @@ actions take.
 Loads --rows sign-ins into a fresh PostgreSQL database exactly as bench/dashboard.py does (real
 collectors for the directory, the collector's COPY for sign-ins, monthly partitions, VACUUM
 ANALYZE), runs the explorer's queries so pg_stat_statements has statements to rank, then prints
-p50/p95 (ms) over --runs runs of each insight read (monitoring/database/insight.py) and of
+p50/p95 (ms) over --runs runs of each console read (monitoring/database/insight.py,
+server.py, and the what-to-fix summary of advice.py) and of
 GET /database/ through Django's test Client (view, middleware, template; no HTTP server), and
 the duration of three actions run by the worker as the scheduler would: ANALYZE and VACUUM
 (ANALYZE) of the sign-in table, and CREATE INDEX CONCURRENTLY of a suggested index on every
@@ -65,7 +66,7 @@ def _time_reads(runs: int) -> dict[str, list[float]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from monitoring.database import insight
+    from monitoring.database import advice, insight, server
     from tests.live import USERNAME
 
     client = Client(SERVER_NAME="127.0.0.1")
@@ -87,6 +88,11 @@ def _time_reads(runs: int) -> dict[str, list[float]]:
         "pool": insight.pool,
         "partition_tables": insight.partition_tables,
         "bloat (sign-ins, pgstattuple_approx)": lambda: insight.bloat("public.m365admin_signin"),
+        "cache_hit_rates": server.cache_hit_rates,
+        "sequences": server.sequences,
+        "server_settings": server.server_settings,
+        "replication": server.replication,
+        "what to fix (advice.summary, every read)": advice.summary,
         "GET /database/": page,
     }
     times: dict[str, list[float]] = {name: [] for name in cases}

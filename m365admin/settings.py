@@ -482,11 +482,17 @@ DEMO_SIGNINS = env_int("DEMO_SIGNINS", 5000, minimum=0)
 # DB_ACTION_LOCK_TIMEOUT_SECONDS for a lock and run at most DB_ACTION_TIMEOUT_SECONDS.
 DB_CONSOLE_TIMEOUT_SECONDS = env_int("DB_CONSOLE_TIMEOUT_SECONDS", 10, minimum=1)
 DB_CONSOLE_SEQ_SCAN_MIN_ROWS = env_int("DB_CONSOLE_SEQ_SCAN_MIN_ROWS", 10_000, minimum=1)
+DB_CONSOLE_SEQ_SCAN_MIN_SCANS = env_int("DB_CONSOLE_SEQ_SCAN_MIN_SCANS", 50, minimum=1)
 DB_CONSOLE_LONG_QUERY_SECONDS = env_int("DB_CONSOLE_LONG_QUERY_SECONDS", 60, minimum=1)
 DB_ACTION_LOCK_TIMEOUT_SECONDS = env_int("DB_ACTION_LOCK_TIMEOUT_SECONDS", 10, minimum=1)
 DB_ACTION_TIMEOUT_SECONDS = env_int("DB_ACTION_TIMEOUT_SECONDS", 6 * 3600, minimum=1)
-# Query statistics and table sizes are snapshotted daily and kept this long.
+# Table sizes are snapshotted daily and kept DB_SNAPSHOT_RETENTION_DAYS; query statistics every
+# 5 minutes, kept DB_QUERY_STATS_RETENTION_DAYS (100 statements x 288 a day).
 DB_SNAPSHOT_RETENTION_DAYS = env_int("DB_SNAPSHOT_RETENTION_DAYS", 400, minimum=1)
+DB_QUERY_STATS_RETENTION_DAYS = env_int("DB_QUERY_STATS_RETENTION_DAYS", 14, minimum=1)
+# The database server's memory, for the settings advice: 0 reads this machine's when the database
+# is on it (PostgreSQL itself does not report it), and otherwise leaves memory out of the advice.
+DB_CONSOLE_SERVER_MEMORY_MB = env_int("DB_CONSOLE_SERVER_MEMORY_MB", 0, minimum=0)
 
 # Prometheus exposition at /metrics: allowed to a bearer token (METRICS_TOKEN, or
 # METRICS_TOKEN_FILE) or to source addresses (METRICS_ALLOWED_NETWORKS, CIDR); either

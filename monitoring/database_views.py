@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring.choices import DatabaseActionKind
-from monitoring.database import actions, insight, snapshots, worker
+from monitoring.database import actions, advice, insight, server, snapshots, worker
 from monitoring.models import DatabaseAction
 from monitoring.permissions import DATABASE_ACTION_PERMISSION, DATABASE_PERMISSION
 
@@ -73,20 +73,35 @@ def overview(request: HttpRequest) -> HttpResponse:
                     for row in queries["rows"][:10]],
     }
     connections = _section(insight.connections)
-    return render(request, "monitoring/database.html", {
-        "status": status,
-        "queries": queries,
+    reads = {
         "tables": tables,
-        "sequential_scans": insight.sequential_scans(tables["rows"]),
         "suggested": _section(insight.missing_indexes, tables["rows"], found_indexes["rows"],
                               statements["rows"]),
-        "indexes": indexes["rows"] or {"unused": [], "duplicate": [], "invalid": []},
-        "indexes_error": indexes["error"],
-        "connections": connections,
         "long_running": _section(insight.long_running),
         "blocked": _section(insight.blocked),
-        "pool": _section(insight.pool),
+        "cache": _section(server.cache_hit_rates),
+        "sequences": _section(server.sequences),
+        "settings": _section(server.server_settings),
+        "replication": _section(server.replication),
         "partitions": _section(insight.partition_tables),
+    }
+    index_rows = indexes["rows"] or {"unused": [], "duplicate": [], "invalid": []}
+    # (A read that failed gives no rows, and so no findings.)
+    found = advice.findings(status=status, indexes=index_rows,
+                            **{name: read["rows"] for name, read in reads.items()})
+    return render(request, "monitoring/database.html", {
+        **reads,
+        "status": status,
+        "findings": advice.shortlist(found),
+        "findings_total": len(found),
+        "queries": queries,
+        "sequential_scans": insight.sequential_scans(tables["rows"]),
+        "seq_scan_min_rows": settings.DB_CONSOLE_SEQ_SCAN_MIN_ROWS,
+        "seq_scan_min_scans": settings.DB_CONSOLE_SEQ_SCAN_MIN_SCANS,
+        "indexes": index_rows,
+        "indexes_error": indexes["error"],
+        "connections": connections,
+        "pool": _section(insight.pool),
         "recent_actions": DatabaseAction.objects.select_related("requested_by")[:10],
         "charts": {**charts, "connections": [
             {"state": row["state"], "connections": row["connections"]}
@@ -104,6 +119,9 @@ def explain(request: HttpRequest, queryid: str) -> HttpResponse:
         context = {"explained": insight.explain(int(queryid)), "error": ""}
     except (insight.CannotExplain, insight.Unavailable) as exc:
         context = {"explained": None, "error": str(exc)}
+    # The history outlives the statement's row in pg_stat_statements (a reset, an eviction).
+    context["history"] = snapshots.query_history(int(queryid))
+    context["retention_days"] = settings.DB_QUERY_STATS_RETENTION_DAYS
     return render(request, "monitoring/database_explain.html", context)
 
 

@@ -1,5 +1,5 @@
 """The scheduler's monitoring jobs: the tick, retention of request statistics, and the
-database console's worker and daily snapshot."""
+database console's worker and snapshots."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def run_database_signals() -> None:
         worker.run_queued(signals=True)
 
 
-@periodic("monitoring.database_snapshot", every=lambda: 3600.0)
+@periodic("monitoring.database_snapshot", every=lambda: snapshots.QUERIES_EVERY.total_seconds())
 def snapshot_database() -> None:
-    # Hourly look, daily snapshot: a restarted scheduler does not take a second one that day.
+    # Query statistics every 5 minutes, table sizes daily; a restarted scheduler takes no
+    # second snapshot within either interval.
     snapshots.take_if_due()

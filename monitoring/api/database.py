@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from m365admin.api.schema import CONFLICT, OBJECT
 from monitoring.choices import DatabaseActionKind
-from monitoring.database import actions, insight, snapshots, worker
+from monitoring.database import actions, advice, insight, server, snapshots, worker
 from monitoring.models import DatabaseAction
 from monitoring.permissions import can_run_database_actions, can_view_database
 
@@ -58,7 +58,8 @@ class StatusView(ConsoleView):
         if not insight.is_postgresql():
             return Response({"vendor": "sqlite", "available": False,
                              "detail": insight.sqlite_message()})
-        return Response({"vendor": "postgresql", "available": True, **insight.status()})
+        return Response({"vendor": "postgresql", "available": True, **insight.status(),
+                         "what_to_fix": advice.summary()})
 
 
 class LimitSerializer(serializers.Serializer):
@@ -77,6 +78,14 @@ class ExplainView(ConsoleView):
     @extend_schema(summary="A statement's generic plan", responses={200: OBJECT, 409: CONFLICT})
     def get(self, request, queryid: str):
         return Response(insight.explain(int(queryid)))
+
+
+class QueryHistoryView(ConsoleView):
+    @extend_schema(summary="A statement's calls and time per 5-minute snapshot",
+                   responses={200: OBJECT, 409: CONFLICT})
+    def get(self, request, queryid: str):
+        insight.require_postgresql()
+        return Response(snapshots.query_history(int(queryid)))
 
 
 class TablesView(ConsoleView):
@@ -113,6 +122,33 @@ class ActivityView(ConsoleView):
                 None if minimum is None else timedelta(seconds=minimum)),
             "blocked": insight.blocked(),
         })
+
+
+class CacheView(ConsoleView):
+    @extend_schema(summary="Buffer cache hit rate of tables and indexes, with advice",
+                   responses={200: OBJECT, 409: CONFLICT})
+    def get(self, request):
+        return Response(server.cache_hit_rates())
+
+
+class SequencesView(ConsoleView):
+    @extend_schema(summary="Sequences and identity columns: share of their range used",
+                   responses={200: OBJECT, 409: CONFLICT})
+    def get(self, request):
+        return Response({"sequences": server.sequences()})
+
+
+class SettingsView(ConsoleView):
+    @extend_schema(summary="The settings that matter most, with advice",
+                   responses={200: OBJECT, 409: CONFLICT})
+    def get(self, request):
+        return Response(server.server_settings())
+
+
+class ReplicationView(ConsoleView):
+    @extend_schema(summary="Replicas and their lag", responses={200: OBJECT, 409: CONFLICT})
+    def get(self, request):
+        return Response(server.replication())
 
 
 class PoolView(ConsoleView):

@@ -166,28 +166,36 @@ def _reindex(target: str) -> Plan:
     return Plan(Kind.REINDEX, target, [f"REINDEX INDEX CONCURRENTLY {index['quoted']}"], warnings)
 
 
-def index_name(table: str, column: str) -> str:
+def index_name(table: str, columns: list[str]) -> str:
     # PostgreSQL truncates identifiers to 63 bytes; cut here so the name we check is the name
     # it gets.
-    return f"{table}_{column}_idx".encode()[:63].decode(errors="ignore")
+    return f"{table}_{'_'.join(columns)}_idx".encode()[:63].decode(errors="ignore")
 
 
 def _create_index(target: str, column: str) -> Plan:
+    """One index on the column, or on several ("tenant_id,created": equalities first, as the
+    suggestions give them)."""
     table = _table(target)
     schema = target.split(".", 1)[0]
-    columns = insight.rows("""
-        SELECT 1 FROM pg_attribute WHERE attrelid = %s AND attname = %s AND attnum > 0
-          AND NOT attisdropped
-    """, [table["oid"], column])
-    if not columns:
-        raise Refused(_("The table %(table)s has no column %(column)s.")
-                      % {"table": target, "column": column})
-    name = index_name(table["name"], column)
+    wanted = [name.strip() for name in column.split(",")]
+    if not all(wanted) or len(set(wanted)) != len(wanted):
+        raise Refused(_("Name the columns to index, separated by commas, each once; not "
+                        "%(column)s.") % {"column": column})
+    found = {row["attname"] for row in insight.rows("""
+        SELECT attname FROM pg_attribute WHERE attrelid = %s AND attname = ANY(%s)
+          AND attnum > 0 AND NOT attisdropped
+    """, [table["oid"], wanted])}
+    for asked in wanted:
+        if asked not in found:
+            raise Refused(_("The table %(table)s has no column %(column)s.")
+                          % {"table": target, "column": asked})
+    column = ",".join(wanted)
+    name = index_name(table["name"], wanted)
     if _one("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relname = %s", [schema, name]):
         raise Refused(_("A relation named %(name)s already exists in %(schema)s.")
                       % {"name": name, "schema": schema})
-    quoted_column = _quote(column)
+    quoted_column = ", ".join(_quote(asked) for asked in wanted)
     if not table["partitioned"]:
         return Plan(Kind.CREATE_INDEX, target, [
             f"CREATE INDEX CONCURRENTLY {_quote(name)} ON {table['quoted']} "
@@ -203,7 +211,7 @@ def _create_index(target: str, column: str) -> Plan:
         SELECT c.relname FROM pg_inherits JOIN pg_class c ON c.oid = pg_inherits.inhrelid
         WHERE pg_inherits.inhparent = %s ORDER BY c.relname
     """, [table["oid"]]):
-        child_name = index_name(child["relname"], column)
+        child_name = index_name(child["relname"], wanted)
         statements += [
             f"CREATE INDEX CONCURRENTLY {_quote(child_name)} ON "
             f"{_quote(schema, child['relname'])} ({quoted_column})",

@@ -17,6 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
 from m365admin import partitions
+from monitoring.database import predicates
 
 
 class Unavailable(Exception):
@@ -241,10 +242,13 @@ def tables() -> list[dict]:
 
 
 def sequential_scans(found: list[dict] | None = None) -> list[dict]:
-    """Tables big enough for an index to matter that are mostly read by sequential scans."""
-    minimum = settings.DB_CONSOLE_SEQ_SCAN_MIN_ROWS
+    """Tables big enough for an index to matter that are mostly read by sequential scans, at
+    least DB_CONSOLE_SEQ_SCAN_MIN_SCANS times. The counters run from the last statistics reset
+    (status()["stats_reset"]): once an index serves the reads, index scans outnumber the old
+    sequential ones, and a reset forgets them at once."""
     heavy = [table for table in (tables() if found is None else found)
-             if table["live_rows"] >= minimum and table["seq_scan"] > 0
+             if table["live_rows"] >= settings.DB_CONSOLE_SEQ_SCAN_MIN_ROWS
+             and table["seq_scan"] >= settings.DB_CONSOLE_SEQ_SCAN_MIN_SCANS
              and table["seq_scan_percent"] >= 50]
     return sorted(heavy, key=lambda table: table["seq_tup_read"], reverse=True)
 
@@ -378,18 +382,14 @@ def duplicate_indexes(found: list[dict]) -> list[dict]:
 
 # Missing indexes -----------------------------------------------------------------------------
 
-# `column = $1`, `"table"."column" IN ($1, …)`, `column > $2`, `column = ANY($1)` …
-_PREDICATE = re.compile(
-    r'(?:"?(?P<table>\w+)"?\.)?"?(?P<column>\w+)"?\s*'
-    r"(?:=|<=|>=|<|>|\bIN\b|\bBETWEEN\b|=\s*ANY)\s*\(?\s*\$\d+", re.IGNORECASE)
-
-
 def missing_indexes(found_tables: list[dict] | None = None,
                     found_indexes: list[dict] | None = None,
                     statements: list[dict] | None = None) -> list[dict]:
-    """For each table read mostly by sequential scans, the columns the recorded statements
-    filter it on that lead no index: a single-column index on the busiest such column.
-    (The page passes what it has read already.)"""
+    """For each table read mostly by sequential scans, the index its recorded statements need
+    most: per statement the columns it compares with a value under AND — equalities first,
+    then one range (`tenant_id = $1 AND created > $2` → (tenant_id, created)) — weighted by
+    calls, skipping any an existing valid index already leads with. (The page passes what it
+    has read already.)"""
     heavy = sequential_scans(found_tables)
     if not heavy:
         return []
@@ -398,34 +398,45 @@ def missing_indexes(found_tables: list[dict] | None = None,
             statements = slow_queries(limit=500)
         except Unavailable:
             statements = []
-    leading = defaultdict(set)
+    # Parsing is the costly part: only statements that name one of those tables.
+    names = tuple(table["name"].split(".", 1)[1].lower() for table in heavy)
+    parsed = [(statement["calls"], predicates.filters(statement["query"]))
+              for statement in statements
+              if any(name in statement["query"].lower() for name in names)]
+    leading = defaultdict(list)
     for index in index_list() if found_indexes is None else found_indexes:
-        if index["is_valid"] and index["columns"] and index["columns"][0] > 0:
-            leading[index["table"]].add(index["columns"][0])
+        if index["is_valid"] and index["columns"] and not index["has_expressions"]:
+            leading[index["table"]].append(list(index["columns"]))
     suggestions = []
     for table in heavy:
         schema, name = table["name"].split(".", 1)
         columns = _columns(schema, name)
         calls = defaultdict(int)
-        for statement in statements:
-            text = statement["query"]
-            if not re.search(rf'\bFROM\s+(?:"?{re.escape(schema)}"?\.)?"?{re.escape(name)}"?\b',
-                             text, re.IGNORECASE):
-                continue
-            where = re.split(r"\bWHERE\b", text, maxsplit=1, flags=re.IGNORECASE)
-            for match in _PREDICATE.finditer(where[1] if len(where) == 2 else ""):
-                column = match.group("column")
-                if column in columns and (match.group("table") in (None, name)):
-                    calls[column] += statement["calls"]
-        unindexed = {column: count for column, count in calls.items()
-                     if columns[column] not in leading[table["name"]]}
-        if unindexed:
-            column = max(unindexed, key=unindexed.get)
-            suggestions.append({"table": table["name"], "column": column,
-                                "calls": unindexed[column], "seq_scan": table["seq_scan"],
+        for count, found in parsed:
+            for where in found:
+                wanted = where.index_columns
+                if where.table == name and where.schema in (None, schema) and wanted \
+                        and all(column in columns for column in wanted) \
+                        and not _served(where, columns, leading[table["name"]]):
+                    calls[wanted] += count
+        if calls:
+            wanted = max(calls, key=calls.get)
+            suggestions.append({"table": table["name"], "columns": list(wanted),
+                                "column": ",".join(wanted),  # as the create action takes it
+                                "calls": calls[wanted], "seq_scan": table["seq_scan"],
                                 "seq_tup_read": table["seq_tup_read"],
                                 "live_rows": table["live_rows"]})
     return suggestions
+
+
+def _served(where: predicates.Filter, columns: dict[str, int], indexes: list[list[int]]) -> bool:
+    """Whether an index starts with these columns: the equalities in any order, then the
+    range column."""
+    equality = {columns[column] for column in where.equality}
+    wanted = [columns[column] for column in where.index_columns]
+    return any(set(index[:len(equality)]) == equality
+               and index[len(equality):len(wanted)] == wanted[len(equality):]
+               for index in indexes)
 
 
 def _columns(schema: str, table: str) -> dict[str, int]:

@@ -1,5 +1,6 @@
-"""Daily snapshots of query statistics and table sizes: the size-growth chart reads them, and
-query trends survive a pg_stat_statements reset."""
+"""Snapshots: pg_stat_statements' top statements every 5 minutes (per-statement history, and
+trends that survive a reset of the statistics) and table sizes once a day (the size-growth
+chart)."""
 
 from __future__ import annotations
 
@@ -13,40 +14,84 @@ from monitoring.database import insight
 from monitoring.models import QueryStatsSnapshot, TableSizeSnapshot
 
 SNAPSHOT_QUERIES = 100
-SNAPSHOT_EVERY = timedelta(days=1)
+QUERIES_EVERY = timedelta(minutes=5)
+SIZES_EVERY = timedelta(days=1)
+# The job runs every QUERIES_EVERY; a tick a little early must not skip a whole interval.
+_SLACK = timedelta(seconds=30)
 
 
 def take() -> None:
-    """One snapshot now, in one transaction (a half-written snapshot would skew the charts)."""
+    """Both snapshots now (the reset action keeps one before the counters go to zero)."""
     now = timezone.now()
-    tables = insight.tables()
+    take_sizes(now)
+    take_queries(now)
+
+
+def take_sizes(now) -> None:
+    TableSizeSnapshot.objects.bulk_create(
+        TableSizeSnapshot(captured=now, table=table["name"], total_bytes=table["total_bytes"],
+                          rows=table["live_rows"]) for table in insight.tables())
+
+
+def take_queries(now) -> None:
+    """The top statements in one transaction (a half-written snapshot would skew the charts)."""
     try:
         queries = insight.slow_queries(limit=SNAPSHOT_QUERIES)
     except insight.Unavailable:
-        queries = []
+        return
     with transaction.atomic():
-        TableSizeSnapshot.objects.bulk_create(
-            TableSizeSnapshot(captured=now, table=table["name"], total_bytes=table["total_bytes"],
-                              rows=table["live_rows"]) for table in tables)
         QueryStatsSnapshot.objects.bulk_create(
             QueryStatsSnapshot(captured=now, queryid=int(query["queryid"]), query=query["query"],
                                calls=query["calls"], total_ms=query["total_ms"],
                                rows=query["rows"]) for query in queries)
 
 
-def take_if_due() -> bool:
-    """The scheduler's daily step: a snapshot if the last is a day old, and expiry."""
+def take_if_due() -> dict[str, bool]:
+    """The scheduler's step (every 5 minutes): expiry, then each snapshot that is due — a
+    restarted scheduler takes no second one within the interval."""
     if not insight.is_postgresql():
-        return False
+        return {"queries": False, "sizes": False}
     now = timezone.now()
-    cutoff = now - timedelta(days=settings.DB_SNAPSHOT_RETENTION_DAYS)
-    TableSizeSnapshot.objects.filter(captured__lt=cutoff).delete()
-    QueryStatsSnapshot.objects.filter(captured__lt=cutoff).delete()
-    last = _latest_capture()
-    if last is not None and now - last < SNAPSHOT_EVERY:
-        return False
-    take()
-    return True
+    TableSizeSnapshot.objects.filter(
+        captured__lt=now - timedelta(days=settings.DB_SNAPSHOT_RETENTION_DAYS)).delete()
+    QueryStatsSnapshot.objects.filter(
+        captured__lt=now - timedelta(days=settings.DB_QUERY_STATS_RETENTION_DAYS)).delete()
+    taken = {"queries": _due(QueryStatsSnapshot, now, QUERIES_EVERY),
+             "sizes": _due(TableSizeSnapshot, now, SIZES_EVERY)}
+    if taken["sizes"]:
+        take_sizes(now)
+    if taken["queries"]:
+        take_queries(now)
+    return taken
+
+
+def _due(model, now, every: timedelta) -> bool:
+    last = model.objects.order_by("-captured").values_list("captured", flat=True).first()
+    return last is None or now - last >= every - _SLACK
+
+
+def query_history(queryid: int) -> dict:
+    """One statement per snapshot interval: calls, mean and total time, and rows in that
+    interval (the differences of the cumulative counters; after a reset, the new counts)."""
+    history = {"queryid": str(queryid), "query": "",
+               "captured": [], "calls": [], "total_ms": [], "mean_ms": [], "rows": []}
+    if not -2**63 <= queryid < 2**63:  # query IDs are signed 64-bit: no such statement
+        return history
+    points = list(QueryStatsSnapshot.objects.filter(queryid=queryid).order_by("captured")
+                  .values("captured", "calls", "total_ms", "rows", "query"))
+    history["query"] = points[-1]["query"] if points else ""
+    for before, after in zip(points, points[1:]):
+        reset = after["calls"] < before["calls"]
+        calls, total, rows = ((after["calls"], after["total_ms"], after["rows"]) if reset else
+                              (after["calls"] - before["calls"],
+                               after["total_ms"] - before["total_ms"],
+                               after["rows"] - before["rows"]))
+        history["captured"].append(after["captured"])
+        history["calls"].append(calls)
+        history["total_ms"].append(round(total, 3))
+        history["mean_ms"].append(round(total / calls, 3) if calls else None)
+        history["rows"].append(rows)
+    return history
 
 
 def _latest_capture():

@@ -68,7 +68,8 @@ class DatabaseAction(models.Model):
 
 
 class QueryStatsSnapshot(models.Model):
-    """pg_stat_statements' top queries at one moment (cumulative since its last reset)."""
+    """pg_stat_statements' top queries at one moment (cumulative since its last reset), every
+    5 minutes."""
 
     captured = models.DateTimeField(_("captured"), db_index=True)
     queryid = models.BigIntegerField(_("query ID"))
@@ -81,6 +82,8 @@ class QueryStatsSnapshot(models.Model):
         verbose_name = _("query statistics snapshot")
         verbose_name_plural = _("query statistics snapshots")
         ordering = ["-captured", "-total_ms"]
+        # A statement's history chart reads its snapshots in time order.
+        indexes = [models.Index(fields=["queryid", "captured"])]
 
 
 class TableSizeSnapshot(models.Model):

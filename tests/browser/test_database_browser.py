@@ -1,6 +1,7 @@
-"""The database console in Chromium: an Administrator reads it (charts drawn, within the CSP),
-measures a table's bloat, and analyzes the table from the confirmation to the worker's result;
-on a phone the page itself never scrolls sideways."""
+"""The database console in Chromium: an Administrator reads it (what to fix first, charts
+drawn, within the CSP), measures a table's bloat, opens a statement's history chart, and
+analyzes the table from the confirmation to the worker's result; on a phone the page itself
+never scrolls sideways."""
 
 from __future__ import annotations
 
@@ -29,11 +30,17 @@ admin = User.objects.create_user({ADMIN!r}, password={ADMIN_PASSWORD!r})
 roles.assign(admin, roles.ADMINISTRATOR)
 TOTPDevice.objects.create(user=admin, name="Authenticator app", key={KEY.hex()!r}, confirmed=True)
 snapshots.take()
+# A second query snapshot, as the scheduler takes every 5 minutes: each statement's history
+# chart has its first interval.
+from datetime import timedelta
+from django.utils import timezone
+snapshots.take_queries(timezone.now() + timedelta(seconds=1))
 """
 
-SECTIONS = ["Top queries", "Tables", "Sequential scans", "Suggested indexes", "Indexes",
-            "Connections", "Long-running queries", "Blocked queries", "Connection pool",
-            "Partitions", "Recent actions"]
+SECTIONS = ["What to fix", "Top queries", "Tables", "Sequential scans", "Suggested indexes",
+            "Indexes", "Cache hit rate", "Sequences", "Settings", "Replication", "Connections",
+            "Long-running queries", "Blocked queries", "Connection pool", "Partitions",
+            "Recent actions"]
 CHARTS = ["sizes", "queries", "connections"]
 
 
@@ -76,6 +83,12 @@ def test_an_administrator_reads_the_console_and_analyzes_a_table(watched, site):
     assert page.locator("#queries tbody tr").count() > 0
     assert page.locator("#queries a", has_text="Plan").first.get_attribute("href").endswith(
         "/explain")
+    # What to fix comes first: Django's own schema has indexes its unique ones cover.
+    findings = page.locator("#fix li.db-finding")
+    assert findings.count() > 0
+    assert page.locator("#fix li.db-finding", has_text="is covered by").count() > 0
+    assert findings.first.locator(".db-severity").inner_text() in ("Critical", "Warning",
+                                                                  "Advice")
 
     # Bloat, measured on demand into its own cell.
     row = page.locator(f"#tables tr[data-table='{TABLE}']")
@@ -92,6 +105,19 @@ def test_an_administrator_reads_the_console_and_analyzes_a_table(watched, site):
     wait_until(page, "document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "database-console-phone.png")
     page.set_viewport_size(DESKTOP)
+
+    # The busiest statement's plan page charts its calls and mean time per 5 minutes.
+    queryid = page.evaluate("fetch('/api/v1/database/queries?limit=1').then(r => r.json())"
+                            ".then(body => body.queries[0].queryid)")
+    page.goto(f"{site.url}/database/queries/{queryid}/explain")
+    settled(f"**/database/queries/{queryid}/explain")
+    for chart in ("calls", "mean"):
+        page.wait_for_selector(f"#db-chart-{chart} .main-svg", state="attached",
+                               timeout=TIMEOUT_MS)
+    screenshot(page, "database-query-history.png")
+    page.goto(site.url + "/database/")
+    settled(site.url + "/database/")
+    row = page.locator(f"#tables tr[data-table='{TABLE}']")
 
     # Analyze: the confirmation shows the exact SQL, and Run queues exactly that.
     row.locator("a", has_text="Analyze").click()

@@ -136,7 +136,9 @@ def test_a_statement_postgresql_cannot_plan_says_why_and_the_next_explain_still_
 # Tables and indexes --------------------------------------------------------------------------
 
 
-def test_a_table_read_by_sequential_scans_is_listed_and_its_filter_column_suggested(sessions):
+def test_a_table_read_by_sequential_scans_is_listed_and_its_filter_column_suggested(
+        sessions, settings):
+    settings.DB_CONSOLE_SEQ_SCAN_MIN_SCANS = 5  # the minimum has tests of its own
     table = sessions.table(
         "dbc_scanned", "(id bigint, tenant int, note text)",
         "INSERT INTO dbc_scanned SELECT n, n % 50, 'x' FROM generate_series(1, 20000) n",
