@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from m365admin import partitions
 
@@ -535,3 +536,19 @@ def partition_tables() -> list[dict]:
             "expired": [partition.name for partition in table.expired()],
         })
     return result
+
+
+# pg_stat_activity.state (PostgreSQL 13+); a state a newer server adds is shown as it is.
+_STATES = {
+    "active": gettext_lazy("active"),
+    "idle": gettext_lazy("idle"),
+    "idle in transaction": gettext_lazy("idle in transaction"),
+    "idle in transaction (aborted)": gettext_lazy("idle in transaction (aborted)"),
+    "fastpath function call": gettext_lazy("fast-path function call"),
+    "disabled": gettext_lazy("not tracked"),
+}
+
+
+def state_words(value: object) -> str:
+    """A backend's state in the reader's words."""
+    return str(_STATES.get(str(value), value)) if value else ""

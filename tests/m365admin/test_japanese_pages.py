@@ -20,7 +20,9 @@ import pytest
 from django.contrib import admin as django_admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.template import Context, Template
 from django.test import override_settings
+from django.utils import translation
 
 from collectors.sync.runner import COLLECTORS, run_collector
 from m365admin.admin import GraphSourcedAdmin
@@ -277,7 +279,5 @@ def test_numbers_carry_thousands_separators_and_codes_do_not(client, administrat
     client.force_login(administrator)
     html = client.get("/signins/", **JA).content.decode()
     assert "AADSTS50126" in html and "AADSTS50,126" not in html
-    from django.template import Context, Template
-
-    with override_settings(LANGUAGE_CODE="ja"):
+    with translation.override("ja"):
         assert Template("{{ n }}").render(Context({"n": 1275605})) == "1,275,605"
