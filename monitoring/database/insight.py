@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from m365admin import partitions
 
@@ -540,12 +540,13 @@ def partition_tables() -> list[dict]:
 
 # pg_stat_activity.state (PostgreSQL 13+); a state a newer server adds is shown as it is.
 _STATES = {
-    "active": gettext_lazy("active"),
-    "idle": gettext_lazy("idle"),
-    "idle in transaction": gettext_lazy("idle in transaction"),
-    "idle in transaction (aborted)": gettext_lazy("idle in transaction (aborted)"),
-    "fastpath function call": gettext_lazy("fast-path function call"),
-    "disabled": gettext_lazy("not tracked"),
+    "active": pgettext_lazy("backend state", "active"),
+    "idle": pgettext_lazy("backend state", "idle"),
+    "idle in transaction": pgettext_lazy("backend state", "idle in transaction"),
+    "idle in transaction (aborted)": pgettext_lazy("backend state",
+                                                   "idle in transaction (aborted)"),
+    "fastpath function call": pgettext_lazy("backend state", "fast-path function call"),
+    "disabled": pgettext_lazy("backend state", "not tracked"),
 }
 
 
