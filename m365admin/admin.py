@@ -212,3 +212,6 @@ class SyncCheckpointAdmin(GraphSourcedAdmin):
 class SignInHourlyAdmin(GraphSourcedAdmin):
     list_display = ["hour", "tenant", "total", "failed", "risky"]
     date_hierarchy = "hour"
+
+# The product's name, not "Django administration", above every admin page and in its title.
+admin.site.site_header = admin.site.site_title = "m365admin"

@@ -59,12 +59,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_ratelimit",
-    "axes",
+    # Third-party apps under translated names (m365admin/thirdparty.py).
+    "m365admin.thirdparty.AxesConfig",
     "rest_framework_simplejwt.token_blacklist",
     # Two-factor sign-in: TOTP apps, and static devices holding the recovery codes.
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "m365admin.thirdparty.TOTPDeviceConfig",
+    "m365admin.thirdparty.RecoveryCodesConfig",
     "m365admin",
     "collectors",
     "monitoring",
@@ -325,6 +326,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# 1275605 reads 1,275,605 wherever a template shows a number (identifiers such as error codes
+# and process ids are shown |unlocalize'd).
+USE_THOUSAND_SEPARATOR = True
 
 
 def _env_zone(name: str) -> str:

@@ -11,6 +11,7 @@ from django.db.models import BigIntegerField, Count, Func, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import ClientApp, graph_words
 from m365admin.lib import aadsts
 
 # The most groups a page shows; the rest are summed into "Other".
@@ -64,7 +65,11 @@ GROUPINGS: dict[str, Grouping] = {
     "country": _by_field(_("Country"), "country", "country"),
     "user": _by_field(_("User"), "user_principal_name", "user"),
     "ip": _by_field(_("IP address"), "ip_address", "ip_address"),
-    "client_app": _by_field(_("Client app"), "client_app_used", "client_app_used"),
+    "client_app": Grouping(
+        _("Client app"), ("client_app_used",),
+        lambda row: _or_unknown(graph_words(ClientApp, row["client_app_used"])),
+        _only_if("client_app_used", "client_app_used"),
+    ),
 }
 
 

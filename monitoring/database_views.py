@@ -104,7 +104,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "pool": _section(insight.pool),
         "recent_actions": DatabaseAction.objects.select_related("requested_by")[:10],
         "charts": {**charts, "connections": [
-            {"state": row["state"], "connections": row["connections"]}
+            {"state": insight.state_words(row["state"]), "connections": row["connections"]}
             for row in connections["rows"]]},
         "kinds": DatabaseActionKind,
         "can_act": request.user.has_perm(DATABASE_ACTION_PERMISSION),

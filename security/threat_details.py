@@ -9,10 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from m365admin.choices import RiskLevel, RiskState
+from m365admin.choices import ClientApp, RiskEventType, RiskLevel, RiskState, graph_words
 from m365admin.lib import aadsts
 from security.detections.accounts import Reason as PrivilegedReason
 from security.detections.countries import Scope
@@ -22,6 +23,14 @@ from security.detections.mfa import Reason as WatchedReason
 def _choice(*choices: type[models.TextChoices]) -> Callable[[Any], str]:
     labels = {str(c.value): str(c.label) for group in choices for c in group}
     return lambda value: labels.get(str(value), str(value))
+
+
+def _graph(choices: type[models.TextChoices]) -> Callable[[Any], str]:
+    """A Graph value, or a list of them, in words."""
+    def show(value: Any) -> str:
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(graph_words(choices, v) for v in values) or "—"
+    return show
 
 
 def _yes_no(value: Any) -> str:
@@ -45,6 +54,8 @@ def _plain(value: Any) -> str:
         return ", ".join(str(v) for v in value) or "—"
     if value is None:
         return "—"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return formats.localize(value)  # 12,400 (km)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -62,13 +73,13 @@ _DETAILS: dict[str, tuple[Any, Callable[[Any], str]]] = {
     "anonymized": (gettext_lazy("Anonymising network"), _yes_no),
     "risk_level": (gettext_lazy("Risk during sign-in"), _choice(RiskLevel)),
     "risk_state": (gettext_lazy("Risk state"), _choice(RiskState)),
-    "risk_events": (gettext_lazy("Risk events"), _plain),
+    "risk_events": (gettext_lazy("Risk events"), _graph(RiskEventType)),
     "succeeded": (gettext_lazy("Succeeded"), _yes_no),
     "error_code": (gettext_lazy("Error code"), _error),
     "app": (gettext_lazy("Application"), _plain),
     "apps": (gettext_lazy("Applications"), _plain),
-    "client_app": (gettext_lazy("Client app"), _plain),
-    "clients": (gettext_lazy("Client apps"), _plain),
+    "client_app": (gettext_lazy("Client app"), _graph(ClientApp)),
+    "clients": (gettext_lazy("Client apps"), _graph(ClientApp)),
     "usual_hours": (gettext_lazy("Usual hours"), _plain),
     "usual_countries": (gettext_lazy("Usual countries"), _plain),
     "threshold": (gettext_lazy("Failures that trigger it"), _plain),

@@ -9,6 +9,7 @@ from importlib import import_module
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from collectors.clients import forget_clients
 from m365admin import partitions
@@ -80,6 +81,14 @@ def _fresh_process_state():
     forget_clients()
     yield
     forget_clients()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    # The locale middleware leaves a request's language active in the thread: a Japanese
+    # request must not make the next test's messages Japanese.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import RiskLevel, RiskState
+from m365admin.choices import RiskLevel, RiskState, graph_words
 from m365admin.lib import aadsts
 from m365admin.models.tenants import Tenant
 
@@ -122,11 +122,5 @@ class SignIn(models.Model):
 
 
 def _choice_label(choices: type[models.TextChoices], value: str, nothing: str) -> str:
-    """The translated label of a Graph value, "" for `nothing` or blank, and the value itself
-    when Graph sends one we do not know yet."""
-    if not value or value == nothing:
-        return ""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
+    """The translated label of a Graph value, "" for `nothing` or blank."""
+    return "" if value == nothing else graph_words(choices, value)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from m365admin import partitions
 from monitoring.database import predicates
@@ -546,3 +547,20 @@ def partition_tables() -> list[dict]:
             "expired": [partition.name for partition in table.expired()],
         })
     return result
+
+
+# pg_stat_activity.state (PostgreSQL 13+); a state a newer server adds is shown as it is.
+_STATES = {
+    "active": pgettext_lazy("backend state", "active"),
+    "idle": pgettext_lazy("backend state", "idle"),
+    "idle in transaction": pgettext_lazy("backend state", "idle in transaction"),
+    "idle in transaction (aborted)": pgettext_lazy("backend state",
+                                                   "idle in transaction (aborted)"),
+    "fastpath function call": pgettext_lazy("backend state", "fast-path function call"),
+    "disabled": pgettext_lazy("backend state", "not tracked"),
+}
+
+
+def state_words(value: object) -> str:
+    """A backend's state in the reader's words."""
+    return str(_STATES.get(str(value), value)) if value else ""

@@ -1,9 +1,10 @@
 // The database console: three small charts (size growth, the top queries' share of time,
 // connections by state) and the per-table "Measure bloat" buttons. SVG traces only (no
 // WebGL, which would need 'unsafe-eval' in the CSP).
+import { CONFIG, wallClock } from "./plotlysetup.js";
+
 const data = JSON.parse(document.getElementById("database-charts").textContent);
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false };
 const LANG = document.documentElement.lang || undefined;
 const decimal = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
 
@@ -26,13 +27,14 @@ const DAY_MS = 86400000;
 
 function drawSizes(element) {
   const x = data.sizes.captured.map((at) => new Date(at));
+  const clock = x.map(wallClock); // the page zone's clock (plotlysetup.js)
   const traces = Object.entries(data.sizes.tables).map(([name, bytes]) => ({
     type: "scatter", mode: x.length > 1 ? "lines" : "markers",
-    name: name.replace(/^public\./, ""), x, y: bytes, connectgaps: false,
+    name: name.replace(/^public\./, ""), x: clock, y: bytes, connectgaps: false,
     hovertemplate: "%{x|%Y-%m-%d}: %{y:.3~s}B<extra>%{fullData.name}</extra>",
   }));
   // Snapshots are daily: with one so far, show the day around it rather than milliseconds.
-  const range = x.length > 1 ? {} : { range: [new Date(x[0] - DAY_MS), new Date(x[0].getTime() + DAY_MS)] };
+  const range = x.length > 1 ? {} : { range: [wallClock(x[0] - DAY_MS), wallClock(x[0].getTime() + DAY_MS)] };
   Plotly.newPlot(element, traces, layout({
     showlegend: true,
     legend: { orientation: "h", x: 0, y: -0.15, yanchor: "top", font: { size: 10 } },
@@ -75,10 +77,10 @@ function drawConnections(element) {
   Plotly.newPlot(element, [{
     type: "bar", x: [...byState.keys()], y: [...byState.values()],
     marker: { color: css("--accent") },
-    hovertemplate: "%{x}: %{y}<extra></extra>",
+    hovertemplate: "%{x}: %{y:,}<extra></extra>",
   }], layout({
     xaxis: { type: "category" },
-    yaxis: { rangemode: "tozero", tickformat: "d", ...wholeTicks },
+    yaxis: { rangemode: "tozero", tickformat: ",d", ...wholeTicks },
   }), CONFIG);
 }
 

@@ -1,17 +1,20 @@
 // A statement's history on its plan page: calls and mean time per 5-minute snapshot interval.
 // SVG traces only (no WebGL, which would need 'unsafe-eval' in the CSP).
+import { CONFIG, wallClock } from "./plotlysetup.js";
+
 const history = JSON.parse(document.getElementById("query-history").textContent);
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const x = history.captured.map((at) => new Date(at));
+const clock = x.map(wallClock); // the page zone's clock (plotlysetup.js)
 const INTERVAL_MS = 5 * 60 * 1000;
 // With one interval so far, show the ten minutes around it rather than milliseconds.
-const range = x.length > 1 ? {} : { range: [new Date(x[0] - INTERVAL_MS), new Date(x[0].getTime() + INTERVAL_MS)] };
+const range = x.length > 1 ? {} : { range: [wallClock(x[0] - INTERVAL_MS), wallClock(x[0].getTime() + INTERVAL_MS)] };
 
 function draw(id, y, format) {
   const element = document.getElementById(id);
   if (!element) return;
   Plotly.newPlot(element, [{
-    type: "scatter", mode: x.length > 1 ? "lines+markers" : "markers", x, y,
+    type: "scatter", mode: x.length > 1 ? "lines+markers" : "markers", x: clock, y,
     connectgaps: false, line: { color: css("--accent") }, marker: { color: css("--accent"), size: 4 },
     hovertemplate: `%{x|%Y-%m-%d %H:%M}: %{y:${format}}<extra></extra>`,
   }], {
@@ -20,7 +23,7 @@ function draw(id, y, format) {
     xaxis: { type: "date", tickformat: "%H:%M\n%m-%d", gridcolor: css("--line"), automargin: true,
              fixedrange: true, ...range },
     yaxis: { rangemode: "tozero", gridcolor: css("--line"), automargin: true, fixedrange: true },
-  }, { displayModeBar: false, responsive: true, scrollZoom: false });
+  }, CONFIG);
 }
 
 draw("db-chart-calls", history.calls, ",d");

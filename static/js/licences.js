@@ -1,9 +1,11 @@
 // The licences page's chart: assigned vs purchased seats per product (SVG bars: no
 // unsafe-eval in the CSP).
+import { CONFIG } from "./plotlysetup.js";
+
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const data = JSON.parse(document.getElementById("licence-data").textContent);
 
-const bar = (name, y) => ({ type: "bar", name, x: data.products, y, hovertemplate: "%{y}<extra>%{fullData.name}</extra>" });
+const bar = (name, y) => ({ type: "bar", name, x: data.products, y, hovertemplate: "%{y:,}<extra>%{fullData.name}</extra>" });
 
 Plotly.newPlot(document.getElementById("licence-chart"), [
   bar(data.labels.purchased, data.purchased),
@@ -13,8 +15,8 @@ Plotly.newPlot(document.getElementById("licence-chart"), [
   autosize: true,
   margin: { l: 48, r: 12, t: 8, b: 80 },
   xaxis: { automargin: true, gridcolor: css("--line") },
-  yaxis: { rangemode: "tozero", tickformat: "d", gridcolor: css("--line") },
+  yaxis: { rangemode: "tozero", tickformat: ",d", gridcolor: css("--line") },
   legend: { orientation: "h", y: -0.35 },
   paper_bgcolor: "rgba(0,0,0,0)",
   plot_bgcolor: "rgba(0,0,0,0)",
-}, { displayModeBar: false, responsive: true });
+}, CONFIG);

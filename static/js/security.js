@@ -14,4 +14,4 @@ for (const row of data.hourly) {
 
 drawStackedBars(document.getElementById("security-chart"), [...byKind.values()],
                 { range: [new Date(data.since), new Date(data.until)] },
-                "%{y}<extra>%{fullData.name}</extra>");
+                "%{y:,}<extra>%{fullData.name}</extra>");

@@ -1,9 +1,11 @@
 // A stacked bar chart of counts over dates, shared by the security and threats pages
 // (SVG bars: no unsafe-eval in the CSP).
+import { CONFIG, wallClock } from "./plotlysetup.js";
+
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 // `series`: [{name, x: [Date or "YYYY-MM-DD"], y: [count]}]; `xaxis`: what differs (range or
-// tick format).
+// tick format). Dates are drawn on the page zone's clock.
 export function drawStackedBars(element, series, xaxis, hovertemplate) {
   const totals = new Map();
   for (const { x, y } of series) {
@@ -12,15 +14,17 @@ export function drawStackedBars(element, series, xaxis, hovertemplate) {
   // Counts are whole: below 6 a stack, plotly would tick every 0.5, which "d" prints as
   // "0 1 1 2 2"; from 6 on its own steps are whole.
   const wholeTicks = Math.max(0, ...totals.values()) < 6 ? { dtick: 1 } : {};
-  const traces = series.map(({ name, x, y }) => ({ type: "bar", name, x, y, hovertemplate }));
+  const onClock = (at) => (at instanceof Date ? wallClock(at) : at);
+  const traces = series.map(({ name, x, y }) => ({ type: "bar", name, x: x.map(onClock), y, hovertemplate }));
+  const range = xaxis.range ? { range: xaxis.range.map(onClock) } : {};
   Plotly.newPlot(element, traces, {
     barmode: "stack",
     autosize: true,
     margin: { l: 40, r: 12, t: 8, b: 40 },
-    xaxis: { type: "date", gridcolor: css("--line"), ...xaxis },
-    yaxis: { rangemode: "tozero", tickformat: "d", gridcolor: css("--line"), ...wholeTicks },
+    xaxis: { type: "date", gridcolor: css("--line"), ...xaxis, ...range },
+    yaxis: { rangemode: "tozero", tickformat: ",d", gridcolor: css("--line"), ...wholeTicks },
     legend: { orientation: "h", y: -0.2 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
-  }, { displayModeBar: false, responsive: true });
+  }, CONFIG);
 }

@@ -10,6 +10,7 @@ import pytest
 from tests.browser.conftest import served_site
 from tests.browser.test_dashboard_browser import PHONE, TIMEOUT_MS, sign_in
 from tests.browser.test_signins_browser import page_overflow
+from tests.live import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +46,9 @@ for i, name in enumerate(names):
                           app_display_name=name, client_app_used=name[:64], city=name,
                           failure_reason=name, error_code=50126, operating_system=name)
 refresh_signin_hours(tenant, now - timedelta(hours=2), now)
+from django.contrib.auth.models import User
+from security import roles
+roles.assign(User.objects.create_user("hostile-admin", password={PASSWORD!r}), roles.ADMINISTRATOR)
 """
 
 PAGES = ["/", "/dashboard/", "/users/", "/mailboxes/", "/teams/", "/onedrive/", "/signins/",
@@ -75,7 +79,9 @@ _SCROLLING_TABLES = """() => [...document.querySelectorAll(".table-scroll")]
 
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory, collected_static):
-    with served_site(tmp_path_factory, collected_static, "hostile-site", _SEED, sqlite=True) as site:
+    # The Administrator signs in with a password alone: the second factor is tested elsewhere.
+    with served_site(tmp_path_factory, collected_static, "hostile-site", _SEED, sqlite=True,
+                     OTP_REQUIRED_FOR_ADMINISTRATORS="False") as site:
         yield site.url
 
 
@@ -107,4 +113,37 @@ def test_hostile_names_break_no_page(watched, site_url, viewport):
         if unisolated := page.evaluate(_UNISOLATED):
             wrong.append(f"{path}: override not isolated in {unisolated[:2]}")
     assert wrong == []
+    assert watched.csp_violations() == []
+
+
+# The admin pages an Administrator opens on the tenant's hostile rows: each list, and each row.
+ADMIN_MODELS = ["tenant", "directoryuser", "mailbox", "onedriveaccount", "team", "signin"]
+
+
+def test_hostile_names_break_no_admin_page_on_a_phone(watched, site_url):
+    page = watched.page
+    page.set_viewport_size(PHONE)
+    page.goto(site_url + "/accounts/login/")
+    page.fill("#id_username", "hostile-admin")
+    page.fill("#id_password", PASSWORD)
+    page.click("form[action$='/accounts/login/'] button[type=submit]")
+    page.wait_for_url(site_url + "/dashboard/", timeout=TIMEOUT_MS)
+    paths = ["/admin/"]
+    for model in ADMIN_MODELS:
+        changelist = f"/admin/m365admin/{model}/"
+        page.goto(site_url + changelist)
+        rows = page.locator("#result_list tbody th a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))")
+        assert rows, f"{changelist} lists no rows"
+        paths += [changelist, *rows]
+    wrong = []
+    for path in paths:
+        page.goto(site_url + path)
+        if (overflow := page_overflow(page)) > 0:
+            wrong.append(f"{path}: {overflow} px wider than the window")
+        if page.evaluate("window.__pwned") is not None:
+            wrong.append(f"{path}: a hostile script ran")
+        if unisolated := page.evaluate(_UNISOLATED):
+            wrong.append(f"{path}: override not isolated in {unisolated[:2]}")
+    assert wrong == [], "\n".join(wrong)
     assert watched.csp_violations() == []

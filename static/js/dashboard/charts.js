@@ -1,5 +1,6 @@
 // The Plotly charts: a full draw with Plotly.react, then each tick with Plotly.extendTraces.
 // SVG traces only: WebGL ones (scattergl) would need 'unsafe-eval' in the CSP.
+import { CONFIG, wallClock } from "../plotlysetup.js";
 import { t } from "./text.js";
 
 const SPECS = {
@@ -19,18 +20,17 @@ const UNITS = {
   percent: { axis: { range: [0, 100], ticksuffix: " %" }, hover: "%{y:.1f} %" },
   rate: { axis: { ...FROM_ZERO, tickformat: "~s", ticksuffix: "B/s" }, hover: "%{y:.3~s}B/s" },
   bytes: { axis: { ...FROM_ZERO, tickformat: "~s", ticksuffix: "B" }, hover: "%{y:.3~s}B" },
-  ms: { axis: { ...FROM_ZERO, ticksuffix: " ms" }, hover: "%{y:.1f} ms" },
-  rps: { axis: { ...FROM_ZERO, ticksuffix: "/s" }, hover: "%{y:.2f}/s" },
+  ms: { axis: { ...FROM_ZERO, ticksuffix: " ms" }, hover: "%{y:,.1f} ms" },
+  rps: { axis: { ...FROM_ZERO, ticksuffix: "/s" }, hover: "%{y:,.2f}/s" },
   // At least 0–5 %, so one failed request in a quiet minute does not look like an outage.
   errors: { axis: { autorangeoptions: { include: [0, 5] }, ticksuffix: " %" }, hover: "%{y:.2f} %" },
 };
 
-const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false };
-
 // Colours live in dashboard.css, beside the rest of the palette.
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-const dates = (seconds) => seconds.map((s) => new Date(s * 1000));
-const timeRange = (since, until) => [new Date(since * 1000), new Date(until * 1000)];
+// On the clock of the zone the page names, not the browser's (plotlysetup.js).
+const dates = (seconds) => seconds.map((s) => wallClock(s * 1000));
+const timeRange = (since, until) => [wallClock(since * 1000), wallClock(until * 1000)];
 
 function traces(spec, columns) {
   const x = dates(columns.column("t"));
@@ -108,7 +108,7 @@ export class Charts {
       if (row) {
         const indices = spec.series.map((_, index) => index);
         const update = {
-          x: spec.series.map(() => [new Date(row.t * 1000)]),
+          x: spec.series.map(() => [wallClock(row.t * 1000)]),
           y: spec.series.map((name) => [row[name] ?? null]),
         };
         // maxPoints drops from the start what trim() dropped from the Columns.
