@@ -20,7 +20,7 @@ class TenantForm(WriteOnlySecretForm):
     secret_field, secret_setter = "client_secret", "set_client_secret"
     # Write-only: never rendered back.
     client_secret = forms.CharField(
-        label=gettext_lazy("client secret"),
+        label=gettext_lazy("Client secret"),
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         error_messages={"required": gettext_lazy("A new tenant needs its client secret.")},

@@ -60,7 +60,8 @@ async function testConnection(event) {
   const body = new FormData(form);
   body.set("action", "test");
   try {
-    const response = await fetch(form.action || window.location.href, {
+    // (form.action would be the buttons named "action": the form posts to its own page.)
+    const response = await fetch(window.location.href, {
       method: "POST", body, credentials: "same-origin", headers: { Accept: "text/html" },
     });
     showReport(response.ok ? reportOf(await response.text())

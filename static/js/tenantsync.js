@@ -87,3 +87,7 @@ async function syncNow(event) {
 for (const form of document.querySelectorAll("form.sync-now")) {
   form.addEventListener("submit", syncNow);
 }
+// The figures are the server's: the page is drawn again (the link only changes the #fragment).
+for (const link of document.querySelectorAll(".sync-done a")) {
+  link.addEventListener("click", () => window.location.reload());
+}

@@ -18,6 +18,7 @@ from m365admin.choices import SyncStatus, SyncTrigger
 from m365admin.models import SyncRun, Tenant
 from security.models import AuditEntry
 from tests.factories import make_tenant
+from tests.live import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +138,13 @@ def test_the_checklist_is_what_the_collectors_declare():
     # Every permission a collector asks for lets it through in the simulator, which follows
     # the contract's table: the checklist asks for nothing Graph would not accept.
     assert listed <= sim_permissions.ALL
+
+
+def test_the_readme_asks_for_exactly_the_declared_permissions():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Registering a real tenant"):readme.index("## Commands")]
+    named = set(re.findall(r"\b[A-Z][A-Za-z]+\.Read[A-Za-z]*\.All\b", section))
+    assert named == {p.name for p in onboarding.permissions()}
 
 
 def test_the_consent_link_names_the_tenant_and_the_app():
