@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 from collectors.simulator import Fault, GraphSimulator, SimTenant
-from tests.browser.conftest import served_site
+from tests.browser.conftest import DESKTOP, served_site
 from tests.browser.test_dashboard_browser import PHONE, TIMEOUT_MS, screenshot, wait_until
 from tests.browser.test_database_browser import no_sideways_scroll
 from tests.browser.test_security_browser import code, submit_sign_in
@@ -107,7 +107,7 @@ def test_an_administrator_onboards_a_tenant_missing_a_permission(watched, site, 
     assert f"Needs permission {MISSING}" in refused
     # Only the report was replaced: the typed secret is still there to save.
     assert page.input_value("#id_client_secret") == app.client_secret
-    screenshot(page, "tenant-onboarding.png")
+    screenshot(page, "tenant-onboarding-en.png")
 
     page.click("button[value=save]")
     page.wait_for_url(re.compile(rf"{re.escape(site.url)}/#tenant-\d+"), timeout=TIMEOUT_MS)
@@ -130,6 +130,22 @@ def test_an_administrator_onboards_a_tenant_missing_a_permission(watched, site, 
     assert no_sideways_scroll(page)
     page.goto(site.url + "/tenants/add/")
     page.wait_for_load_state()
+    assert no_sideways_scroll(page)
+
+    # In Japanese, editing: the stored secret is tested, and the report is in Japanese.
+    page.set_viewport_size(DESKTOP)
+    page.goto(site.url + "/")
+    page.select_option("#language-select", "ja")
+    page.click("form.language button[type=submit]")
+    page.wait_for_load_state()
+    page.click("section.tenant a.button:has-text('編集')")
+    page.wait_for_url(re.compile(r".*/tenants/\d+/edit/$"), timeout=TIMEOUT_MS)
+    page.click("#test-connection")
+    page.wait_for_selector("table.connection-results", timeout=TIMEOUT_MS)
+    refused = page.locator("tr[data-collector='service_health'] td.outcome").inner_text()
+    assert f"アクセス許可 {MISSING} が必要です" in refused
+    screenshot(page, "tenant-onboarding-ja.png")
+    page.set_viewport_size(PHONE)
     assert no_sideways_scroll(page)
     violations += watched.csp_violations()
     assert violations == []
