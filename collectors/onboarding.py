@@ -96,11 +96,10 @@ def check_connection(tenant: Tenant) -> Report:
     client = GraphClient(config, limiter=Limiter(len(NEEDS)), max_attempts=1)
     try:
         client.token()
-    except GraphAuthError as exc:
-        return Report(problem=_sign_in_problem(exc, config))
-    try:
         with ThreadPoolExecutor(len(NEEDS), thread_name_prefix="probe") as pool:
             answers = dict(zip(NEEDS, pool.map(lambda n: _probe(client, n), NEEDS.values())))
+    except GraphAuthError as exc:
+        return Report(problem=_sign_in_problem(exc, config))
     finally:
         client.close()
     if all(isinstance(error, GraphUnavailable) for error in answers.values()):

@@ -55,6 +55,19 @@ class TenantForm(WriteOnlySecretForm):
                                   "is raised %(days)d days before it.") % {
                                       "days": SECRET_NOTICE_DAYS}
 
+    def _https(self, name: str) -> str:
+        url = self.cleaned_data.get(name)
+        # msal refuses an identity platform without TLS, and a token must never travel in clear.
+        if url and not url.lower().startswith("https://"):
+            raise forms.ValidationError(_("Enter an https:// address."))
+        return url
+
+    def clean_authority_url(self) -> str:
+        return self._https("authority_url")
+
+    def clean_graph_url(self) -> str:
+        return self._https("graph_url")
+
     def clean_secret_expires(self):
         expires = self.cleaned_data.get("secret_expires")
         # An unchanged date on edit is not re-judged: the alert already says it has passed.

@@ -192,6 +192,8 @@ def test_saving_creates_the_tenant_and_an_audit_entry_without_the_secret(client,
     ("secret_expires", "2026-02-30", "Enter a valid date."),
     ("secret_expires", (date.today() - timedelta(days=1)).isoformat(), "This date has passed"),
     ("authority_url", "not a url", "Enter a valid URL."),
+    ("authority_url", "http://login.microsoftonline.com", "Enter an https:// address."),
+    ("graph_url", "http://graph.microsoft.com", "Enter an https:// address."),
 ])
 def test_bad_input_is_refused_with_a_clear_error(client, admin, simulator, app, field, value,
                                                   message):
