@@ -8,7 +8,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from collectors import jobs, onboarding
 from collectors.simulator import SimTenant
@@ -24,6 +24,13 @@ pytestmark = pytest.mark.django_db
 
 ADD = "/tenants/add/"
 NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The report's words are asserted in English, whatever an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
