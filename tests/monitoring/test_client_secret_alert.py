@@ -4,16 +4,14 @@ tenant and the date; a new secret with a later date resolves it."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 
 from monitoring import alerting
 from monitoring.alert_titles import alert_title
 from monitoring.choices import AlertStatus
-from monitoring.models import Alert, AlertRule
-from tests.factories import make_tenant
+from monitoring.models import Alert
+from tests.factories import make_tenant, seeded_rule
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 12, 6)
@@ -23,11 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def rule():
-    """The rule the migration seeds (a transactional test elsewhere may have flushed it)."""
-    seed = import_module("monitoring.migrations.0014_client_secret_rule")
-    AlertRule.objects.all().delete()
-    seed.add_rule(apps, None)
-    return AlertRule.objects.get()
+    return seeded_rule("0014_client_secret_rule")
 
 
 def _evaluate_twice(start=T0):
