@@ -22,6 +22,9 @@ from security import audit
 from collectors import onboarding
 from collectors.sync.runner import COLLECTORS
 
+# A collector of the requested sync that has not started yet.
+_WAITING = "waiting"
+
 
 @require_http_methods(["GET", "POST"])
 @login_required
@@ -139,9 +142,6 @@ def tenant_sync_status(request: HttpRequest, pk: int) -> HttpResponse:
         "total": len(rows),
         "collectors": rows,
     })
-
-
-_WAITING = "waiting"
 
 
 def _run_row(collector: str, run: SyncRun | None) -> dict:
