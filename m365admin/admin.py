@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
+from m365admin.lib.adminsecrets import WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from m365admin.models import (
     DirectoryUser,
@@ -28,38 +27,18 @@ from m365admin.models import (
     Team,
     Tenant,
 )
-
-
-class TenantForm(WriteOnlySecretForm):
-    secret_field, secret_setter = "client_secret", "set_client_secret"
-    # Write-only: never rendered back, left blank to keep the stored secret.
-    client_secret = forms.CharField(
-        label=_("client secret"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Stored encrypted. Leave blank to keep the current secret."),
-    )
-
-    class Meta:
-        model = Tenant
-        fields = ["name", "tenant_id", "client_id", "authority_url", "graph_url", "enabled"]
-
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("client_secret") and not self.instance.has_client_secret():
-            self.add_error("client_secret", _("A new tenant needs its client secret."))
-        return cleaned
+from m365admin.tenant_form import TenantForm
 
 
 @admin.register(Tenant)
 class TenantAdmin(WriteOnlySecretsAdmin):
     form = TenantForm
     write_only_fields = ("client_secret",)
-    list_display = ["name", "tenant_id", "enabled", "is_demo", "created"]
+    list_display = ["name", "tenant_id", "secret_expires", "enabled", "is_demo", "created"]
     list_filter = ["enabled", "is_demo"]
     search_fields = ["name", "tenant_id", "client_id"]
-    readonly_fields = ["code", "is_demo", "created"]
+    # The code is the tenant's key in links (?tenant=…), not something people need to read.
+    readonly_fields = ["is_demo", "created"]
 
 
 class GraphSourcedAdmin(ReadOnlyAdmin):

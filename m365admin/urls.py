@@ -8,6 +8,7 @@ from security.ratelimits import login_limited
 
 urlpatterns = [
     path("", include("m365admin.urls_pages")),
+    path("", include("collectors.urls")),
     path("", include("monitoring.urls")),
     path("", include("monitoring.urls_probes")),
     path("", include("security.urls_pages")),

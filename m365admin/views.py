@@ -25,7 +25,7 @@ from m365admin.filtersets import (
     TeamFilterSet,
 )
 from m365admin.lib import csvstream
-from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, Team
+from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, Team, Tenant
 from m365admin.overview import tenant_overviews
 
 
@@ -34,7 +34,10 @@ from m365admin.overview import tenant_overviews
 @permission_required("m365admin.view_tenant", raise_exception=True)
 def tenant_list(request: HttpRequest) -> HttpResponse:
     """Every tenant with its counts and the latest run of each collector."""
-    return render(request, "m365admin/tenant_list.html", {"overviews": tenant_overviews()})
+    expiring = Tenant.objects.secret_expiring(timezone.localdate()).values_list("pk", flat=True)
+    return render(request, "m365admin/tenant_list.html", {
+        "overviews": tenant_overviews(), "secrets_expiring": set(expiring),
+    })
 
 
 # Sign-ins -----------------------------------------------------------------------------------

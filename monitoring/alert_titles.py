@@ -35,6 +35,7 @@ _SEEDED = {
     "Rate limit exceeded": gettext_lazy("Rate limit exceeded"),
     "Revoked token reused": gettext_lazy("Revoked token reused"),
     "Repeated access denied": gettext_lazy("Repeated access denied"),
+    "Tenant client secret expiring": gettext_lazy("Tenant client secret expiring"),
 }
 # "Component down: graph" and the like: one template per state, the component's own label.
 _PER_COMPONENT = {

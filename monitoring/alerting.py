@@ -25,7 +25,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from m365admin.choices import SyncStatus
-from m365admin.models import ServiceHealth, Subscription, SyncRun
+from m365admin.models import ServiceHealth, Subscription, SyncRun, Tenant
 from monitoring.choices import (
     OPEN_STATUSES,
     SEVERITY,
@@ -75,7 +75,7 @@ def observe(tick: dict) -> list[Observation]:
         if requests.get("count") and requests.get(name) is not None:
             found.append(Observation(AlertSource.REQUESTS, name, {}, float(requests[name])))
     found += _sync_failures() + _service_health() + _channels() + _security_events()
-    found += _subscriptions()
+    found += _subscriptions() + _client_secrets()
     return found
 
 
@@ -156,6 +156,18 @@ def _subscriptions(now: datetime | None = None) -> list[Observation]:
         )
         for s in Subscription.objects.with_product().select_related("tenant")
         if s.needs_attention(now)
+    ]
+
+
+def _client_secrets(now: datetime | None = None) -> list[Observation]:
+    """Tenants whose client secret expires within 30 days or has expired, labelled with the
+    tenant and the date: their syncs stop that day unless someone enters a new secret."""
+    today = timezone.localdate(now or timezone.now())
+    return [
+        Observation(AlertSource.CLIENT_SECRET, "expiring",
+                    {"tenant": str(t.pk), "tenant_name": t.name,
+                     "date": t.secret_expires.isoformat()}, 1.0, t.pk)
+        for t in Tenant.objects.secret_expiring(today)
     ]
 
 
@@ -256,9 +268,10 @@ def close_alerts_of_disabled_rule(rule: AlertRule, now: datetime | None = None) 
 
 
 # Sources that only report what is wrong (failing collectors, subscriptions needing
-# attention) or what still exists (enabled channels): no observation for an open alert's
-# labels means its condition is over. Incidents are never cleared this way.
-SPARSE_SOURCES = (AlertSource.SYNC, AlertSource.SUBSCRIPTION, AlertSource.NOTIFICATION)
+# attention, secrets about to expire) or what still exists (enabled channels): no observation
+# for an open alert's labels means its condition is over. Incidents are never cleared this way.
+SPARSE_SOURCES = (AlertSource.SYNC, AlertSource.SUBSCRIPTION, AlertSource.CLIENT_SECRET,
+                  AlertSource.NOTIFICATION)
 
 
 def _follow_silences(alerts, silences, changes: _Changes) -> None:

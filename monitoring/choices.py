@@ -53,6 +53,7 @@ class AlertSource(models.TextChoices):
     NOTIFICATION = "notification", _("Notification channels")
     SECURITY = "security", _("Security events")
     SUBSCRIPTION = "subscription", _("Microsoft 365 subscriptions")
+    CLIENT_SECRET = "client_secret", _("Tenant client secrets")
 
 
 class Comparison(models.TextChoices):

@@ -102,6 +102,20 @@ def make_rows(model: type[M], tenant: Tenant, count: int = 1, **fields: Any) -> 
 # Alerts ---------------------------------------------------------------------------------------
 
 
+def seeded_rule(migration: str, function: str = "add_rule"):
+    """The one rule `migration` seeds, alone (a transactional test elsewhere may have flushed
+    the seeded rules)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from monitoring.models import AlertRule
+
+    AlertRule.objects.all().delete()
+    getattr(import_module(f"monitoring.migrations.{migration}"), function)(apps, None)
+    return AlertRule.objects.get()
+
+
 def make_alert(*, rule=None, **fields):
     """A firing alert on `rule` (a CPU rule by default), with a fingerprint of its own."""
     from monitoring.choices import AlertSource, AlertStatus, Severity

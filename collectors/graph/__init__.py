@@ -16,6 +16,7 @@ from .errors import (
     GraphMalformedResponse,
     GraphResyncRequired,
     GraphThrottled,
+    GraphTlsError,
     GraphUnavailable,
 )
 from .http import PROCESS_LIMITER, Limiter
@@ -35,6 +36,7 @@ __all__ = [
     "GraphResyncRequired",
     "GraphStats",
     "GraphThrottled",
+    "GraphTlsError",
     "GraphUnavailable",
     "Limiter",
     "Page",

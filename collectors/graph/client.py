@@ -159,6 +159,13 @@ class GraphClient:
             results.update(self._batch_chunk(chunk, url))
         return results
 
+    def probe(self, path: str) -> None:
+        """Whether a read is allowed: raises the GraphError Graph answered with, else returns.
+
+        The body is not read, and a report's redirect to its download is not followed."""
+        url = self._url(path, None)
+        _raise_for_status(self._send("GET", url, None), url)
+
     def download_report(self, path: str) -> str:
         """CSV text of a usage report; the pre-authenticated download gets no bearer token."""
         url = self._url(path, None)

@@ -55,6 +55,10 @@ class GraphAuthError(GraphError):
     """No token could be had, or Graph rejected a freshly issued one."""
 
 
+class GraphTlsError(GraphError):
+    """The host answered, but its certificate is not trusted (GRAPH_CA_BUNDLE, ca_bundle)."""
+
+
 class GraphUnavailable(GraphError):
     """Graph kept failing (5xx, timeouts, connection errors) until the retries ran out."""
 

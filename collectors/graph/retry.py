@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from .breaker import BreakerState, CircuitBreakers
-from .errors import GraphError, GraphUnavailable, describe_exception, safe_url
+from .errors import GraphTlsError, GraphUnavailable, describe_exception, safe_url
 from .http import HttpTransport
 from .stats import GraphStats
 
@@ -118,7 +118,7 @@ class Sender:
         """Return the final response (possibly a 429/5xx once attempts run out).
 
         Raises GraphBreakerOpen when the breaker rejects an attempt, GraphUnavailable when the
-        network keeps failing, GraphError when TLS verification fails.
+        network keeps failing, GraphTlsError when TLS verification fails.
         """
         wait = 0.0
         for attempt in range(1, self.max_attempts + 1):
@@ -129,7 +129,7 @@ class Sender:
                 response = self.transport.send(method, url, headers=headers, data=data)
             except requests.exceptions.SSLError as exc:
                 self.breakers.record_success(service)  # reachable; our trust settings are wrong
-                raise GraphError(
+                raise GraphTlsError(
                     f"TLS verification failed: {describe_exception(exc)}; check ca_bundle", url=url
                 ) from exc
             except _TRANSIENT_ERRORS as exc:

@@ -29,6 +29,7 @@ class AccessToken:
     tenant_id: str
     client_id: str
     expires_at: float  # time.monotonic(): token lifetime is real time, like msal's cache
+    roles: frozenset[str] = frozenset()  # the app's consented permissions when issued
 
 
 class TokenRegistry:
@@ -45,7 +46,8 @@ class TokenRegistry:
             # Drop expired tokens so a long demo doesn't grow the table.
             for key in [k for k, v in self._tokens.items() if v.expires_at < now]:
                 del self._tokens[key]
-            self._tokens[token] = AccessToken(tenant.tenant_id, tenant.client_id, now + lifetime)
+            self._tokens[token] = AccessToken(tenant.tenant_id, tenant.client_id, now + lifetime,
+                                              frozenset(tenant.permissions))
         return token
 
     def lookup(self, token: str) -> tuple[AccessToken | None, bool]:
@@ -64,7 +66,8 @@ class TokenRegistry:
         with self._lock:
             for key, value in list(self._tokens.items()):
                 if tenant_id is None or value.tenant_id == tenant_id.lower():
-                    self._tokens[key] = AccessToken(value.tenant_id, value.client_id, 0.0)
+                    self._tokens[key] = AccessToken(value.tenant_id, value.client_id, 0.0,
+                                                    value.roles)
 
 
 def aad_error(status: int, error: str, code: int, description: str,

@@ -7,9 +7,11 @@ import copy
 import random
 import threading
 from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import Any
 
 from . import data
+from .permissions import ALL as ALL_PERMISSIONS
 from .clock import DAY_US, iso, to_us
 from .ids import guid, guid_from_int, key64, mix64
 from .orgdata import build_groups, build_health
@@ -45,12 +47,16 @@ class SimTenant:
     def __init__(self, tenant_id: str, client_id: str, client_secret: str, users: int = 50,
                  signins: int = 2000, days: int = 30, seed: int = 1, premium: bool = True,
                  domain: str | None = None, display_name: str | None = None,
-                 anchor: datetime | None = None) -> None:
+                 anchor: datetime | None = None,
+                 permissions: Iterable[str] = ALL_PERMISSIONS) -> None:
         self.tenant_id = tenant_id.lower()
         self.client_id = client_id
         self.client_secret = client_secret
         self.seed = seed
         self.premium = premium
+        # The application permissions an administrator consented to for the app (a set tests
+        # may change; tokens issued afterwards carry the change).
+        self.permissions = set(permissions)
         self.days = days
         self.display_name = display_name or data.COMPANY_NAMES[seed % len(data.COMPANY_NAMES)]
         slug = "".join(ch for ch in self.display_name.lower() if ch.isalnum()) or "tenant"

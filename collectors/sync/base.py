@@ -19,6 +19,8 @@ from typing import TypeVar
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 
@@ -27,6 +29,22 @@ from collectors.graph import GraphClient, GraphLicenseRequired
 logger = logging.getLogger("collectors.sync")
 
 T = TypeVar("T")
+
+
+# The licence Graph asks for before it gives out sign-in data (CONTRACT 1.5, 2.3).
+ENTRA_ID_P1 = _("Entra ID P1")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a collector needs from the tenant: application permissions (admin consent), why,
+    and a licence when Graph asks for one. `probe` is the smallest read of the collector's
+    endpoint: what the connection test sends to tell whether the collector will work."""
+
+    probe: str
+    permissions: tuple[str, ...]
+    why: Promise
+    licence: Promise | None = None
 
 
 class SyncSkipped(Exception):

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+
 from m365admin.models import Mailbox
 
-from collectors.sync.base import SyncContext
+from collectors.sync.base import Needs, SyncContext
 from collectors.sync.parse import parse_bool, parse_date, parse_int, text
-from collectors.sync.reports import Row, report_fields, sync_report
+from collectors.sync.reports import PERIOD, Row, report_fields, sync_report
+
+
+NEEDS = Needs(
+    probe=f"/v1.0/reports/getMailboxUsageDetail(period='{PERIOD}')",
+    permissions=("Reports.Read.All",),
+    why=_("Mailbox sizes and quotas (usage report)"),
+)
 
 
 def sync(ctx: SyncContext) -> None:

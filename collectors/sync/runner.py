@@ -26,7 +26,7 @@ from collectors.sync import (
     teams,
     users,
 )
-from collectors.sync.base import Progress, SyncContext, SyncSkipped
+from collectors.sync.base import Needs, Progress, SyncContext, SyncSkipped
 
 logger = logging.getLogger("collectors.sync")
 
@@ -34,17 +34,22 @@ logger = logging.getLogger("collectors.sync")
 ACTIVITY_COLLECTORS = (Collector.USERS, Collector.SIGNIN_ACTIVITY, Collector.SIGNINS)
 
 # In the order a full sync runs them: users before their sign-in activity.
-COLLECTORS: dict[str, Callable[[SyncContext], None]] = {
-    Collector.USERS: users.sync,
-    Collector.SIGNIN_ACTIVITY: signin_activity.sync,
-    Collector.SKUS: skus.sync,
-    Collector.SUBSCRIPTIONS: subscriptions.sync,
-    Collector.SIGNINS: signins.sync,
-    Collector.MAILBOXES: mailboxes.sync,
-    Collector.ONEDRIVE: onedrive.sync,
-    Collector.TEAMS: teams.sync,
-    Collector.SERVICE_HEALTH: service_health.sync,
+_MODULES = {
+    Collector.USERS: users,
+    Collector.SIGNIN_ACTIVITY: signin_activity,
+    Collector.SKUS: skus,
+    Collector.SUBSCRIPTIONS: subscriptions,
+    Collector.SIGNINS: signins,
+    Collector.MAILBOXES: mailboxes,
+    Collector.ONEDRIVE: onedrive,
+    Collector.TEAMS: teams,
+    Collector.SERVICE_HEALTH: service_health,
 }
+COLLECTORS: dict[str, Callable[[SyncContext], None]] = {
+    name: module.sync for name, module in _MODULES.items()
+}
+# What each collector needs from the tenant's app registration (the onboarding checklist).
+NEEDS: dict[str, Needs] = {name: module.NEEDS for name, module in _MODULES.items()}
 
 
 def run_collector(

@@ -6,15 +6,23 @@ from datetime import datetime, timezone
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import ServiceHealth, ServiceHealthIssue
 
-from collectors.sync.base import SyncContext, remove_unseen, upsert
+from collectors.sync.base import Needs, SyncContext, remove_unseen, upsert
 from collectors.sync.parse import parse_bool, parse_datetime, text
 
 BASE = "/v1.0/admin/serviceAnnouncement"
 # Fewer round trips against a limit of 240 requests a minute per tenant.
 MAX_PAGE = {"Prefer": "odata.maxpagesize=1000"}
+
+
+NEEDS = Needs(
+    probe=f"{BASE}/healthOverviews?$top=1",
+    permissions=("ServiceHealth.Read.All",),
+    why=_("Microsoft 365 service health and incidents"),
+)
 
 
 def sync(ctx: SyncContext) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import DirectoryUser
 
-from collectors.sync.base import SyncContext, premium_licence_needed
+from collectors.sync.base import ENTRA_ID_P1, Needs, SyncContext, premium_licence_needed
 from collectors.sync.parse import obj, parse_datetime
 
 PAGE_SIZE = 500  # the documented cap when signInActivity is selected
@@ -21,6 +22,14 @@ _FIELDS = {
     "lastNonInteractiveSignInDateTime": "last_non_interactive_sign_in",
     "lastSuccessfulSignInDateTime": "last_successful_sign_in",
 }
+
+
+NEEDS = Needs(
+    probe="/v1.0/users?$select=id,signInActivity&$top=1",
+    permissions=("User.Read.All", "AuditLog.Read.All"),
+    why=_("Each user's last sign-in, for the inactive accounts holding licences"),
+    licence=ENTRA_ID_P1,
+)
 
 
 def sync(ctx: SyncContext) -> None:

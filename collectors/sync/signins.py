@@ -27,19 +27,27 @@ from datetime import datetime, timedelta, timezone
 
 import msgspec
 from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils.translation import gettext_lazy as _
 from psycopg import postgres
 from psycopg.adapt import Dumper
 from psycopg.errors import UniqueViolation
 from psycopg.pq import Format
-from django.db import connection, transaction
-from django.db.models import Max
 
 from m365admin import partitions, rollups
 from m365admin.models import SignIn
 
 from collectors.graph import GraphError
 from collectors.graph.client import Page
-from collectors.sync.base import SyncContext, dedupe_by, prefetch, premium_licence_needed
+from collectors.sync.base import (
+    ENTRA_ID_P1,
+    Needs,
+    SyncContext,
+    dedupe_by,
+    prefetch,
+    premium_licence_needed,
+)
 from collectors.sync.signin_rows import (
     COLUMNS,
     CREATED,
@@ -60,6 +68,14 @@ _UPDATE_FIELDS = [
 ]
 # Answers to a saved nextLink that mean "this link is no longer good": read the window again.
 _STALE_LINK_STATUSES = frozenset({400, 404, 410})
+
+
+NEEDS = Needs(
+    probe="/v1.0/auditLogs/signIns?$top=1",
+    permissions=("AuditLog.Read.All", "Directory.Read.All"),
+    why=_("Sign-in logs: the explorer and the threat detections"),
+    licence=ENTRA_ID_P1,
+)
 
 
 def sync(ctx: SyncContext) -> None:

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from m365admin.models import LicenceProduct, SubscribedSku
 
-from collectors.sync.base import SyncContext, sync_snapshot
+from collectors.sync.base import Needs, SyncContext, sync_snapshot
 from collectors.sync.parse import obj, parse_int, text
+
+
+NEEDS = Needs(
+    probe="/v1.0/subscribedSkus?$select=skuId",
+    permissions=("Organization.Read.All",),
+    why=_("Licences: seats bought, assigned and available"),
+)
 
 
 def sync(ctx: SyncContext) -> None:

@@ -6,10 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from m365admin.models import Subscription
 
-from collectors.sync.base import SyncContext, sync_snapshot
+from collectors.sync.base import Needs, SyncContext, sync_snapshot
 from collectors.sync.parse import parse_datetime, parse_int, text
+
+
+NEEDS = Needs(
+    probe="/v1.0/directory/subscriptions?$top=1",
+    permissions=("Directory.Read.All",),
+    why=_("Subscriptions: renewal and expiry dates, trials"),
+)
 
 
 def sync(ctx: SyncContext) -> None:

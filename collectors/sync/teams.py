@@ -6,11 +6,19 @@ from datetime import datetime, timezone
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import Team
 
-from collectors.sync.base import SyncContext, remove_unseen, upsert
+from collectors.sync.base import Needs, SyncContext, remove_unseen, upsert
 from collectors.sync.parse import parse_bool, parse_datetime, text
+
+
+NEEDS = Needs(
+    probe="/v1.0/teams?$top=1",
+    permissions=("Team.ReadBasic.All",),
+    why=_("Teams: names, visibility and archived state"),
+)
 
 
 def sync(ctx: SyncContext) -> None:

@@ -12,12 +12,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import UserType
 from m365admin.models import DirectoryUser
 
 from collectors.graph import GraphResyncRequired
-from collectors.sync.base import SyncContext, dedupe_by
+from collectors.sync.base import Needs, SyncContext, dedupe_by
 from collectors.sync.parse import parse_bool, parse_datetime, text
 
 SELECT = (
@@ -42,6 +43,13 @@ _PROPERTIES = {
 _UPDATE_FIELDS = sorted(
     {field for field, _ in _PROPERTIES.values()}
     | {"is_licensed", "deleted", "deleted_reason", "synced"}
+)
+
+
+NEEDS = Needs(
+    probe="/v1.0/users?$select=id&$top=1",
+    permissions=("User.Read.All",),
+    why=_("Users: accounts, departments and the licences assigned to them"),
 )
 
 

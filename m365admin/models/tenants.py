@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 from django.apps import apps
 from django.core.validators import RegexValidator
@@ -26,9 +27,20 @@ TENANT_ID_VALIDATOR = RegexValidator(
 )
 
 
+# A client secret this close to its expiry date (or past it) raises an alert.
+SECRET_NOTICE_DAYS = 30
+
+
 class TenantQuerySet(models.QuerySet["Tenant"]):
     def enabled(self) -> TenantQuerySet:
         return self.filter(enabled=True)
+
+    def secret_expiring(self, today: date) -> TenantQuerySet:
+        """Enabled tenants whose client secret expires within SECRET_NOTICE_DAYS or has
+        expired: their syncs stop on that day unless someone enters a new secret."""
+        return self.enabled().filter(
+            secret_expires__lte=today + timedelta(days=SECRET_NOTICE_DAYS)
+        )
 
     def without_sign_in_logs(self) -> TenantQuerySet:
         """Tenants whose latest sync of sign-in logs or sign-in activity was skipped: Graph
@@ -56,6 +68,7 @@ class Tenant(models.Model):
     )
     # Fernet token; read through client_secret(), written through set_client_secret().
     client_secret_encrypted = models.TextField(_("client secret (encrypted)"), blank=True)
+    secret_expires = models.DateField(_("client secret expires"), null=True, blank=True)
     authority_url = models.URLField(
         _("authority URL"), default="https://login.microsoftonline.com",
         help_text=_("The identity platform host, without the tenant."),
@@ -68,6 +81,10 @@ class Tenant(models.Model):
     # Served by the built-in Graph simulator; its URLs are rewritten when the simulator starts.
     is_demo = models.BooleanField(_("demo tenant"), default=False, editable=False)
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # "Sync now": set by an Administrator, cleared by the scheduler when it starts the sync.
+    sync_requested = models.DateTimeField(
+        _("sync requested"), null=True, blank=True, editable=False
+    )
 
     objects = TenantQuerySet.as_manager()
 

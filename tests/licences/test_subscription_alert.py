@@ -4,16 +4,14 @@ product and date; it resolves once the subscription is renewed."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 
 from m365admin.models import Subscription
 from monitoring import alerting
 from monitoring.choices import AlertStatus
-from monitoring.models import Alert, AlertRule
-from tests.factories import make_rows, make_tenant
+from monitoring.models import Alert
+from tests.factories import make_rows, make_tenant, seeded_rule
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 POWER_BI_PRO = "f8a1db68-be16-40ed-86d5-cb42ce701560"
@@ -24,11 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def rule():
-    """The rule the migration seeds (a transactional test elsewhere may have flushed it)."""
-    seed = import_module("monitoring.migrations.0013_subscription_rule")
-    AlertRule.objects.all().delete()
-    seed.add_rule(apps, None)
-    return AlertRule.objects.get()
+    return seeded_rule("0013_subscription_rule")
 
 
 def _evaluate_twice():

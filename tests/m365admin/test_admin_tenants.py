@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import pytest
 
@@ -28,6 +29,7 @@ def _form(**overrides) -> dict[str, str]:
         "graph_url": "https://graph.microsoft.com",
         "enabled": "on",
         "client_secret": SECRET,
+        "secret_expires": (date.today() + timedelta(days=365)).isoformat(),
         "_save": "Save",
     }
     data.update(overrides)
@@ -132,6 +134,22 @@ def test_a_new_secret_on_edit_replaces_the_stored_one(client, admin):
     assert client.post(_change(tenant), form).status_code == 302
     tenant.refresh_from_db()
     assert tenant.client_secret() == "rotated-secret"
+
+
+def test_the_secret_help_says_blank_keeps_it_only_on_edit(client, admin):
+    client.force_login(admin)
+    keep = "Leave blank to keep the current secret."
+    assert keep not in client.get(ADD).content.decode()
+    assert keep in client.get(_change(make_tenant())).content.decode()
+
+
+def test_the_tenant_code_is_shown_nowhere_in_the_admin(client, admin):
+    tenant = make_tenant()
+    client.force_login(admin)
+    for url in (ADD, _change(tenant), "/admin/m365admin/tenant/"):
+        html = client.get(url).content.decode()
+        assert str(tenant.code) not in html
+        assert ">Code<" not in html and 'name="code"' not in html
 
 
 def test_the_code_and_demo_flag_cannot_be_set_from_the_form(client, admin):

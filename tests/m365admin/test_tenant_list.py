@@ -135,7 +135,7 @@ def test_with_no_tenant_it_says_so_and_offers_registration_to_an_admin(client, a
     client.force_login(admin)
     html = client.get("/").content.decode()
     assert "No tenant is registered yet." in html
-    assert 'href="/admin/m365admin/tenant/add/"' in html
+    assert 'href="/tenants/add/"' in html
 
 
 def test_with_no_tenant_a_viewer_is_told_to_ask_an_administrator(client, viewer):

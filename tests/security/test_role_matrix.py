@@ -35,6 +35,11 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "m365admin:licence-list": ("GET", "/licences/", VIEWER),
     "m365admin:licence-export": ("GET", "/licences/export.csv", VIEWER),
     "m365admin:reclaim-export": ("GET", "/licences/reclaim.csv", VIEWER),
+    # Onboarding tenants is the Administrators' (m365admin.add_tenant, change_tenant).
+    "collectors:tenant-add": ("GET", "/tenants/add/", ADMINISTRATOR),
+    "collectors:tenant-edit": ("GET", "/tenants/999999/edit/", ADMINISTRATOR),
+    "collectors:tenant-sync": ("POST", "/tenants/999999/sync", ADMINISTRATOR),
+    "collectors:tenant-sync-status": ("GET", "/tenants/999999/sync/status", ADMINISTRATOR),
     "monitoring:dashboard": ("GET", "/dashboard/", VIEWER),
     "monitoring:alert-list": ("GET", "/alerts/", VIEWER),
     "monitoring:alert-detail": ("GET", f"/alerts/{NO_SUCH}/", VIEWER),

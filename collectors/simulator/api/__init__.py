@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from ..wire import SimRequest, SimResponse
+from .. import permissions as perms
 from . import batch, health, reports, signins, subscriptions, teams, users
 from .common import ApiError, Ctx
 from .reports import download_report
@@ -18,28 +19,36 @@ if TYPE_CHECKING:
 __all__ = ["dispatch_graph", "download_report"]
 
 Handler = Callable[..., SimResponse]
-_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
-    (method, re.compile(pattern, re.IGNORECASE), handler) for method, pattern, handler in [
-        ("GET", r"/users", users.list_users),
-        ("GET", r"/users/\$count", users.count_users),
-        ("GET", r"/users/delta(?:\(\))?", users.delta),
-        ("GET", r"/users/(?P<key>[^/]+)", users.get_user),
-        ("GET", r"/auditLogs/signIns", signins.list_signins),
-        ("GET", r"/reports/(?P<name>get\w+)\((?P<argument>[^)]*)\)", reports.report),
-        ("GET", r"/admin/reportSettings", reports.report_settings),
-        ("GET", r"/teams", teams.list_teams),
-        ("GET", r"/teams/(?P<team_id>[^/]+)", teams.get_team),
-        ("GET", r"/teams/(?P<team_id>[^/]+)/members", teams.team_members),
-        ("GET", r"/groups", teams.list_groups),
-        ("GET", r"/groups/(?P<group_id>[^/]+)", teams.get_group),
-        ("GET", r"/admin/serviceAnnouncement/healthOverviews", health.health_overviews),
-        ("GET", r"/admin/serviceAnnouncement/healthOverviews/(?P<name>[^/]+)", health.health_overview),
-        ("GET", r"/admin/serviceAnnouncement/issues", health.issues),
-        ("GET", r"/admin/serviceAnnouncement/issues/(?P<issue_id>[^/]+)", health.issue),
-        ("GET", r"/subscribedSkus", health.subscribed_skus),
-        ("GET", r"/directory/subscriptions", subscriptions.list_subscriptions),
-        ("GET", r"/organization", health.organization),
-        ("POST", r"/\$batch", None),  # bound below: it re-enters dispatch for inner requests
+# (method, path, handler, the permissions of which the token must hold one; None: no check).
+_ROUTES: list[tuple[str, re.Pattern[str], Handler, frozenset[str] | None]] = [
+    (method, re.compile(pattern, re.IGNORECASE), handler, needs)
+    for method, pattern, handler, needs in [
+        ("GET", r"/users", users.list_users, perms.USERS),
+        ("GET", r"/users/\$count", users.count_users, perms.USERS),
+        ("GET", r"/users/delta(?:\(\))?", users.delta, perms.USERS),
+        ("GET", r"/users/(?P<key>[^/]+)", users.get_user, perms.USERS),
+        ("GET", r"/auditLogs/signIns", signins.list_signins, perms.AUDIT_LOGS),
+        ("GET", r"/reports/(?P<name>get\w+)\((?P<argument>[^)]*)\)", reports.report,
+         perms.REPORTS),
+        ("GET", r"/admin/reportSettings", reports.report_settings, perms.REPORT_SETTINGS),
+        ("GET", r"/teams", teams.list_teams, perms.TEAMS),
+        ("GET", r"/teams/(?P<team_id>[^/]+)", teams.get_team, perms.TEAMS),
+        ("GET", r"/teams/(?P<team_id>[^/]+)/members", teams.team_members, perms.TEAM_MEMBERS),
+        ("GET", r"/groups", teams.list_groups, perms.GROUPS),
+        ("GET", r"/groups/(?P<group_id>[^/]+)", teams.get_group, perms.GROUPS),
+        ("GET", r"/admin/serviceAnnouncement/healthOverviews", health.health_overviews,
+         perms.SERVICE_HEALTH),
+        ("GET", r"/admin/serviceAnnouncement/healthOverviews/(?P<name>[^/]+)",
+         health.health_overview, perms.SERVICE_HEALTH),
+        ("GET", r"/admin/serviceAnnouncement/issues", health.issues, perms.SERVICE_HEALTH),
+        ("GET", r"/admin/serviceAnnouncement/issues/(?P<issue_id>[^/]+)", health.issue,
+         perms.SERVICE_HEALTH),
+        ("GET", r"/subscribedSkus", health.subscribed_skus, perms.ORGANIZATION),
+        ("GET", r"/directory/subscriptions", subscriptions.list_subscriptions,
+         perms.SUBSCRIPTIONS),
+        ("GET", r"/organization", health.organization, perms.ORGANIZATION),
+        # Bound below: it re-enters dispatch for inner requests, each checked on its own.
+        ("POST", r"/\$batch", None, None),
     ]
 ]
 _RESOURCE_UNITS = {"users": 2, "subscribedskus": 3}
@@ -69,7 +78,7 @@ def _authenticate(sim: GraphSimulator, request: SimRequest) -> Ctx | ApiError:
     if expired:
         return ApiError(401, "InvalidAuthenticationToken",
                         "Access token has expired or is not yet valid.", challenge)
-    return Ctx(sim, request, sim.tenant(found.tenant_id), "", "")
+    return Ctx(sim, request, sim.tenant(found.tenant_id), "", "", found.roles)
 
 
 def _dispatch(sim: GraphSimulator, request: SimRequest, version: str, sub: str) -> SimResponse:
@@ -84,15 +93,17 @@ def _dispatch(sim: GraphSimulator, request: SimRequest, version: str, sub: str) 
         raise ApiError(400, "BadRequest", f"Query option '${duplicate}' was specified more than "
                        "once, but it must be specified at most once.")
     path = sub.rstrip("/") or "/"
-    ctx = Ctx(sim, request, auth.tenant, version, path)
+    ctx = Ctx(sim, request, auth.tenant, version, path, auth.roles)
     allowed = []
-    for method, pattern, handler in _ROUTES:
+    for method, pattern, handler, needs in _ROUTES:
         match = pattern.fullmatch(path)
         if not match:
             continue
         if method != request.method:
             allowed.append(method)
             continue
+        if needs is not None:
+            ctx.require(needs)
         if handler is None:
             return batch.run_batch(ctx, lambda inner, v, s: dispatch_graph(sim, inner, v, s))
         response = handler(ctx, **match.groupdict())

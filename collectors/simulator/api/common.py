@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, quote
 
 from ..clock import US
 from ..odata import FilterError, Node, parse_filter
+from ..permissions import DENIED_CODE, DENIED_MESSAGE
 from ..wire import SimRequest, SimResponse
 
 if TYPE_CHECKING:
@@ -47,6 +48,12 @@ class Ctx:
     tenant: SimTenant
     version: str
     sub: str
+    roles: frozenset[str] = frozenset()  # the application permissions the token carries
+
+    def require(self, permissions: frozenset[str]) -> None:
+        """403 Authorization_RequestDenied unless the token holds one of `permissions`."""
+        if not self.roles & permissions:
+            raise ApiError(403, DENIED_CODE, DENIED_MESSAGE)
 
     @property
     def beta(self) -> bool:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import DAY_US, iso
 from ..odata import Node, matches, path_name, walk
+from ..permissions import SIGN_IN_ACTIVITY
 from ..tenant import DEFAULT_PROPERTIES, SINGLE_ONLY_PROPERTIES, USER_PROPERTIES
 from ..wire import SimRequest, SimResponse
 from .common import (NON_PREMIUM, ApiError, Ctx, bad_request, page_state, parse_filter_option,
@@ -172,6 +173,8 @@ def list_users(ctx: Ctx) -> SimResponse:
         advanced = advanced or node is not None
     count = _require_advanced(ctx, advanced)
     activity = activity_filter or "signInActivity" in props
+    if activity:
+        ctx.require(SIGN_IN_ACTIVITY)  # the permission is checked before the licence
     if activity and not ctx.tenant.premium:
         raise NON_PREMIUM
     top = parse_top(ctx, 100, 500 if activity else 999)
@@ -204,8 +207,10 @@ def count_users(ctx: Ctx) -> SimResponse:
 
 def get_user(ctx: Ctx, key: str) -> SimResponse:
     props = parse_user_select(ctx, single=True)
-    if "signInActivity" in props and not ctx.tenant.premium:
-        raise NON_PREMIUM
+    if "signInActivity" in props:
+        ctx.require(SIGN_IN_ACTIVITY)
+        if not ctx.tenant.premium:
+            raise NON_PREMIUM
     user = ctx.tenant.find_user(key)
     if user is None:
         raise ApiError(404, "Request_ResourceNotFound", f"Resource '{key}' does not exist or one "
