@@ -20,6 +20,7 @@ from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.lib import syslogconfig
 from m365admin.lib.crypto import parse_keys
 from m365admin.lib.env import (
     env_bool,
@@ -553,6 +554,13 @@ MAILERS = {
     },
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "m365admin@localhost")
+
+# SIEM forwarding (docs/security.md): the security feed as RFC 5424 syslog over TLS or TCP,
+# off unless SYSLOG_HOST is set; SYSLOG_TRANSPORT, SYSLOG_PORT, SYSLOG_FORMAT (json or cef),
+# SYSLOG_CA_FILE … are checked here, so a bad value stops start-up.
+SYSLOG = syslogconfig.from_env()
+# The feed (/api/v1/feed/security) gives at most this many records a page.
+FEED_PAGE_MAX = 1000
 
 # Logging: one line per event on stderr; secrets never reach a log record.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
