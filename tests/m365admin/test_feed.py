@@ -7,20 +7,27 @@ import json
 import random
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from m365admin import feed
+from m365admin.models import SignIn
 from m365admin.models.feed import FeedRecord
+from monitoring import alerting
+from monitoring.alerting import Observation
+from monitoring.choices import AlertSource
+from monitoring.models import Alert, AlertRule
 from security import events
 from security.choices import EventKind
+from security.detections import runner
 from security.models import SecurityEvent
-from tests.factories import make_alert, make_tenant
+from tests.factories import make_alert, make_rows, make_tenant
 
 FEED = "/api/v1/feed/security"
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # Records are served once committed: the tests that read them commit (transaction=True).
 committed = pytest.mark.django_db(transaction=True)
 
@@ -76,6 +83,40 @@ def test_each_app_publishes_its_records_with_the_fields_an_analyst_needs(client,
     assert len({line["id"] for line in lines}) == 3
     again = _lines(client.get(FEED))
     assert again == lines
+
+
+@pytest.mark.django_db
+def test_a_finding_is_published_when_found_and_again_when_extended():
+    tenant = make_tenant()
+    legacy = {"user_principal_name": "kim@contoso.com", "client_app_used": "IMAP",
+              "ip_address": "203.0.113.7", "country": "NL"}
+    make_rows(SignIn, tenant, 2, created=lambda i: T0 + timedelta(minutes=i), **legacy)
+    runner.run(tenant)
+    make_rows(SignIn, tenant, 1, created=T0 + timedelta(hours=1), **legacy)
+    runner.run(tenant)
+    (event,) = SecurityEvent.objects.filter(kind=EventKind.LEGACY_AUTH)
+    found, extended = FeedRecord.objects.order_by("id")
+    assert (found.type, found.object_id) == ("finding", str(event.pk)) == (
+        extended.type, extended.object_id)
+    assert len(found.fields["evidence"]) == 2 and len(extended.fields["evidence"]) == 3
+    assert extended.fields["window_end"] == (T0 + timedelta(hours=1)).isoformat()
+    assert extended.tenant == {"id": tenant.tenant_id, "name": tenant.name}
+
+
+@pytest.mark.django_db
+def test_alert_transitions_made_by_the_rules_are_published():
+    rule = AlertRule.objects.create(name="CPU high", source=AlertSource.METRIC, metric="cpu",
+                                    comparison="gt", threshold=80, for_seconds=60,
+                                    severity="warning")
+    for seconds, value in [(0, 95), (90, 95), (400, 10)]:
+        alerting.evaluate([Observation(AlertSource.METRIC, "cpu", {}, value)],
+                          now=T0 + timedelta(seconds=seconds))
+    alert = Alert.objects.get(rule=rule)
+    steps = [(r.fields["from_status"], r.fields["status"], r.time) for r in
+             FeedRecord.objects.filter(type="alert").order_by("id")]
+    assert steps == [("pending", "firing", T0 + timedelta(seconds=90)),
+                     ("firing", "resolved", T0 + timedelta(seconds=400))]
+    assert set(FeedRecord.objects.values_list("object_id", flat=True)) == {str(alert.code)}
 
 
 @committed
