@@ -9,12 +9,19 @@ again on the same port.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 import socket
 import ssl
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 HEADER = re.compile(
     rb"<(?P<pri>0|[1-9]\d{0,2})>1 "
@@ -142,3 +149,45 @@ class SyslogReceiver:
                 self.errors.append(str(exc))
             buffer = buffer[end:]
         return buffer
+
+
+def server_tls(folder: Path) -> tuple[ssl.SSLContext, str]:
+    """A test CA and a server certificate from it for 127.0.0.1: (the server's context, the
+    CA's PEM file for the client to verify with)."""
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
+        ec.SECP256R1())
+    ca = _certificate("m365admin test CA", ca_key, ca_key)
+    server = _certificate("127.0.0.1", server_key, ca_key, issuer=ca)
+    (folder / "server.pem").write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.key").write_bytes(server_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "server.pem", folder / "server.key")
+    return context, str(folder / "ca.pem")
+
+
+def _certificate(subject: str, key, signing_key, *, issuer: x509.Certificate | None = None):
+    """A CA certificate (no issuer: self-signed), or one for the address `subject`."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (x509.CertificateBuilder().subject_name(name)
+               .issuer_name(issuer.subject if issuer else name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5))
+               .not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None),
+                              critical=True))
+    if issuer is None:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+            key_encipherment=False, data_encipherment=False, key_agreement=False,
+            encipher_only=False, decipher_only=False), critical=True).add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    else:
+        builder = builder.add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address(subject))]), critical=False).add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
+            critical=False)
+    return builder.sign(signing_key, hashes.SHA256())

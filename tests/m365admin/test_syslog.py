@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import datetime
 import json
-import ssl
 from dataclasses import replace
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +16,7 @@ from m365admin import feed, jobs, syslog
 from m365admin.lib import syslogconfig
 from m365admin.models.feed import FeedDelivery, FeedRecord
 from monitoring.alerting import _channels
-from tests.syslog_receiver import SyslogReceiver, parse
+from tests.syslog_receiver import SyslogReceiver, parse, server_tls
 
 committed = pytest.mark.django_db(transaction=True)
 
@@ -174,50 +169,12 @@ def test_failures_back_off_and_raise_the_alert_condition_after_a_while(receiver,
 # TLS -----------------------------------------------------------------------------------------
 
 
-def _certificate(subject: str, key, issuer=None, issuer_key=None, *, ca: bool, ip=None):
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (x509.CertificateBuilder().subject_name(name)
-               .issuer_name(issuer.subject if issuer else name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if ca:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-            key_encipherment=False, data_encipherment=False, key_agreement=False,
-            encipher_only=False, decipher_only=False), critical=True).add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    else:
-        import ipaddress
-        builder = builder.add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address(ip))]), critical=False).add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False)
-    return builder.sign(issuer_key or key, hashes.SHA256())
-
-
-def _pem(tmp_path, name: str, certificate) -> str:
-    path = tmp_path / name
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return str(path)
-
-
 @pytest.fixture
 def tls_receiver(tmp_path):
     """A receiver with a certificate for 127.0.0.1 from a test CA; (receiver, CA file)."""
-    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
-        ec.SECP256R1())
-    ca = _certificate("m365admin test CA", ca_key, ca=True)
-    server = _certificate("127.0.0.1", server_key, ca, ca_key, ca=False, ip="127.0.0.1")
-    (tmp_path / "server.key").write_bytes(server_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(_pem(tmp_path, "server.pem", server), tmp_path / "server.key")
+    context, ca_file = server_tls(tmp_path)
     running = SyslogReceiver(tls=context).start()
-    yield running, _pem(tmp_path, "ca.pem", ca)
+    yield running, ca_file
     if running._listener is not None:
         running.stop()
 
