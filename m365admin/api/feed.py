@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from m365admin import feed
@@ -19,7 +19,8 @@ DEFAULT_LIMIT = 500
 
 
 class NDJSONRenderer(BaseRenderer):
-    """One JSON object a line (an error is one line too: {"detail": …})."""
+    """One JSON object a line. Errors are one line too ({"detail": …}), or JSON for clients
+    that accept only JSON."""
 
     media_type = "application/x-ndjson"
     format = "ndjson"
@@ -82,16 +83,18 @@ class SecurityFeedView(APIView):
                                  "Where the next page starts: the last record's cursor, or "
                                  "`after` again when the page is empty.")),
         ],
-        responses={200: OpenApiResponse(FeedLineSerializer(many=True), description=(
-            "One record a line."))},
+        responses={(200, NDJSONRenderer.media_type): OpenApiResponse(
+            FeedLineSerializer(many=True), description="One record a line.")},
     )
     def get(self, request):
         after = self._after(request.query_params.get("after", ""))
         limit = self._limit(request.query_params.get("limit", ""))
         records = feed.page(after, limit)
         cursor = feed.Cursor.of(records[-1]) if records else after
-        return Response([feed.line(record) for record in records],
-                        headers={NEXT_CURSOR: str(cursor)})
+        # Not DRF's Response: it drops the Content-Type of an empty body (an empty page).
+        body = NDJSONRenderer().render([feed.line(record) for record in records])
+        return HttpResponse(body, content_type=f"{NDJSONRenderer.media_type}; charset=utf-8",
+                            headers={NEXT_CURSOR: str(cursor)})
 
     @staticmethod
     def _after(text: str) -> feed.Cursor:
