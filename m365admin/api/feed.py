@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
@@ -29,6 +32,13 @@ class NDJSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         rows = data if isinstance(data, list) else [data]
         return "".join(feed.dumps(row) + "\n" for row in rows).encode()
+
+
+class ByAcceptHeader(DefaultContentNegotiation):
+    """The Accept header alone picks NDJSON or JSON (for errors): DRF's `?format=` would make
+    an unknown value a 404."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
 
 
 class TenantRefSerializer(serializers.Serializer):
@@ -61,6 +71,7 @@ class SecurityFeedView(APIView):
 
     queryset = FeedRecord.objects.all()  # read permission: m365admin.view_feedrecord
     renderer_classes = [NDJSONRenderer, JSONRenderer]
+    content_negotiation_class = ByAcceptHeader
 
     @extend_schema(
         summary="Security feed (NDJSON) for SIEMs",
@@ -73,6 +84,7 @@ class SecurityFeedView(APIView):
             "records are being written."
         ),
         parameters=[
+            OpenApiParameter("format", exclude=True),  # ByAcceptHeader
             OpenApiParameter("after", OpenApiTypes.STR, description=(
                 "The cursor after which to read (from `Feed-Next-Cursor` or a line's "
                 "`cursor`); absent: from the first record.")),

@@ -149,6 +149,13 @@ def test_a_bad_cursor_is_a_400_that_says_what_to_send(client, viewer, after):
     assert "is not a cursor of this feed" in response.json()["detail"]
 
 
+@committed
+def test_format_is_not_a_parameter(client, viewer):
+    _publish(1)
+    client.force_login(viewer)
+    assert len(_lines(client.get(FEED, {"format": "AAA"}))) == 1
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("limit", ["0", "1001", "ten", "-5"])
 def test_a_bad_limit_is_a_400(client, viewer, limit):
