@@ -11,7 +11,8 @@ from django.middleware.gzip import GZipMiddleware
 
 # Compressed when at least this long: below it the saving is a few hundred bytes at most.
 MIN_BYTES = 1024
-COMPRESSED_TYPES = ("application/json", "application/vnd.oai.openapi", "text/csv")
+COMPRESSED_TYPES = ("application/json", "application/x-ndjson", "application/vnd.oai.openapi",
+                    "text/csv")
 
 
 class DataGZipMiddleware(GZipMiddleware):

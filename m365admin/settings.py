@@ -21,6 +21,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.lib import mailers
+from m365admin.lib import syslogconfig
 from m365admin.lib.crypto import parse_keys
 from m365admin.lib.env import (
     env_bool,
@@ -554,6 +555,13 @@ MAILERS = {
     "default": {"BACKEND": _email_backend, "OPTIONS": mailers.mailer_options(_email_backend)},
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "m365admin@localhost")
+
+# SIEM forwarding (docs/security.md): the security feed as RFC 5424 syslog over TLS or TCP,
+# off unless SYSLOG_HOST is set; SYSLOG_TRANSPORT, SYSLOG_PORT, SYSLOG_FORMAT (json or cef),
+# SYSLOG_CA_FILE … are checked here, so a bad value stops start-up.
+SYSLOG = syslogconfig.from_env()
+# The feed (/api/v1/feed/security) gives at most this many records a page.
+FEED_PAGE_MAX = 1000
 
 # Logging: one line per event on stderr; secrets never reach a log record.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

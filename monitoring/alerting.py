@@ -25,6 +25,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from m365admin.choices import SyncStatus
+from m365admin import syslog
 from m365admin.models import ServiceHealth, Subscription, SyncRun, Tenant
 from monitoring.choices import (
     OPEN_STATUSES,
@@ -35,6 +36,7 @@ from monitoring.choices import (
     NotificationEvent,
     Severity,
 )
+from monitoring import feed as alert_feed
 from monitoring import notify
 from monitoring.health.exchange import EXCHANGE_SERVICE_ID
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
@@ -109,8 +111,16 @@ def _channels() -> list[Observation]:
     for name, is_failing in NotificationChannel.objects.filter(enabled=True).values_list(
             "name", "failing"):
         failing[name] = failing.get(name, False) or is_failing
-    return [Observation(AlertSource.NOTIFICATION, "failing", {"channel": name}, float(value))
-            for name, value in failing.items()]
+    found = [Observation(AlertSource.NOTIFICATION, "failing", {"channel": name}, float(value))
+             for name, value in failing.items()]
+    if settings.SYSLOG is not None:
+        # SIEM forwarding counts as failing once it has failed for SYSLOG_FAILING_MINUTES.
+        since = syslog.failing_since()
+        long_enough = since is not None and timezone.now() - since >= timedelta(
+            minutes=settings.SYSLOG.failing_minutes)
+        found.append(Observation(AlertSource.NOTIFICATION, "failing",
+                                 {"channel": syslog.DELIVERY}, float(long_enough)))
+    return found
 
 
 def _sync_failures() -> list[Observation]:
@@ -204,6 +214,7 @@ class _Changes:
         for silenced, ids in self.silenced.items():
             Alert.objects.filter(pk__in=ids).update(silenced=silenced)
         AlertTransition.objects.bulk_create(self.transitions)
+        alert_feed.publish(self.transitions)
         for step in self.transitions:
             action = "fire" if step.to_status == AlertStatus.FIRING else "clear"
             audit.record(f"alert.{action}", step.alert,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest
 
+from security import feed
 from security.choices import EVENT_SEVERITY, EventKind
 from security.models import SecurityEvent
 
@@ -16,10 +18,13 @@ def record(kind: EventKind, *, request: HttpRequest | None = None, username: str
                   "method": request.method or "", "path": _text(request.path[:500])}
     details = {name: _text(value) if isinstance(value, str) else value
                for name, value in details.items()}
-    return SecurityEvent.objects.create(
-        kind=kind, severity=EVENT_SEVERITY[kind], username=_text(username[:254]),
-        location=_text(location), blocked=blocked, details=details, **fields,
-    )
+    with transaction.atomic():
+        event = SecurityEvent.objects.create(
+            kind=kind, severity=EVENT_SEVERITY[kind], username=_text(username[:254]),
+            location=_text(location), blocked=blocked, details=details, **fields,
+        )
+        feed.publish(event)
+    return event
 
 
 def _text(value: str) -> str:

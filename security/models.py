@@ -10,13 +10,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.choices import Severity
 from m365admin.models import Tenant
+from security import feed
 from security.choices import DETECTION_KINDS, EventKind, IPRuleAction, Verdict
 from security.fields import CIDRField
 
@@ -76,7 +77,9 @@ class SecurityEvent(models.Model):
         previous = self.verdict
         self.verdict, self.verdict_note, self.verdict_by = verdict, note, by
         self.verdict_at = timezone.now()
-        self.save(update_fields=["verdict", "verdict_note", "verdict_by", "verdict_at"])
+        with transaction.atomic():
+            self.save(update_fields=["verdict", "verdict_note", "verdict_by", "verdict_at"])
+            feed.publish(self)
         return previous
 
 

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from m365admin.api import views
+from m365admin.api.feed import SecurityFeedView
 from m365admin.api.root import ApiRootView
 from m365admin.licences import api as licences
 
@@ -25,5 +26,6 @@ urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("licences/", licences.LicencesView.as_view(), name="licences"),
     path("licences/reclaim", licences.ReclaimView.as_view(), name="licences-reclaim"),
+    path("feed/security", SecurityFeedView.as_view(), name="feed-security"),
     *router.urls,
 ]

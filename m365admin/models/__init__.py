@@ -1,4 +1,5 @@
 from m365admin.models.directory import DirectoryUser, SubscribedSku
+from m365admin.models.feed import FeedDelivery, FeedRecord
 from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, Subscription
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
 from m365admin.models.rollups import SignInHourly
@@ -9,6 +10,8 @@ from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 
 __all__ = [
     "DirectoryUser",
+    "FeedDelivery",
+    "FeedRecord",
     "HeldLicence",
     "LicenceIdle",
     "LicenceProduct",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import Tenant
+from monitoring import feed as alert_feed
 from monitoring.alert_titles import alert_title, rule_title
 from security import audit
 from security.choices import EventKind
@@ -299,9 +300,10 @@ class Alert(models.Model):
                                       "resolved by a person, with a note."), reason="note")
             current = current.status
             Alert.objects.filter(pk=self.pk).update(status=status, **fields)
-            AlertTransition.objects.create(
+            step = AlertTransition.objects.create(
                 alert=self, from_status=current, to_status=status, actor=user, note=note
             )
+            alert_feed.publish([step])
             audit.record(f"alert.{AUDITED_MOVES[status]}", self,
                          {"from": current, "to": status, "note": note}, user=user)
         self.status = status

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from m365admin.models import SignIn, Tenant
 from monitoring.choices import SEVERITY_RANK
+from security import feed
 from security.choices import EVENT_SEVERITY
 from security.detections import exceptions, registry
 from security.detections.base import Context, Finding, Row, rows
@@ -100,9 +101,10 @@ def _store(tenant: Tenant, finding: Finding) -> bool:
             event.severity = finding.severity
         event.save(update_fields=["evidence", "users", "countries", "window_start",
                                   "window_end", "details", "severity"])
+        feed.publish(event)
         return False
     now = timezone.now()
-    SecurityEvent.objects.create(
+    event = SecurityEvent.objects.create(
         created=now, kind=finding.kind, tenant=tenant, historical=_historical(evidence, now),
         severity=finding.severity or EVENT_SEVERITY[finding.kind],
         ip_address=finding.ip_address, username=finding.users[0] if len(finding.users) == 1 else "",
@@ -111,4 +113,5 @@ def _store(tenant: Tenant, finding: Finding) -> bool:
         evidence=[r.graph_id for r in evidence][:EVIDENCE_LIMIT],
         details={**finding.details, "sign_ins": len(evidence)}, dedup_key=finding.dedup_key,
     )
+    feed.publish(event)
     return True

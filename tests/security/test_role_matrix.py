@@ -97,6 +97,8 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "m365admin-api:tenant-list": ("GET", "/api/v1/tenants/", VIEWER),
     "m365admin-api:licences": ("GET", "/api/v1/licences/", VIEWER),
     "m365admin-api:licences-reclaim": ("GET", "/api/v1/licences/reclaim", VIEWER),
+    # What Viewers read on the security and alert pages: a SIEM's account needs no more.
+    "m365admin-api:feed-security": ("GET", "/api/v1/feed/security", VIEWER),
     "m365admin-api:tenant-detail": ("GET", f"/api/v1/tenants/{NO_SUCH}/", VIEWER),
     **{f"m365admin-api:{name}-{kind}": ("GET", f"/api/v1/{path}/" + ("1/" if kind == "detail"
                                                                         else ""), VIEWER)
