@@ -137,4 +137,4 @@ class SyncRunSerializer(TenantOwnedSerializer):
         model = SyncRun
         fields = ["id", "tenant", "collector", "trigger", "status", "started", "finished",
                   "pages", "written", "removed", "rejected", "error", "error_code", "owner",
-                  "heartbeat"]
+                  "heartbeat", "graph_requests", "graph_throttled", "graph_retries"]
