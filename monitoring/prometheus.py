@@ -18,13 +18,14 @@ from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.core import (
     CollectorRegistry,
+    CounterMetricFamily,
     GaugeHistogramMetricFamily,
     GaugeMetricFamily,
     Metric,
 )
 
 from m365admin.choices import Collector, SyncStatus
-from m365admin.models import SignInHourly, SyncRun, Tenant
+from m365admin.models import GraphUsage, SignInHourly, SyncRun, Tenant
 from monitoring import requeststats, sampler
 from monitoring.choices import OPEN_STATUSES, AlertSource, Component, HealthStatus, Severity
 from monitoring.models import Alert, ComponentHealth
@@ -157,6 +158,7 @@ class DatabaseCollector:
         yield family
 
     def _graph(self) -> Iterator[Metric]:
+        yield from self._graph_usage()
         # The Graph health check's facts per tenant: its breakers, and the 429s since the
         # check before it (the clients' counters live in the scheduler's process).
         breaker = _gauge("graph_breaker_open", "Circuit breaker per Graph service: 1 open.",
@@ -170,6 +172,25 @@ class DatabaseCollector:
             if "throttled" in part:
                 throttled.add_metric([part["tenant"]], part["throttled"])
         yield from (breaker, throttled)
+
+    def _graph_usage(self) -> Iterator[Metric]:
+        # Totals the collector runs add to as they go (GraphUsage): they only grow, whatever
+        # becomes of the runs, as counters must.
+        labels = ["tenant", "collector"]
+        families = {
+            "requests": CounterMetricFamily(PREFIX + "graph_requests", (
+                "Requests sent to Graph and its token endpoint by the collectors."), labels=labels),
+            "throttled": CounterMetricFamily(PREFIX + "graph_throttled", (
+                "Graph answers 429 Too Many Requests (and 429 items of $batch)."), labels=labels),
+            "retries": CounterMetricFamily(PREFIX + "graph_retries", (
+                "Graph requests sent again after a 429, a 5xx or a network error."),
+                labels=labels),
+        }
+        for usage in GraphUsage.objects.select_related("tenant").order_by("tenant__name",
+                                                                          "collector"):
+            for field, family in families.items():
+                family.add_metric([usage.tenant.name, usage.collector], getattr(usage, field))
+        yield from families.values()
 
     def _requests(self) -> Iterator[Metric]:
         start = requeststats.last_complete_interval()

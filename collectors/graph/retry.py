@@ -103,8 +103,9 @@ class Sender:
         return backoff_seconds(attempt, self.random()) if seconds is None else seconds
 
     def wait(self, seconds: float) -> None:
+        """Wait before sending again (a retry)."""
         self.sleep(seconds)
-        self.stats.add(waited=seconds)
+        self.stats.add(waited=seconds, retries=1)
 
     def send(
         self,

@@ -8,6 +8,7 @@ every committed page and the next run resumes from the last committed checkpoint
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -23,8 +24,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
+from m365admin.models.sync import GRAPH_COUNTS
 
-from collectors.graph import GraphClient, GraphLicenseRequired
+from collectors.graph import GraphClient, GraphLicenseRequired, GraphStats
 
 logger = logging.getLogger("collectors.sync")
 
@@ -87,6 +89,8 @@ class SyncContext:
     run: SyncRun
     checkpoint: SyncCheckpoint
     progress: Progress = field(default_factory=Progress)
+    # The run's Graph traffic (collectors.graph.stats.counting), saved with each page.
+    graph: GraphStats = field(default_factory=GraphStats)
 
     def on_graph_host(self, link: str) -> bool:
         """Whether a saved link is on the tenant's current Graph host; logs once when not.
@@ -111,7 +115,9 @@ class SyncContext:
         self.run.removed += removed
         self.run.rejected += rejected
         self.run.heartbeat = timezone.now()
-        self.run.save(update_fields=["pages", "written", "removed", "rejected", "heartbeat"])
+        count_graph(self.run, self.graph)
+        self.run.save(update_fields=["pages", "written", "removed", "rejected", "heartbeat",
+                                     *GRAPH_COUNTS])
         self.checkpoint.save()
         logger.info(
             "page tenant=%s collector=%s page=%d written=%d removed=%d rejected=%d",
@@ -122,6 +128,14 @@ class SyncContext:
         """Count rows removed after a complete listing (not a page of its own)."""
         self.run.removed += removed
         self.run.save(update_fields=["removed"])
+
+
+def count_graph(run: SyncRun, graph: GraphStats) -> None:
+    """The run's Graph counts so far onto the run (and the tenant's totals); in the
+    transaction that saves the run."""
+    snapshot = graph.snapshot()
+    run.count_graph(requests=snapshot.requests, throttled=snapshot.throttled,
+                    retries=snapshot.retries)
 
 
 def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
@@ -152,7 +166,9 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         except BaseException as exc:  # handed to the consumer, which re-raises it
             put(("error", exc))
 
-    thread = threading.Thread(target=produce, name="graph-prefetch", daemon=True)
+    # In a copy of this context: its Graph requests count into the run's (graph.stats.counting).
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(produce,),
+                              name="graph-prefetch", daemon=True)
     thread.start()
     try:
         while True:

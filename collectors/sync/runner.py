@@ -14,7 +14,8 @@ from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 from security import audit
 
 from collectors.clients import client_for
-from collectors.graph import GraphError
+from collectors.graph import GraphError, GraphStats
+from collectors.graph.stats import counting
 from collectors.sync import (
     mailboxes,
     onedrive,
@@ -26,7 +27,7 @@ from collectors.sync import (
     teams,
     users,
 )
-from collectors.sync.base import Needs, Progress, SyncContext, SyncSkipped
+from collectors.sync.base import Needs, Progress, SyncContext, SyncSkipped, count_graph
 
 logger = logging.getLogger("collectors.sync")
 
@@ -67,33 +68,39 @@ def run_collector(
     SyncRun.objects.filter(tenant=tenant, collector=collector).abandon_orphans()
     run = SyncRun.objects.create(tenant=tenant, collector=collector, trigger=trigger)
     progress = progress or Progress()
-    try:
-        checkpoint, _ = SyncCheckpoint.objects.get_or_create(tenant=tenant, collector=collector)
-        ctx = SyncContext(tenant, client_for(tenant), run, checkpoint, progress)
-        COLLECTORS[collector](ctx)
-    except SyncSkipped as exc:
-        _finish(run, SyncStatus.SKIPPED, str(exc), exc.code)
-    except GraphError as exc:
-        _finish(run, SyncStatus.FAILED, str(exc), exc.code or str(exc.status or ""))
-    except SecretUnreadable as exc:
-        _finish(run, SyncStatus.FAILED, f"client secret: {exc}", "secret_unreadable")
-    except Exception as exc:
-        # A bug, not an operator problem: keep the traceback in the log for developers.
-        logger.exception("collector crashed tenant=%s collector=%s", tenant.tenant_id, collector)
-        _finish(run, SyncStatus.FAILED, f"internal error ({type(exc).__name__}); see the server log", "internal")
-    else:
-        _finish(run, SyncStatus.SUCCEEDED)
-    finally:
-        progress.close()
+    with counting() as graph:
+        try:
+            checkpoint, _ = SyncCheckpoint.objects.get_or_create(tenant=tenant,
+                                                                 collector=collector)
+            ctx = SyncContext(tenant, client_for(tenant), run, checkpoint, progress, graph)
+            COLLECTORS[collector](ctx)
+        except SyncSkipped as exc:
+            _finish(run, graph, SyncStatus.SKIPPED, str(exc), exc.code)
+        except GraphError as exc:
+            _finish(run, graph, SyncStatus.FAILED, str(exc), exc.code or str(exc.status or ""))
+        except SecretUnreadable as exc:
+            _finish(run, graph, SyncStatus.FAILED, f"client secret: {exc}", "secret_unreadable")
+        except Exception as exc:
+            # A bug, not an operator problem: keep the traceback in the log for developers.
+            logger.exception("collector crashed tenant=%s collector=%s", tenant.tenant_id,
+                             collector)
+            _finish(run, graph, SyncStatus.FAILED,
+                    f"internal error ({type(exc).__name__}); see the server log", "internal")
+        else:
+            _finish(run, graph, SyncStatus.SUCCEEDED)
+        finally:
+            progress.close()
     # Skipped too: a tenant found to lack Entra ID P1 drops out of the inactive counts.
     if collector in ACTIVITY_COLLECTORS and run.status != SyncStatus.FAILED:
         refresh_activity(tenant, assignments_changed=collector == Collector.USERS)
     return run
 
 
-def _finish(run: SyncRun, status: str, error: str = "", code: str = "") -> None:
-    # The page transactions committed what they could; this only closes the run row.
+def _finish(run: SyncRun, graph: GraphStats, status: str, error: str = "", code: str = "") -> None:
+    # The page transactions committed what they could; this closes the run row, with the
+    # Graph requests made since its last page.
     with transaction.atomic():
+        count_graph(run, graph)
         run.finish(status, error=error, error_code=code)
         audit.record("sync.run", run.tenant, {
             "collector": run.collector, "trigger": run.trigger, "status": status,

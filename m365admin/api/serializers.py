@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from m365admin.api.rows import Computed
 from m365admin.models import (
     DirectoryUser,
     Mailbox,
@@ -45,6 +46,8 @@ class DirectoryUserSerializer(TenantOwnedSerializer):
 
 class SignInSerializer(TenantOwnedSerializer):
     succeeded = serializers.BooleanField(read_only=True)
+    computed_from_values = {"succeeded": Computed(
+        ("error_code",), lambda row, context: SignIn.is_success(row["error_code"]))}
 
     class Meta:
         model = SignIn
@@ -134,4 +137,4 @@ class SyncRunSerializer(TenantOwnedSerializer):
         model = SyncRun
         fields = ["id", "tenant", "collector", "trigger", "status", "started", "finished",
                   "pages", "written", "removed", "rejected", "error", "error_code", "owner",
-                  "heartbeat"]
+                  "heartbeat", "graph_requests", "graph_throttled", "graph_retries"]

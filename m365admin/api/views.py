@@ -7,6 +7,7 @@ from rest_framework.pagination import CursorPagination
 
 from m365admin import filtersets
 from m365admin.api import serializers
+from m365admin.api.rows import ValuesListMixin
 from m365admin.models import (
     DirectoryUser,
     Mailbox,
@@ -38,14 +39,14 @@ class TenantViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
 
 
-class DirectoryUserViewSet(viewsets.ReadOnlyModelViewSet):
+class DirectoryUserViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
     queryset = DirectoryUser.objects.select_related("tenant")
     serializer_class = serializers.DirectoryUserSerializer
     filterset_class = filtersets.DirectoryUserFilterSet
     ordering_fields = ["user_principal_name", "last_sign_in", "created_in_graph"]
 
 
-class SignInViewSet(viewsets.ReadOnlyModelViewSet):
+class SignInViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
     queryset = SignIn.objects.select_related("tenant")
     serializer_class = serializers.SignInSerializer
     filterset_class = filtersets.SignInFilterSet

@@ -4,7 +4,7 @@ from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, 
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
 from m365admin.models.rollups import SignInHourly
 from m365admin.models.signins import SignIn
-from m365admin.models.sync import SyncCheckpoint, SyncRun
+from m365admin.models.sync import GraphUsage, SyncCheckpoint, SyncRun
 from m365admin.models.tenants import Tenant
 from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 
@@ -12,6 +12,7 @@ __all__ = [
     "DirectoryUser",
     "FeedDelivery",
     "FeedRecord",
+    "GraphUsage",
     "HeldLicence",
     "LicenceIdle",
     "LicenceProduct",

@@ -104,7 +104,11 @@ class SignIn(models.Model):
 
     @property
     def succeeded(self) -> bool:
-        return self.error_code == SUCCESS_CODE
+        return self.is_success(self.error_code)
+
+    @staticmethod
+    def is_success(error_code: int) -> bool:
+        return error_code == SUCCESS_CODE
 
     @property
     def error(self) -> aadsts.ErrorCode:

@@ -82,6 +82,11 @@ class SyncRun(models.Model):
     # Who runs it ("host:pid") and when it last showed progress: how an abandoned run is told.
     owner = models.CharField(_("owner"), max_length=128, blank=True, default=this_process)
     heartbeat = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # Its Graph traffic so far (collectors.graph.stats.counting), saved with each page.
+    graph_requests = models.PositiveIntegerField(_("Graph requests"), default=0)
+    graph_throttled = models.PositiveIntegerField(
+        _("Graph throttled"), default=0, help_text=_("Answers 429 Too Many Requests."))
+    graph_retries = models.PositiveIntegerField(_("Graph retries"), default=0)
 
     objects = SyncRunQuerySet.as_manager()
 
@@ -106,7 +111,49 @@ class SyncRun(models.Model):
         self.error = error
         self.error_code = error_code[:128]
         self.save(update_fields=["status", "finished", "error", "error_code",
-                                 "pages", "written", "removed", "rejected"])
+                                 "pages", "written", "removed", "rejected", *GRAPH_COUNTS])
+
+    def count_graph(self, *, requests: int, throttled: int, retries: int) -> None:
+        """Bring the run's Graph counts up to these totals so far, adding what is new to the
+        tenant's cumulative GraphUsage; the caller saves the run in the same transaction."""
+        totals = {"graph_requests": requests, "graph_throttled": throttled,
+                  "graph_retries": retries}
+        new = {field: total - getattr(self, field) for field, total in totals.items()}
+        if not any(new.values()):
+            return
+        for field, total in totals.items():
+            setattr(self, field, total)
+        usage, _ = GraphUsage.objects.get_or_create(tenant_id=self.tenant_id,
+                                                    collector=self.collector)
+        GraphUsage.objects.filter(pk=usage.pk).update(**{
+            field.removeprefix("graph_"): models.F(field.removeprefix("graph_")) + n
+            for field, n in new.items()})
+
+
+# The SyncRun fields count_graph sets.
+GRAPH_COUNTS = ("graph_requests", "graph_throttled", "graph_retries")
+
+
+class GraphUsage(models.Model):
+    """Graph traffic per tenant and collector since the installation began: monotonic totals
+    (Prometheus counters) that outlive the SyncRun rows they were added from."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name=_("tenant"))
+    collector = models.CharField(_("collector"), max_length=32, choices=Collector.choices)
+    requests = models.PositiveBigIntegerField(_("requests"), default=0)
+    throttled = models.PositiveBigIntegerField(_("throttled"), default=0)
+    retries = models.PositiveBigIntegerField(_("retries"), default=0)
+
+    class Meta:
+        ordering = ["tenant", "collector"]
+        verbose_name = _("Graph usage")
+        verbose_name_plural = _("Graph usage")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "collector"], name="graphusage_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} {self.collector}"
 
 
 class SyncCheckpoint(models.Model):

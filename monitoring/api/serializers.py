@@ -5,8 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from m365admin.api.rows import Computed
+from monitoring.alert_titles import alert_title
 from monitoring.models import Alert
-from monitoring.models.alerts import silenced_until
+from monitoring.models.alerts import is_incident_source, muted_until
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -16,10 +18,10 @@ class AlertSerializer(serializers.ModelSerializer):
     tenant_name = serializers.CharField(source="tenant.name", read_only=True, allow_null=True)
     title = serializers.CharField(read_only=True)  # the summary in the request's language
     acknowledged_by = serializers.CharField(
-        source="acknowledged_by.get_username", read_only=True, allow_null=True
+        source="acknowledged_by.username", read_only=True, allow_null=True
     )
     resolved_by = serializers.CharField(
-        source="resolved_by.get_username", read_only=True, allow_null=True
+        source="resolved_by.username", read_only=True, allow_null=True
     )
     transitions = serializers.IntegerField(source="transition_count", read_only=True)
     kind = serializers.SerializerMethodField()
@@ -29,12 +31,19 @@ class AlertSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_silenced_until(self, alert: Alert) -> str | None:
-        """From the active silences the view loads once per request (its context)."""
-        ends = silenced_until(alert, self.context.get("silences", []))
-        return serializers.DateTimeField().to_representation(ends) if ends else None
+        return _silenced_until(alert.silenced, alert.rule_id, alert.labels, self.context)
 
     def get_kind(self, alert: Alert) -> str:
-        return "incident" if alert.rule.is_incident else "condition"
+        return _kind(alert.rule.source)
+
+    # The list's values (m365admin.api.rows): the fields above that are no column.
+    computed_from_values = {
+        "title": Computed(("rule__name", "labels", "summary"), lambda row, context: alert_title(
+            row["rule__name"], row["labels"], row["summary"])),
+        "kind": Computed(("rule__source",), lambda row, context: _kind(row["rule__source"])),
+        "silenced_until": Computed(("silenced", "rule", "labels"), lambda row, context: (
+            _silenced_until(row["silenced"], row["rule"], row["labels"], context))),
+    }
 
     class Meta:
         model = Alert
@@ -43,6 +52,16 @@ class AlertSerializer(serializers.ModelSerializer):
                   "acknowledged_by", "resolved", "resolved_by", "silenced", "transitions",
                   "kind", "previous", "silenced_until", "title"]
         read_only_fields = fields
+
+
+def _kind(source: str) -> str:
+    return "incident" if is_incident_source(source) else "condition"
+
+
+def _silenced_until(silenced: bool, rule_id: int, labels: dict, context: dict) -> str | None:
+    """From the active silences the view loads once per request (its context)."""
+    ends = muted_until(silenced, rule_id, labels, context.get("silences", []))
+    return serializers.DateTimeField().to_representation(ends) if ends else None
 
 
 class AlertNoteSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.functional import SimpleLazyObject
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -24,6 +25,7 @@ from monitoring.api.serializers import (
 )
 from monitoring.filtersets import AlertFilterSet
 from m365admin.api.permissions import ModelViewPermission
+from m365admin.api.rows import ValuesListMixin
 from m365admin.api.schema import CONFLICT, OBJECT
 from monitoring.models import Alert, AlertTransition, Silence
 from monitoring.models.alerts import AlertConflict
@@ -113,7 +115,8 @@ def _transition_count():
     return Coalesce(Subquery(per_alert.annotate(n=Count("pk")).values("n")), 0)
 
 
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AlertViewSet(ValuesListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                   viewsets.GenericViewSet):
     """Alerts, newest first; `acknowledge` and `resolve` take an optional note."""
 
     queryset = Alert.objects.select_related(
@@ -139,8 +142,9 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                              groups, many=True, context=self.get_serializer_context()).data})
 
     def get_serializer_context(self) -> dict:
+        # Read only if an alert shown is silenced (its "silenced until"): usually none is.
         return {**super().get_serializer_context(),
-                "silences": list(Silence.objects.active())}
+                "silences": SimpleLazyObject(lambda: list(Silence.objects.active()))}
 
     @extend_schema(request=AlertNoteSerializer, responses={200: AlertSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])

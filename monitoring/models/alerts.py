@@ -47,6 +47,10 @@ METRICS: dict[str, dict[str, bool]] = {
 # Sources whose alerts are incidents; every other source raises condition alerts.
 INCIDENT_SOURCES = (AlertSource.SECURITY,)
 
+
+def is_incident_source(source: str) -> bool:
+    return source in INCIDENT_SOURCES
+
 # The audit action of each move a person makes.
 AUDITED_MOVES = {AlertStatus.ACKNOWLEDGED: "acknowledge", AlertStatus.RESOLVED: "resolve"}
 
@@ -119,7 +123,7 @@ class AlertRule(models.Model):
     def is_incident(self) -> bool:
         """An incident (something happened) stays open until a person resolves it; a condition
         fires and clears with what it watches (docs/monitoring.md, "Two kinds of alert")."""
-        return self.source in INCIDENT_SOURCES
+        return is_incident_source(self.source)
 
     def clean(self) -> None:
         metrics = METRICS.get(self.source, {})
@@ -431,6 +435,11 @@ def refresh_silenced(now=None) -> None:
 
 def silenced_until(alert: Alert, silences: list[Silence]):
     """When the last of the active `silences` muting the alert ends (its badge's time)."""
-    if not alert.silenced:
+    return muted_until(alert.silenced, alert.rule_id, alert.labels, silences)
+
+
+def muted_until(silenced: bool, rule_id: int, labels: dict[str, str], silences: list[Silence]):
+    """silenced_until from an alert's values (the API's list reads no Alert objects)."""
+    if not silenced:
         return None
-    return max((s.ends for s in silences if s.matches(alert.rule_id, alert.labels)), default=None)
+    return max((s.ends for s in silences if s.matches(rule_id, labels)), default=None)

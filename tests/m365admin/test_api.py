@@ -152,9 +152,10 @@ ENDPOINTS = [
         "sync-runs", SyncRun,
         frozenset({"id", "tenant", "collector", "trigger", "status", "started", "finished",
                    "pages", "written", "removed", "rejected", "error", "error_code", "owner",
-                   "heartbeat"}),
+                   "heartbeat", "graph_requests", "graph_throttled", "graph_retries"}),
         row={"collector": Collector.SIGNINS, "status": SyncStatus.FAILED, "written": 200,
-             "error": "Graph answered 403: the app lacks AuditLog.Read.All."},
+             "error": "Graph answered 403: the app lacks AuditLog.Read.All.",
+             "graph_requests": 12, "graph_throttled": 3, "graph_retries": 3},
     ),
 ]
 

@@ -55,3 +55,12 @@ def test_it_asks_redis_again_once_the_moment_has_passed(proxied_cache):
     time.sleep(1.0)
     cache.set("key", "back")
     assert cache.get("key") == "back"
+
+
+def test_one_redis_client_serves_every_call(proxied_cache):
+    # Django builds a Redis object per call; one per connection pool does the same work.
+    _, cache = proxied_cache
+    cache.set("key", "value")
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client
+    assert cache.get("key") == "value" and cache._cache.get_client() is client
