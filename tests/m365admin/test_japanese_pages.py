@@ -205,6 +205,7 @@ def _examples(tenant) -> dict[str, str]:
     event = SecurityEvent.objects.filter(tenant=tenant).order_by("pk").first()
     return {
         "m365admin:signin-detail": f"/signins/{failed.pk}/",
+        "collectors:tenant-edit": f"/tenants/{tenant.pk}/edit/",
         "monitoring:alert-detail": f"/alerts/{Alert.objects.order_by('pk').first().code}/",
         "security:threat-event": f"/threats/events/{event.pk}/",
         "security:threat-user": f"/threats/users/?tenant={tenant.code}&user={event.username}",
@@ -216,6 +217,7 @@ def _examples(tenant) -> dict[str, str]:
 # Routes that are not pages (files, JSON, probes) or not reachable by a GET as this persona.
 NOT_PAGES = {"m365admin:signin-export", "m365admin:licence-export", "m365admin:reclaim-export",
              "healthz", "readyz", "metrics", "login", "api-docs:schema",
+             "collectors:tenant-sync-status",
              "monitoring:database-explain", "monitoring:database-action",
              # A signed-in Administrator with a verified second factor is sent on from these.
              "two_factor:verify", "two_factor:setup", "two_factor:recovery-codes"}

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def rule():
-    return seeded_rule("0014_client_secret_rule")
+    return seeded_rule("0016_client_secret_rule")
 
 
 def _evaluate_twice(start=T0):
