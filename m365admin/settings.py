@@ -442,6 +442,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Request and response bodies as separate components, so read-only fields are not asked for.
     "COMPONENT_SPLIT_REQUEST": True,
+    # An alert's status appears in the list's and the detail's serializers: one enum, named.
+    "ENUM_NAME_OVERRIDES": {"AlertStatusEnum": "monitoring.choices.AlertStatus"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from m365admin import explorer
 from monitoring import alert_groups, alert_moves
+from monitoring.alert_reasons import why
 from monitoring.choices import OPEN_STATUSES, AlertStatus
 from monitoring.filtersets import AlertFilterSet
 from monitoring.forms import SILENCE_DURATIONS, AlertBulkForm, AlertNoteForm, SilenceForm
@@ -127,6 +128,7 @@ def _detail(request: HttpRequest, alert: Alert, silence_form: SilenceForm,
     deliveries = alert.deliveries.select_related("channel").order_by("-created")[:20]
     return render(request, "monitoring/alert_detail.html", {
         "alert": alert,
+        "why": why(alert),
         "transitions": alert.transitions.select_related("actor").order_by("at", "id"),
         "held_back": alert.inhibits.select_related("rule").order_by("-last_seen")[:50],
         "deliveries": deliveries,

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from monitoring import chatcards
+from monitoring.alert_reasons import why
 from monitoring.choices import ChannelKind, DeliveryStatus, NotificationEvent
 from monitoring.models import Alert, Delivery, NotificationChannel
 from monitoring.models.notifications import UnsafeTarget, check_webhook_target
@@ -111,6 +112,8 @@ def _attempt(delivery: Delivery, now) -> None:
 
 
 def _context(delivery: Delivery, alerts: list[Alert]) -> dict:
+    for alert in alerts:
+        alert.why = why(alert)
     return {"event": delivery.event, "alerts": alerts}
 
 
@@ -130,7 +133,7 @@ def webhook_body(delivery: Delivery, alerts: list[Alert]) -> bytes:
         "alerts": [{
             "code": str(a.code), "rule": a.rule.name, "source": a.rule.source,
             "severity": a.severity, "status": a.status, "summary": a.summary,
-            "title": a.title,
+            "title": a.title, "why": why(a),
             "labels": a.labels, "value": a.value,
             "tenant": str(a.tenant.code) if a.tenant else None,
             "first_seen": a.first_seen.isoformat(),

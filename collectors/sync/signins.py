@@ -36,6 +36,7 @@ from django.db.models import Max
 
 from m365admin import partitions, rollups
 from m365admin.models import SignIn
+from m365admin.texts import message
 
 from collectors.graph import GraphError
 from collectors.graph.client import Page
@@ -63,7 +64,7 @@ _STALE_LINK_STATUSES = frozenset({400, 404, 410})
 
 
 def sync(ctx: SyncContext) -> None:
-    with premium_licence_needed("Graph does not give out its sign-in logs"):
+    with premium_licence_needed(message("sync.no_premium.signins")):
         _sync(ctx)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from monitoring.alert_reasons import why
 from monitoring.models import Alert
 from monitoring.models.alerts import silenced_until
 
@@ -42,6 +43,20 @@ class AlertSerializer(serializers.ModelSerializer):
                   "value", "count", "first_seen", "last_seen", "fired", "acknowledged",
                   "acknowledged_by", "resolved", "resolved_by", "silenced", "transitions",
                   "kind", "previous", "silenced_until", "title"]
+        read_only_fields = fields
+
+
+class AlertDetailSerializer(AlertSerializer):
+    """One alert: also why it holds (a component's reason, a collector's error), in the
+    request's language; "" when its source keeps none."""
+
+    why = serializers.SerializerMethodField()
+
+    def get_why(self, alert: Alert) -> str:
+        return why(alert)
+
+    class Meta(AlertSerializer.Meta):
+        fields = [*AlertSerializer.Meta.fields, "why"]
         read_only_fields = fields
 
 

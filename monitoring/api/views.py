@@ -19,6 +19,7 @@ from monitoring import alert_groups
 from monitoring.api.serializers import (
     AlertGroupSerializer,
     AlertGroupsQuerySerializer,
+    AlertDetailSerializer,
     AlertNoteSerializer,
     AlertSerializer,
 )
@@ -138,16 +139,22 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                          "results": AlertGroupSerializer(
                              groups, many=True, context=self.get_serializer_context()).data})
 
+    def get_serializer_class(self):
+        # One alert says why it holds (a query or two), which a page of fifty would repeat.
+        return AlertSerializer if self.action in ("list", "groups") else AlertDetailSerializer
+
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(),
                 "silences": list(Silence.objects.active())}
 
-    @extend_schema(request=AlertNoteSerializer, responses={200: AlertSerializer, 409: CONFLICT})
+    @extend_schema(request=AlertNoteSerializer,
+                   responses={200: AlertDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, code=None):
         return self._move(request, Alert.acknowledge)
 
-    @extend_schema(request=AlertNoteSerializer, responses={200: AlertSerializer, 409: CONFLICT})
+    @extend_schema(request=AlertNoteSerializer,
+                   responses={200: AlertDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def resolve(self, request, code=None):
         return self._move(request, Alert.resolve)
