@@ -111,7 +111,10 @@ def alert_bulk(request: HttpRequest) -> HttpResponse:
 @permission_required("monitoring.view_alert", raise_exception=True)
 def alert_detail(request: HttpRequest, code) -> HttpResponse:
     alert = _get_alert(code)
-    return _detail(request, alert, SilenceForm(alert=alert))
+    # The dashboard's "until…" opens the form with that choice made.
+    until = request.GET.get("duration") == "until"
+    return _detail(request, alert, SilenceForm(alert=alert,
+                                               initial={"duration": "until"} if until else None))
 
 
 def _get_alert(code) -> Alert:
@@ -152,10 +155,8 @@ def alert_silence(request: HttpRequest, code) -> HttpResponse:
     form = SilenceForm(request.POST, alert=alert)
     if not form.is_valid():
         return _detail(request, alert, form, status=400)
-    data = form.cleaned_data
-    Silence.create(rule=alert.rule if data["same_rule"] else None, matchers=data["matchers"],
-                   ends=data["ends"], reason=data["reason"], author=request.user)
-    messages.success(request, _("Silenced until %(ends)s.") % {"ends": _when(data["ends"])})
+    silence = form.save(request.user)
+    messages.success(request, _("Silenced until %(ends)s.") % {"ends": _when(silence.ends)})
     return redirect(alert)
 
 

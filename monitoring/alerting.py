@@ -198,7 +198,6 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
     """Apply every enabled rule to the observations, in one transaction."""
     now = now or timezone.now()
     rules = list(AlertRule.objects.filter(enabled=True))
-    silences = list(Silence.objects.active(now))
     by_kind: dict[tuple[str, str], list[Observation]] = {}
     for seen in observations:
         by_kind.setdefault((seen.source, seen.metric), []).append(seen)
@@ -209,6 +208,12 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
             for alert in Alert.objects.select_for_update(of=("self",))
             .exclude(status=AlertStatus.RESOLVED).select_related("rule")
         }
+        # Read once the alerts are locked: a silence made meanwhile (Silence.create marks its
+        # alerts, so this lock waited for it to commit) is seen, and one that started after
+        # `now` counts already. Read before, it was undone until the next tick, and the page
+        # its author was sent back to showed no badge.
+        silences = list(Silence.objects.filter(starts__lte=max(now, timezone.now()),
+                                               ends__gt=now))
         resolved = _last_resolved(rules, by_kind, unresolved)
         for rule in rules:
             for seen in by_kind.get((rule.source, rule.metric), []):

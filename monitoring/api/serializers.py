@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring.alert_reasons import why
+from monitoring.forms import SILENCE_CHOICES
 from monitoring.models import Alert
 from monitoring.models.alerts import silenced_until
 
@@ -58,6 +59,14 @@ class AlertDetailSerializer(AlertSerializer):
     class Meta(AlertSerializer.Meta):
         fields = [*AlertSerializer.Meta.fields, "why"]
         read_only_fields = fields
+
+
+class AlertSilenceSerializer(serializers.Serializer):
+    """A silence from the dashboard: the alert's rule and labels, for a fixed time (a silence
+    until a chosen time, or of other matchers, is made on the alert's page)."""
+
+    duration = serializers.ChoiceField(choices=[choice for choice, _ in SILENCE_CHOICES])
+    reason = serializers.CharField(max_length=500)
 
 
 class AlertNoteSerializer(serializers.Serializer):
