@@ -448,6 +448,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Request and response bodies as separate components, so read-only fields are not asked for.
     "COMPONENT_SPLIT_REQUEST": True,
+    # An alert's status appears in the list's and the detail's serializers: one enum, named.
+    "ENUM_NAME_OVERRIDES": {"AlertStatusEnum": "monitoring.choices.AlertStatus"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -534,8 +536,8 @@ NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0, minimum=0.0)
 # Security-event alerts count each kind's events per IP (or user) over this many minutes
 # (an incident: it stays open until a person resolves it, whatever the window).
 SECURITY_ALERT_WINDOW_MINUTES = env_int("SECURITY_ALERT_WINDOW_MINUTES", 15, minimum=1)
-# A detection finding whose evidence is older than this when first found (a backfill) is
-# recorded as historical and opens no alert.
+# After a tenant's initial sign-in backfill (whose findings are all historical), a detection
+# finding whose evidence is older than this when first found is historical and opens no alert.
 ALERT_MAX_EVENT_AGE_HOURS = env_int("ALERT_MAX_EVENT_AGE_HOURS", 24, minimum=1)
 # Where people open m365admin (https://m365admin.example.com), for the links in Teams and
 # Slack notifications; without it the messages carry no links.

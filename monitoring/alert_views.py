@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from m365admin import explorer
 from monitoring import alert_groups, alert_moves
+from monitoring.alert_reasons import why
 from monitoring.choices import OPEN_STATUSES, AlertStatus
 from monitoring.filtersets import AlertFilterSet
 from monitoring.forms import SILENCE_DURATIONS, AlertBulkForm, AlertNoteForm, SilenceForm
@@ -110,7 +111,10 @@ def alert_bulk(request: HttpRequest) -> HttpResponse:
 @permission_required("monitoring.view_alert", raise_exception=True)
 def alert_detail(request: HttpRequest, code) -> HttpResponse:
     alert = _get_alert(code)
-    return _detail(request, alert, SilenceForm(alert=alert))
+    # The dashboard's "until…" opens the form with that choice made.
+    until = request.GET.get("duration") == "until"
+    return _detail(request, alert, SilenceForm(alert=alert,
+                                               initial={"duration": "until"} if until else None))
 
 
 def _get_alert(code) -> Alert:
@@ -128,6 +132,7 @@ def _detail(request: HttpRequest, alert: Alert, silence_form: SilenceForm,
                   .order_by("-created")[:20])
     return render(request, "monitoring/alert_detail.html", {
         "alert": alert,
+        "why": why(alert),
         "transitions": alert.transitions.select_related("actor").order_by("at", "id"),
         "held_back": alert.inhibits.select_related("rule").order_by("-last_seen")[:50],
         "deliveries": deliveries,
@@ -151,10 +156,8 @@ def alert_silence(request: HttpRequest, code) -> HttpResponse:
     form = SilenceForm(request.POST, alert=alert)
     if not form.is_valid():
         return _detail(request, alert, form, status=400)
-    data = form.cleaned_data
-    Silence.create(rule=alert.rule if data["same_rule"] else None, matchers=data["matchers"],
-                   ends=data["ends"], reason=data["reason"], author=request.user)
-    messages.success(request, _("Silenced until %(ends)s.") % {"ends": _when(data["ends"])})
+    silence = form.save(request.user)
+    messages.success(request, _("Silenced until %(ends)s.") % {"ends": _when(silence.ends)})
     return redirect(alert)
 
 

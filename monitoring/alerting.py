@@ -40,7 +40,13 @@ from monitoring import feed as alert_feed
 from monitoring import notify
 from monitoring.health.exchange import EXCHANGE_SERVICE_ID
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
-from monitoring.models.alerts import AlertConflict, acting_person, disabled_note, fingerprint
+from monitoring.models.alerts import (
+    AlertConflict,
+    acting_person,
+    disabled_note,
+    fingerprint_of,
+    labels_text,
+)
 from security import audit
 from security.choices import EVENT_SEVERITY
 from security.models import SecurityEvent
@@ -221,36 +227,51 @@ class _Changes:
                          {"from": step.from_status, "to": step.to_status, "note": step.note})
 
 
+# What the evaluation reads of an unresolved alert (and its audit entries: the summary).
+_EVALUATED = ("id", "rule_id", "fingerprint", "labels", "tenant_id", "status", "first_seen",
+              "silenced", "summary")
+
+
 def evaluate(observations: list[Observation], now: datetime | None = None) -> None:
     """Apply every enabled rule to the observations, in one transaction."""
     now = now or timezone.now()
-    rules = list(AlertRule.objects.filter(enabled=True))
-    silences = list(Silence.objects.active(now))
-    by_kind: dict[tuple[str, str], list[Observation]] = {}
+    by_kind: dict[tuple[str, str], list[tuple[Observation, str]]] = {}
     for seen in observations:
-        by_kind.setdefault((seen.source, seen.metric), []).append(seen)
+        by_kind.setdefault((seen.source, seen.metric), []).append((seen, labels_text(seen.labels)))
     changes = _Changes()
     with transaction.atomic():
-        unresolved = {
-            alert.fingerprint: alert
-            for alert in Alert.objects.select_for_update(of=("self",))
-            .exclude(status=AlertStatus.RESOLVED).select_related("rule")
-        }
+        alerts = list(Alert.objects.select_for_update()
+                      .exclude(status=AlertStatus.RESOLVED).only(*_EVALUATED))
+        # Each rule once, not once per alert (a join would build one per row).
+        rules_by_id = {rule.pk: rule for rule in AlertRule.objects.all()}
+        unresolved = {}
+        for alert in alerts:
+            alert.rule = rules_by_id[alert.rule_id]
+            unresolved[alert.fingerprint] = alert
         # A rule disabled without AlertRule.save (a bulk update) closes its alerts here.
         for rule in {alert.rule for alert in unresolved.values() if not alert.rule.enabled}:
             close_alerts_of_disabled_rule(rule, now)
         unresolved = {key: alert for key, alert in unresolved.items() if alert.rule.enabled}
-        resolved = _last_resolved(rules, by_kind, unresolved)
-        for rule in rules:
-            for seen in by_kind.get((rule.source, rule.metric), []):
-                if rule.tenant_id is not None and seen.tenant_id != rule.tenant_id:
-                    continue
-                key = fingerprint(rule, seen.labels)
-                alert = unresolved.pop(key, None)
-                if rule.is_incident:
-                    _apply_incident(rule, seen, key, alert, resolved, silences, now, changes)
-                else:
-                    _apply(rule, seen, key, alert, silences, now, changes)
+        rules = [rule for rule in rules_by_id.values() if rule.enabled]
+        # Read once the alerts are locked: a silence made meanwhile (Silence.create marks its
+        # alerts, so this lock waited for it to commit) is seen, and one that started after
+        # `now` counts already. Read before, it was undone until the next tick, and the page
+        # its author was sent back to showed no badge.
+        silences = list(Silence.objects.filter(starts__lte=max(now, timezone.now()),
+                                               ends__gt=now))
+        pairs = [
+            (rule, seen, fingerprint_of(code, labels))
+            for rule in rules for code in [str(rule.code)]
+            for seen, labels in by_kind.get((rule.source, rule.metric), [])
+            if rule.tenant_id is None or seen.tenant_id == rule.tenant_id
+        ]
+        resolved = _last_resolved(pairs, unresolved)
+        for rule, seen, key in pairs:
+            alert = unresolved.pop(key, None)
+            if rule.is_incident:
+                _apply_incident(rule, seen, key, alert, resolved, silences, now, changes)
+            else:
+                _apply(rule, seen, key, alert, silences, now, changes)
         _clear_unobserved(unresolved.values(), silences, now, changes)
         _follow_silences(unresolved.values(), silences, changes)
         changes.save(now)
@@ -296,14 +317,10 @@ def _follow_silences(alerts, silences, changes: _Changes) -> None:
             changes.silenced.setdefault(silenced, []).append(alert.pk)
 
 
-def _last_resolved(rules, by_kind, unresolved) -> dict[str, Alert]:
+def _last_resolved(pairs, unresolved) -> dict[str, Alert]:
     """The latest resolved alert of each incident observed without an open one: what a new
     occurrence links to, and what tells an old occurrence from a new one."""
-    keys = {
-        fingerprint(rule, seen.labels)
-        for rule in rules if rule.is_incident
-        for seen in by_kind.get((rule.source, rule.metric), [])
-    } - unresolved.keys()
+    keys = {key for rule, _seen, key in pairs if rule.is_incident} - unresolved.keys()
     latest: dict[str, Alert] = {}
     if keys:
         for alert in (Alert.objects.filter(fingerprint__in=keys, status=AlertStatus.RESOLVED)

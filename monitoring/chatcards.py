@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from monitoring.alert_reasons import why
 from monitoring.choices import SEVERITY_RANK, NotificationEvent
 from monitoring.models import Alert, Delivery
 
@@ -70,6 +71,8 @@ def teams_card(delivery: Delivery, alerts: list[Alert]) -> dict:
         item = {"type": "Container", "separator": True, "items": [
             {"type": "TextBlock", "text": alert.title, "wrap": True, "weight": "bolder",
              "color": _CARD_COLOUR[alert.severity]},
+            *([{"type": "TextBlock", "text": reason, "wrap": True, "isSubtle": True}]
+              if (reason := why(alert)) else []),
             {"type": "FactSet", "facts": facts},
         ]}
         if url:

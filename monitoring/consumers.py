@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from urllib.parse import parse_qs
+
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from m365admin.lib.asyncdb import in_worker_thread
 from monitoring import push
@@ -21,6 +24,12 @@ CLOSE_TRY_AGAIN_LATER = 4503
 # Joining the group is one Redis round trip; past this the layer is taken as down. Above the
 # layer's 2 s connect timeout (settings.REDIS_CONNECT_TIMEOUT), far below its 30 s read timeout.
 JOIN_TIMEOUT = 3.0
+
+
+def _language(scope: dict) -> str:
+    """The page's language, which it names in the socket's URL (?lang=ja); else the default."""
+    asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[0]
+    return asked if asked in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
@@ -53,13 +62,14 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if not await in_worker_thread(can_view_dashboard, self.scope.get("user")):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.language = _language(self.scope)
         self.joined = not self.layer_lost and await self._join()
         await self.accept()
         self.accepted = True
         if not self.joined:
             # Said first, so the page shows why before it draws what the database holds.
             await self.send(text_data=encode({"type": "unavailable"}))
-        await self.send(text_data=await in_worker_thread(latest_snapshot))
+        await self.send(text_data=await in_worker_thread(latest_snapshot, self.language))
         if not self.joined:
             await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the page retries with backoff
 
@@ -105,4 +115,4 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def dashboard_tick(self, event: push.TickEvent) -> None:
-        await self.send(text_data=event["text"])
+        await self.send(text_data=push.in_language(event["texts"], self.language))

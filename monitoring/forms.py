@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.models import Alert
+from monitoring.models import Alert, Silence
 
 NOTE_MAX_LENGTH = 2000
 # The silences offered beside an alert, by how long they last.
@@ -67,6 +67,14 @@ class SilenceForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
+    @classmethod
+    def as_offered(cls, alert: Alert, **data) -> SilenceForm:
+        """Bound to what the alert's page offers (its rule and every label) and `data`: the
+        dashboard's "Silence 1 h" is the page's form submitted as it comes."""
+        offered = {"same_rule": "on", **{f"label_{name}": value
+                                         for name, value in alert.labels.items()}}
+        return cls({**offered, **data}, alert=alert)
+
     def __init__(self, *args, alert: Alert, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.alert = alert
@@ -98,3 +106,10 @@ class SilenceForm(forms.Form):
             raise forms.ValidationError(
                 _("A silence must match something: keep the rule or a label."))
         return data
+
+    def save(self, author) -> Silence:
+        """The silence, applied at once and audited (Silence.create)."""
+        data = self.cleaned_data
+        return Silence.create(rule=self.alert.rule if data["same_rule"] else None,
+                              matchers=data["matchers"], ends=data["ends"],
+                              reason=data["reason"], author=author)

@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from monitoring import chatcards
+from monitoring.alert_reasons import why
 from monitoring.choices import ChannelKind, DeliveryStatus, NotificationEvent
 from monitoring.models import Alert, Delivery, DeliveryAttempt, NotificationChannel
 from monitoring.models.alerts import disabled_note
@@ -143,6 +144,8 @@ def send_email(channel: NotificationChannel, delivery: Delivery, alerts: list[Al
         zone = chosen and chosen.time_zone or settings.TIME_ZONE_DEFAULT
         language = chosen and chosen.language or settings.LANGUAGE_CODE
         with timezone.override(zone), translation.override(language):
+            for alert in alerts:
+                alert.why = why(alert)  # why it holds, in this recipient's language
             context = {"event": delivery.event, "zone": zone,
                        "entries": [(alert, chatcards.link(alert)) for alert in alerts],
                        "alerts_link": chatcards.link()}
@@ -162,7 +165,7 @@ def webhook_body(delivery: Delivery, alerts: list[Alert]) -> bytes:
         "alerts": [{
             "code": str(a.code), "rule": a.rule.name, "source": a.rule.source,
             "severity": a.severity, "status": a.status, "summary": a.summary,
-            "title": a.title,
+            "title": a.title, "why": why(a),
             "labels": a.labels, "value": a.value,
             "tenant": str(a.tenant.code) if a.tenant else None,
             "first_seen": a.first_seen.isoformat(),

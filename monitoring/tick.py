@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 from django.conf import settings
+from django.utils import translation
 
 from m365admin.overview import tenant_tiles
 from m365admin.lib.asyncdb import in_worker_thread
@@ -21,6 +22,24 @@ HISTORY = timedelta(hours=1)
 
 def encode(message: dict) -> str:
     return msgspec.json.encode(message).decode()
+
+
+def in_words(message: dict | None) -> dict | None:
+    """A tick or snapshot with its health reasons put into words in the active language."""
+    if message is None:
+        return None
+    if message.get("type") == "snapshot":
+        return {**message, "latest": in_words(message["latest"])}
+    return {**message, "health": health.in_words(message.get("health") or [])}
+
+
+def encode_per_language(message: dict) -> dict[str, str]:
+    """The message in JSON once per shipped language: each dashboard gets its viewer's."""
+    texts = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            texts[language] = encode(in_words(message))
+    return texts
 
 
 class Ticker:
@@ -60,7 +79,8 @@ class Ticker:
                 self._tiles_sent = encoded
         try:
             # Bounded: a stalled Redis would hold the tick for the layer's 30 s read timeout.
-            await asyncio.wait_for(push.send_tick(encode(message)), settings.HEALTH_CHECK_TIMEOUT)
+            await asyncio.wait_for(push.send_tick(encode_per_language(message)),
+                                   settings.HEALTH_CHECK_TIMEOUT)
         except Exception as exc:  # the layer's client errors or the timeout: Redis is away
             logger.warning("tick not pushed to dashboards, the channel layer did not answer: %s",
                            exc or type(exc).__name__)
@@ -88,16 +108,21 @@ class Ticker:
 
     def _save_snapshot(self, latest: dict, tiles: list[dict] | None) -> None:
         latest = {key: value for key, value in latest.items() if key != "tenants"}
-        push.save_snapshot(
-            encode(build_snapshot(latest, tiles)), timeout=10 * settings.MONITORING_INTERVAL
-        )
+        push.save_snapshot(encode_per_language(build_snapshot(latest, tiles)),
+                           timeout=10 * settings.MONITORING_INTERVAL)
 
 
-def latest_snapshot() -> str:
-    """The snapshot a newly connected client (or the API) gets: the one the scheduler cached,
-    else one built from the database, with the latest tick the database holds. That covers
-    the time before the first tick, and a cache (Redis) that is down."""
-    return push.load_snapshot() or encode(build_snapshot(stored_tick()))
+def latest_snapshot(language: str | None = None) -> str:
+    """The snapshot a newly connected client (or the API) gets, in `language` (default: the
+    active one): the one the scheduler cached, else one built from the database, with the
+    latest tick the database holds. That covers the time before the first tick, and a cache
+    (Redis) that is down."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    cached = push.load_snapshot(language)
+    if cached:
+        return cached
+    with translation.override(language):
+        return encode(in_words(build_snapshot(stored_tick())))
 
 
 def stored_tick() -> dict | None:

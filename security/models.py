@@ -51,8 +51,9 @@ class SecurityEvent(models.Model):
     # One event per finding however often the detections run over the same sign-ins.
     dedup_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True,
                                  unique=True)
-    # Found by a backfill: its evidence was older than ALERT_MAX_EVENT_AGE_HOURS when it was
-    # first detected. Kept on record (threats pages, API), but it opens no alert.
+    # Found by the tenant's initial sign-in backfill, or its evidence was older than
+    # ALERT_MAX_EVENT_AGE_HOURS when it was first detected. Kept on record (threats pages, API),
+    # but it opens no alert (until fresh evidence extends it: docs/monitoring.md).
     historical = models.BooleanField(_("historical"), default=False)
     verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict, blank=True)
     verdict_by = models.CharField(_("verdict by"), max_length=150, blank=True)

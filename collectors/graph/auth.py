@@ -8,6 +8,7 @@ from typing import Any
 
 import msal
 from msal.exceptions import MsalServiceError
+from m365admin.texts import Message, message
 
 from .config import GraphConfig
 from .errors import GraphAuthError, GraphError
@@ -64,17 +65,18 @@ class TokenProvider:
             )
         return self._app
 
-    def _error(self, code: str, reason: str, cause: BaseException | None) -> GraphAuthError:
+    def _error(self, code: str, reason: Message, cause: BaseException | None) -> GraphAuthError:
         status = cause.status if isinstance(cause, GraphError) else None
-        message = (
-            f"cannot get a token for tenant {self._config.tenant_id} "
-            f"from {self._config.authority}: {code + ' ' if code else ''}{reason}"
-        )
+        said = f"{code} {reason}" if code else reason
         # Defence in depth: no server text may ever echo the secret into our logs. (Secrets are
         # ~40 characters; masking a toy one of a few letters would garble the message.)
-        if len(self._config.client_secret) >= 8:
-            message = message.replace(self._config.client_secret, "***")
-        return GraphAuthError(message, status=status, code=code, url=self._config.authority)
+        if isinstance(said, str) and len(self._config.client_secret) >= 8:
+            said = said.replace(self._config.client_secret, "***")
+        return GraphAuthError(
+            message("graph.no_token", tenant=self._config.tenant_id,
+                    authority=self._config.authority, reason=said),
+            status=status, code=code, url=self._config.authority,
+        )
 
 
 def _description(result: dict[str, Any]) -> str:
@@ -88,8 +90,8 @@ def _description(result: dict[str, Any]) -> str:
     return f"{aadsts} {text}".strip()
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException) -> Message:
     if isinstance(exc, GraphError):
-        return exc.message
+        return exc.text
     # msal's ValueErrors name the discovery URL and status; keep them to one line.
     return f"{type(exc).__name__}: {exc}"

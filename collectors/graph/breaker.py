@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from m365admin.texts import message
+
 from .errors import GraphBreakerOpen
 
 FAILURE_THRESHOLD = 5
@@ -59,13 +61,13 @@ class CircuitBreakers:
                 circuit.since = now
                 return
             if circuit.state is BreakerState.HALF_OPEN:
-                reason = "a trial call is in progress"
+                reason = message("graph.breaker.trial")
             else:
-                reason = f"{circuit.failures} consecutive failures"
+                reason = message("graph.breaker.failures", n=circuit.failures)
         retry_in = self._cool_down - waited
         raise GraphBreakerOpen(
-            f"circuit open for tenant {self.tenant_id}, service {service} after {reason}; "
-            f"next trial in {retry_in:.0f} s",
+            message("graph.breaker", tenant=self.tenant_id, service=service, why=reason,
+                    seconds=round(retry_in)),
             retry_in=retry_in,
         )
 

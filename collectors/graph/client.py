@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 import msgspec
 import requests
+from m365admin.texts import message
 
 from .auth import TokenProvider
 from .breaker import CircuitBreakers
@@ -174,7 +175,7 @@ class GraphClient:
         if response.status_code in _REDIRECTS:
             location = response.headers.get("Location")
             if not location:
-                raise GraphMalformedResponse("report redirect has no Location", url=url)
+                raise GraphMalformedResponse(message("graph.report.no_location"), url=url)
             # Sent without Authorization: the link carries its own credentials.
             response = self._sender.send(
                 "GET", urljoin(url, location), service="reports", headers={"Accept": "*/*"}
@@ -185,7 +186,8 @@ class GraphClient:
         try:
             return response.content.decode("utf-8-sig")  # drops a UTF-8 BOM if present
         except UnicodeDecodeError as exc:
-            raise GraphMalformedResponse(f"report is not UTF-8 text: {exc}", url=url) from exc
+            raise GraphMalformedResponse(message("graph.report.not_utf8", error=str(exc)),
+                                         url=url) from exc
 
     # Internals
 
@@ -291,7 +293,7 @@ class GraphClient:
                 failed = BatchResponse(424, dict(response.headers), None)
                 outer_retry_after = response.headers.get("Retry-After", "")
                 return {item["id"]: failed for item in items}, outer_retry_after
-            raise GraphMalformedResponse("batch response has no 'responses' array", url=url)
+            raise GraphMalformedResponse(message("graph.batch.no_responses"), url=url)
         parsed: dict[str, BatchResponse] = {}
         for answer in answers:
             if isinstance(answer, dict) and "id" in answer:
@@ -303,7 +305,8 @@ class GraphClient:
         missing = {item["id"] for item in items} - parsed.keys()
         if missing:
             raise GraphMalformedResponse(
-                f"batch response lacks ids {sorted(missing)}", status=response.status_code, url=url
+                message("graph.batch.missing_ids", ids=str(sorted(missing))),
+                status=response.status_code, url=url
             )
         return parsed, None
 
@@ -340,16 +343,18 @@ def _decode(response: requests.Response, url: str, type_: Any) -> Any:
     media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise GraphDamagedBody(
-            f"expected JSON, got {media_type or 'no content type'} ({len(response.content)} bytes)",
+            message("graph.not_json", type=media_type or message("graph.no_content_type"),
+                    bytes=len(response.content)),
             **details,
         )
     try:
         return _decoder(type_).decode(response.content)
     except msgspec.ValidationError as exc:
-        raise GraphMalformedResponse(f"unexpected JSON shape: {exc}", **details) from exc
+        raise GraphMalformedResponse(message("graph.bad_shape", error=str(exc)),
+                                     **details) from exc
     except msgspec.DecodeError as exc:
         raise GraphDamagedBody(
-            f"truncated or invalid JSON ({len(response.content)} bytes): {exc}", **details
+            message("graph.bad_json", bytes=len(response.content), error=str(exc)), **details
         ) from exc
 
 

@@ -15,16 +15,22 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 import requests
 
+from m365admin.texts import Message, english, message
+
 LICENSE_CODE = "authentication_requestfromnonpremiumtenantorb2ctenant"
 RESYNC_CODES = frozenset({"syncstatenotfound", "resyncrequired"})
 
 
 class GraphError(Exception):
-    """Base class: something went wrong talking to Graph or the identity platform."""
+    """Base class: something went wrong talking to Graph or the identity platform.
+
+    `text` says it language-neutrally (m365admin/texts.py), `message` in English; a message
+    given as plain text (Graph's own words) is a literal.
+    """
 
     def __init__(
         self,
-        message: str,
+        text: Message,
         *,
         status: int | None = None,
         code: str = "",
@@ -33,12 +39,23 @@ class GraphError(Exception):
     ) -> None:
         self.status = status
         self.code = code
-        self.message = one_line(message)
+        self.text = one_line(text) if isinstance(text, str) else text
+        self.message = one_line(english(self.text))
         self.request_id = request_id
         self.url = safe_url(url)
         super().__init__(self.message)
 
     def __str__(self) -> str:
+        return english(self.described())
+
+    def described(self) -> Message:
+        """The text and what identifies the failure: status, code, URL, request id."""
+        details = self._details()
+        if not details:
+            return self.text
+        return message("graph.failure", message=self.text, details="; ".join(details))
+
+    def _details(self) -> list[str]:
         details = []
         if self.status is not None:
             details.append(f"HTTP {self.status}")
@@ -48,7 +65,7 @@ class GraphError(Exception):
             details.append(self.url)
         if self.request_id:
             details.append(f"request-id {self.request_id}")
-        return f"{self.message} ({'; '.join(details)})" if details else self.message
+        return details
 
 
 class GraphAuthError(GraphError):
@@ -70,8 +87,8 @@ class GraphThrottled(GraphError):
 class GraphBreakerOpen(GraphUnavailable):
     """The circuit breaker for this tenant and service rejected the call without sending it."""
 
-    def __init__(self, message: str, *, retry_in: float, url: str = "") -> None:
-        super().__init__(message, url=url)
+    def __init__(self, text: Message, *, retry_in: float, url: str = "") -> None:
+        super().__init__(text, url=url)
         self.retry_in = retry_in
 
 
@@ -82,8 +99,8 @@ class GraphLicenseRequired(GraphError):
 class GraphResyncRequired(GraphError):
     """A delta round cannot continue: drop local state and start a full sync from `location`."""
 
-    def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(self, text: Message, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(text, **kwargs)
         self.location = location
 
 
@@ -115,7 +132,7 @@ def error_from_response(response: requests.Response, url: str) -> GraphError:
     codes = list(_codes(error))
     code = next((c for c in codes if c), "")
     lowered = {c.lower() for c in codes}
-    message = str(error.get("message") or response.reason or "request failed")
+    said = one_line(str(error.get("message") or response.reason or "request failed"))
     kwargs: dict[str, Any] = {
         "status": status,
         "code": code,
@@ -125,19 +142,17 @@ def error_from_response(response: requests.Response, url: str) -> GraphError:
     if status == 410 or lowered & RESYNC_CODES:
         location = response.headers.get("Location")
         return GraphResyncRequired(
-            f"delta state expired, full resync required: {message}", location=location, **kwargs
+            message("graph.resync", message=said), location=location, **kwargs
         )
     if status == 403 and LICENSE_CODE in lowered:
-        return GraphLicenseRequired(
-            f"tenant has no Entra ID P1/P2 licence for this data: {message}", **kwargs
-        )
+        return GraphLicenseRequired(message("graph.no_licence", message=said), **kwargs)
     if status == 401:
-        return GraphAuthError(f"Graph rejected the access token: {message}", **kwargs)
+        return GraphAuthError(message("graph.token_rejected", message=said), **kwargs)
     if status == 429:
-        return GraphThrottled(f"still throttled after the last retry: {message}", **kwargs)
+        return GraphThrottled(message("graph.throttled", message=said), **kwargs)
     if status >= 500:
-        return GraphUnavailable(f"Graph is failing: {message}", **kwargs)
-    return GraphError(message, **kwargs)
+        return GraphUnavailable(message("graph.failing", message=said), **kwargs)
+    return GraphError(said, **kwargs)
 
 
 def _error_object(content: bytes) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from m365admin.texts import message
 
 from .breaker import BreakerState, CircuitBreakers
 from .errors import GraphTlsError, GraphUnavailable, describe_exception, safe_url
@@ -131,7 +132,7 @@ class Sender:
             except requests.exceptions.SSLError as exc:
                 self.breakers.record_success(service)  # reachable; our trust settings are wrong
                 raise GraphTlsError(
-                    f"TLS verification failed: {describe_exception(exc)}; check ca_bundle", url=url
+                    message("graph.tls", error=describe_exception(exc)), url=url
                 ) from exc
             except _TRANSIENT_ERRORS as exc:
                 self.stats.add(requests=1, failures=1)
@@ -139,7 +140,8 @@ class Sender:
                 reason = describe_exception(exc)
                 if attempt == self.max_attempts or state is BreakerState.OPEN:
                     raise GraphUnavailable(
-                        f"{method} {service} failed after {attempt} attempt(s): {reason}", url=url
+                        message("graph.unreachable", method=method, service=service, n=attempt,
+                                error=reason), url=url
                     ) from exc
                 wait = self.delay(attempt, None)
                 logger.info(

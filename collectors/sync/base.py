@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 from m365admin.models.sync import GRAPH_COUNTS
+from m365admin.texts import Message, english, message
 
 from collectors.graph import GraphClient, GraphLicenseRequired, GraphStats
 
@@ -52,21 +53,19 @@ class Needs:
 class SyncSkipped(Exception):
     """The tenant cannot provide this collector's data (licence, permission): not a failure."""
 
-    def __init__(self, message: str, code: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, text: Message, code: str = "") -> None:
+        super().__init__(english(text))
+        self.text = text
         self.code = code
 
 
 @contextmanager
-def premium_licence_needed(what: str) -> Iterator[None]:
+def premium_licence_needed(what: Message) -> Iterator[None]:
     """Turn Graph's licence refusal into a skipped run that says what is missing."""
     try:
         yield
     except GraphLicenseRequired as exc:
-        raise SyncSkipped(
-            "this tenant has no Entra ID P1/P2 licence (or the app lacks AuditLog.Read.All): "
-            f"{what}", code=exc.code,
-        ) from None
+        raise SyncSkipped(message("sync.no_premium", what=what), code=exc.code) from None
 
 
 class Progress:

@@ -11,6 +11,7 @@ from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.lib.crypto import SecretUnreadable
 from m365admin.licences.activity import refresh_activity
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
+from m365admin.texts import Message, message
 from security import audit
 
 from collectors.clients import client_for
@@ -75,17 +76,19 @@ def run_collector(
             ctx = SyncContext(tenant, client_for(tenant), run, checkpoint, progress, graph)
             COLLECTORS[collector](ctx)
         except SyncSkipped as exc:
-            _finish(run, graph, SyncStatus.SKIPPED, str(exc), exc.code)
+            _finish(run, graph, SyncStatus.SKIPPED, exc.text, exc.code)
         except GraphError as exc:
-            _finish(run, graph, SyncStatus.FAILED, str(exc), exc.code or str(exc.status or ""))
+            _finish(run, graph, SyncStatus.FAILED, exc.described(),
+                    exc.code or str(exc.status or ""))
         except SecretUnreadable as exc:
-            _finish(run, graph, SyncStatus.FAILED, f"client secret: {exc}", "secret_unreadable")
+            _finish(run, graph, SyncStatus.FAILED,
+                    message("sync.secret_unreadable", error=str(exc)), "secret_unreadable")
         except Exception as exc:
             # A bug, not an operator problem: keep the traceback in the log for developers.
             logger.exception("collector crashed tenant=%s collector=%s", tenant.tenant_id,
                              collector)
             _finish(run, graph, SyncStatus.FAILED,
-                    f"internal error ({type(exc).__name__}); see the server log", "internal")
+                    message("sync.internal", error=type(exc).__name__), "internal")
         else:
             _finish(run, graph, SyncStatus.SUCCEEDED)
         finally:
@@ -96,7 +99,8 @@ def run_collector(
     return run
 
 
-def _finish(run: SyncRun, graph: GraphStats, status: str, error: str = "", code: str = "") -> None:
+def _finish(run: SyncRun, graph: GraphStats, status: str, error: Message = "",
+            code: str = "") -> None:
     # The page transactions committed what they could; this closes the run row, with the
     # Graph requests made since its last page.
     with transaction.atomic():
@@ -105,11 +109,11 @@ def _finish(run: SyncRun, graph: GraphStats, status: str, error: str = "", code:
         audit.record("sync.run", run.tenant, {
             "collector": run.collector, "trigger": run.trigger, "status": status,
             "written": run.written, "removed": run.removed, "rejected": run.rejected,
-            "error": error,
+            "error": run.error,
         })
     log = logger.info if status == SyncStatus.SUCCEEDED else logger.warning
     log(
         "run tenant=%s collector=%s status=%s pages=%d written=%d removed=%d rejected=%d%s",
         run.tenant.tenant_id, run.collector, status, run.pages, run.written, run.removed,
-        run.rejected, f" error={error}" if error else "",
+        run.rejected, f" error={run.error}" if run.error else "",
     )

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import DirectoryUser
+from m365admin.texts import message
 
 from collectors.sync.base import ENTRA_ID_P1, Needs, SyncContext, premium_licence_needed
 from collectors.sync.parse import obj, parse_datetime
@@ -35,7 +36,7 @@ NEEDS = Needs(
 def sync(ctx: SyncContext) -> None:
     ctx.progress.start(None, "users")
     params = {"$select": "id,signInActivity", "$top": str(PAGE_SIZE)}
-    with premium_licence_needed("last sign-in times are not available"):
+    with premium_licence_needed(message("sync.no_premium.activity")):
         for page in ctx.client.iter_pages("/v1.0/users", params=params):
             with transaction.atomic():
                 ctx.page_done(written=write_page(ctx, page.items))

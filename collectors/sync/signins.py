@@ -37,6 +37,7 @@ from psycopg.pq import Format
 
 from m365admin import partitions, rollups
 from m365admin.models import SignIn
+from m365admin.texts import message
 
 from collectors.graph import GraphError
 from collectors.graph.client import Page
@@ -79,7 +80,7 @@ NEEDS = Needs(
 
 
 def sync(ctx: SyncContext) -> None:
-    with premium_licence_needed("Graph does not give out its sign-in logs"):
+    with premium_licence_needed(message("sync.no_premium.signins")):
         _sync(ctx)
 
 

@@ -133,6 +133,9 @@ class ServiceHealthIssueSerializer(TenantOwnedSerializer):
 
 
 class SyncRunSerializer(TenantOwnedSerializer):
+    # In the request's language; older runs keep the English line they stored.
+    error = serializers.CharField(source="localized_error", read_only=True)
+
     class Meta:
         model = SyncRun
         fields = ["id", "tenant", "collector", "trigger", "status", "started", "finished",

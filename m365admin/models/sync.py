@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.models.tenants import Tenant
+from m365admin.texts import Message, english, message, render
 
 
 def this_process() -> str:
@@ -51,11 +52,10 @@ class SyncRunQuerySet(models.QuerySet):
             # Compare-and-set: the run may have finished (or beaten its lease) meanwhile.
             abandoned += SyncRun.objects.filter(
                 pk=run.pk, status=SyncStatus.RUNNING, heartbeat=run.heartbeat,
-            ).update(status=SyncStatus.ABANDONED, finished=now, error_code="abandoned", error=(
-                f"abandoned: the process running it ({run.owner or 'unknown'}) stopped after "
-                f"{run.pages} page(s) and {run.written} row(s), last seen "
-                f"{last_sign:%Y-%m-%d %H:%M:%S} UTC; the next run resumes from the checkpoint"
-            ))
+            ).update(status=SyncStatus.ABANDONED, finished=now, error_code="abandoned",
+                     **SyncRun.error_fields(message(
+                         "sync.abandoned", owner=run.owner or "?", pages=run.pages,
+                         rows=run.written, seen=f"{last_sign:%Y-%m-%d %H:%M:%S}")))
         return abandoned
 
 
@@ -77,7 +77,9 @@ class SyncRun(models.Model):
         _("items rejected"), default=0, help_text=_("Graph items that failed validation.")
     )
     # One line an operator can act on; never a stack trace, never a secret.
-    error = models.TextField(_("error"), blank=True)
+    error = models.TextField(_("error"), blank=True)  # in English (older runs: the only form)
+    # The error as a language-neutral message (m365admin/texts.py), shown in the reader's.
+    error_message = models.JSONField(_("error message"), null=True, blank=True)
     error_code = models.CharField(_("error code"), max_length=128, blank=True)
     # Who runs it ("host:pid") and when it last showed progress: how an abandoned run is told.
     owner = models.CharField(_("owner"), max_length=128, blank=True, default=this_process)
@@ -105,12 +107,13 @@ class SyncRun(models.Model):
     def duration(self) -> timedelta | None:
         return self.finished - self.started if self.finished else None
 
-    def finish(self, status: str, *, error: str = "", error_code: str = "") -> None:
+    def finish(self, status: str, *, error: Message = "", error_code: str = "") -> None:
         self.status = status
         self.finished = timezone.now()
-        self.error = error
+        for name, value in self.error_fields(error).items():
+            setattr(self, name, value)
         self.error_code = error_code[:128]
-        self.save(update_fields=["status", "finished", "error", "error_code",
+        self.save(update_fields=["status", "finished", "error", "error_message", "error_code",
                                  "pages", "written", "removed", "rejected", *GRAPH_COUNTS])
 
     def count_graph(self, *, requests: int, throttled: int, retries: int) -> None:
@@ -154,6 +157,14 @@ class GraphUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} {self.collector}"
+
+    @staticmethod
+    def error_fields(error: Message) -> dict:
+        return {"error": english(error), "error_message": error or None}
+
+    def localized_error(self) -> str:
+        """The error in the active language; an older run's English line as it was stored."""
+        return render(self.error_message, self.error)
 
 
 class SyncCheckpoint(models.Model):

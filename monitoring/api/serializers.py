@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from m365admin.api.rows import Computed
 from monitoring.alert_titles import alert_title
+from monitoring.alert_reasons import why
+from monitoring.forms import SILENCE_CHOICES
 from monitoring.models import Alert
 from monitoring.models.alerts import is_incident_source, muted_until
 
@@ -62,6 +64,28 @@ def _silenced_until(silenced: bool, rule_id: int, labels: dict, context: dict) -
     """From the active silences the view loads once per request (its context)."""
     ends = muted_until(silenced, rule_id, labels, context.get("silences", []))
     return serializers.DateTimeField().to_representation(ends) if ends else None
+
+
+class AlertDetailSerializer(AlertSerializer):
+    """One alert: also why it holds (a component's reason, a collector's error), in the
+    request's language; "" when its source keeps none."""
+
+    why = serializers.SerializerMethodField()
+
+    def get_why(self, alert: Alert) -> str:
+        return why(alert)
+
+    class Meta(AlertSerializer.Meta):
+        fields = [*AlertSerializer.Meta.fields, "why"]
+        read_only_fields = fields
+
+
+class AlertSilenceSerializer(serializers.Serializer):
+    """A silence from the dashboard: the alert's rule and labels, for a fixed time (a silence
+    until a chosen time, or of other matchers, is made on the alert's page)."""
+
+    duration = serializers.ChoiceField(choices=[choice for choice, _ in SILENCE_CHOICES])
+    reason = serializers.CharField(max_length=500)
 
 
 class AlertNoteSerializer(serializers.Serializer):

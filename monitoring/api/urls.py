@@ -10,7 +10,8 @@ router.register("alerts", views.AlertViewSet)
 
 # The documented action URLs have no trailing slash (the router's `…/acknowledge/` works too).
 _act = {
-    name: views.AlertViewSet.as_view({"post": name}) for name in ("acknowledge", "resolve")
+    name: views.AlertViewSet.as_view({"post": name})
+    for name in ("acknowledge", "resolve", "silence")
 }
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("metrics/history", views.HistoryView.as_view(), name="history"),
     path("alerts/<uuid:code>/acknowledge", _act["acknowledge"], name="alert-acknowledge-noslash"),
     path("alerts/<uuid:code>/resolve", _act["resolve"], name="alert-resolve-noslash"),
+    path("alerts/<uuid:code>/silence", _act["silence"], name="alert-silence-noslash"),
     path("database/", database.StatusView.as_view(), name="database"),
     path("database/queries", database.QueriesView.as_view(), name="database-queries"),
     # pg_stat_statements' query IDs are signed 64-bit numbers.

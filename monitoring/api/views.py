@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,18 +16,23 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from m365admin import explorer
 from monitoring import requeststats, sampler
 from monitoring import alert_groups
 from monitoring.api.serializers import (
     AlertGroupSerializer,
     AlertGroupsQuerySerializer,
+    AlertDetailSerializer,
     AlertNoteSerializer,
     AlertSerializer,
+    AlertSilenceSerializer,
 )
+from monitoring.forms import SilenceForm
 from monitoring.filtersets import AlertFilterSet
 from m365admin.api.permissions import ModelViewPermission
 from m365admin.api.rows import ValuesListMixin
 from m365admin.api.schema import CONFLICT, OBJECT
+from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertTransition, Silence
 from monitoring.models.alerts import AlertConflict
 from monitoring.permissions import can_view_dashboard
@@ -141,23 +147,49 @@ class AlertViewSet(ValuesListMixin, mixins.ListModelMixin, mixins.RetrieveModelM
                          "results": AlertGroupSerializer(
                              groups, many=True, context=self.get_serializer_context()).data})
 
+    def get_serializer_class(self):
+        # One alert says why it holds (a query or two), which a page of fifty would repeat.
+        return AlertSerializer if self.action in ("list", "groups") else AlertDetailSerializer
+
     def get_serializer_context(self) -> dict:
         # Read only if an alert shown is silenced (its "silenced until"): usually none is.
         return {**super().get_serializer_context(),
                 "silences": SimpleLazyObject(lambda: list(Silence.objects.active()))}
 
-    @extend_schema(request=AlertNoteSerializer, responses={200: AlertSerializer, 409: CONFLICT})
+    @extend_schema(request=AlertNoteSerializer,
+                   responses={200: AlertDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, code=None):
         return self._move(request, Alert.acknowledge)
 
-    @extend_schema(request=AlertNoteSerializer, responses={200: AlertSerializer, 409: CONFLICT})
+    @extend_schema(request=AlertNoteSerializer,
+                   responses={200: AlertDetailSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def resolve(self, request, code=None):
         return self._move(request, Alert.resolve)
 
+    @extend_schema(request=AlertSilenceSerializer,
+                   responses={201: AlertDetailSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def silence(self, request, code=None):
+        """Silence the alert and those like it (its rule and labels) for 1, 4 or 24 hours with
+        a reason, as its page's form would: audited, applied at once."""
+        alert = self.get_object()
+        params = AlertSilenceSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        if alert.status == AlertStatus.RESOLVED:
+            return Response({"detail": _("A resolved alert needs no silence.")},
+                            status=status.HTTP_409_CONFLICT)
+        form = SilenceForm.as_offered(alert, **params.validated_data)
+        if not form.is_valid():  # a label too long for a matcher, say
+            return Response({"detail": " ".join(explorer.form_problems(form))},
+                            status=status.HTTP_400_BAD_REQUEST)
+        form.save(request.user)
+        return Response(self.get_serializer(self.get_object()).data,
+                        status=status.HTTP_201_CREATED)
+
     def get_permissions(self):
-        if self.action in ("acknowledge", "resolve"):
+        if self.action in ("acknowledge", "resolve", "silence"):
             return [CanActOnAlerts()]
         return super().get_permissions()
 

@@ -9,7 +9,8 @@ from django.conf import settings
 
 from collectors.graph.errors import describe_exception
 from monitoring.choices import Component, HealthStatus
-from monitoring.health.base import Health, ms_since, ms_text
+from m365admin.texts import Message, message
+from monitoring.health.base import Health, ms, ms_since
 
 
 def check(timeout: float) -> Health:
@@ -21,20 +22,22 @@ def check(timeout: float) -> Health:
             session.trust_env = False
             response = session.get(url, timeout=timeout, allow_redirects=False)
     except requests.Timeout:
-        return _down(started, f"no answer within {timeout:g} s", url)
+        return _down(started, message("health.no_answer", seconds=f"{timeout:g}"), url)
     except requests.RequestException as exc:
-        return _down(started, f"API unreachable: {describe_exception(exc)}", url)
+        return _down(started, message("health.api.unreachable", error=describe_exception(exc)),
+                         url)
     latency = ms_since(started)
     details = {"url": url, "status_code": response.status_code}
     if response.status_code != 200:
         return Health(Component.API, HealthStatus.DOWN, latency,
-                      f"API answered HTTP {response.status_code}", details)
+                      message("health.api.status", status=response.status_code), details)
     if latency > settings.HEALTH_SLOW_MS:
         return Health(Component.API, HealthStatus.DEGRADED, latency,
-                      f"200 in {ms_text(latency)}, slower than {ms_text(settings.HEALTH_SLOW_MS)}",
+                      message("health.api.slow", ms=ms(latency), limit=ms(settings.HEALTH_SLOW_MS)),
                       details)
-    return Health(Component.API, HealthStatus.UP, latency, f"200 in {ms_text(latency)}", details)
+    return Health(Component.API, HealthStatus.UP, latency, message("health.api.up", ms=ms(latency)),
+                  details)
 
 
-def _down(started: float, reason: str, url: str) -> Health:
+def _down(started: float, reason: Message, url: str) -> Health:
     return Health(Component.API, HealthStatus.DOWN, ms_since(started), reason, {"url": url})

@@ -13,13 +13,14 @@ from django.db import DatabaseError
 
 from m365admin.models import Tenant
 from monitoring.choices import Component, HealthStatus
+from m365admin.texts import Message, message
 from monitoring.health.base import Health, error_text, ms_since
 from monitoring.health.tenants import (
     TenantHealth,
     enabled_tenants,
     for_each_tenant,
     summarise,
-    tenants_text,
+    tenant_count,
     token_problem,
 )
 
@@ -31,16 +32,17 @@ def check(timeout: float) -> Health:
     problem = _sign_in_problem()
     if problem is not None:
         return Health(Component.AUTH, HealthStatus.DOWN, ms_since(started),
-                      f"sign-in unavailable: {problem}")
+                      message("health.auth.sign_in", problem=problem))
     tenants = enabled_tenants()
     parts = for_each_tenant(tenants, lambda tenant: _token_part(tenant, timeout))
-    tokens = f"tokens issued for {tenants_text(len(parts))}" if parts else "no tenants configured"
+    tokens = (message("health.auth.tokens", tenants=tenant_count(len(parts))) if parts
+              else message("health.no_tenants"))
     return summarise(Component.AUTH, parts, ms_since(started),
-                     f"sessions and users answer; {tokens}",
+                     message("health.auth.up", tokens=tokens),
                      {"session_engine": settings.SESSION_ENGINE})
 
 
-def _sign_in_problem() -> str | None:
+def _sign_in_problem() -> Message | None:
     """Why nobody could sign in right now, or None: the session store or user table failing."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
     nonce = uuid.uuid4().hex
@@ -50,15 +52,15 @@ def _sign_in_problem() -> str | None:
         session.save()
         try:
             if store(session_key=session.session_key).get(_SESSION_KEY) != nonce:
-                return "the session store does not keep what it is given"
+                return message("health.auth.session_forgets")
         finally:
             session.delete()
     except Exception as exc:  # database, cache or file store: each fails with its own errors
-        return f"session store failed: {error_text(exc)}"
+        return message("health.auth.session_failed", error=error_text(exc))
     try:
         get_user_model().objects.exists()
     except DatabaseError as exc:
-        return f"user table unreadable: {error_text(exc)}"
+        return message("health.auth.users_unreadable", error=error_text(exc))
     return None
 
 

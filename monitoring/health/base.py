@@ -6,14 +6,23 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from m365admin.texts import Message, english, message
+
 
 @dataclass(frozen=True)
 class Health:
     component: str  # a monitoring.choices.Component value
     status: str  # a HealthStatus value
     latency_ms: float | None
-    reason: str  # one line an operator understands
+    # One line an operator understands, language-neutral (m365admin/texts.py): rendered in
+    # each reader's language where it is shown.
+    message: Message
     details: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable facts
+
+    @property
+    def reason(self) -> str:
+        """The message in English, for the log and the reason column."""
+        return english(self.message)
 
 
 def ms_since(started: float) -> float:
@@ -21,9 +30,9 @@ def ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def ms_text(ms: float) -> str:
-    """'0.4 ms', '12 ms': a tenth of a millisecond matters only below ten."""
-    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
+def ms(value: float) -> str:
+    """'0.4', '12' (milliseconds): a tenth of a millisecond matters only below ten."""
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
 
 
 def error_text(exc: BaseException) -> str:
@@ -32,12 +41,12 @@ def error_text(exc: BaseException) -> str:
     return lines[0].strip() if lines else type(exc).__name__
 
 
-def age_text(seconds: float) -> str:
+def age(seconds: float) -> dict[str, Any]:
     """'45 s', '12 min', '5 h' or '3 days': how long ago, at a glance."""
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return message("age.seconds", n=round(seconds))
     if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
+        return message("age.minutes", n=round(seconds / 60))
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} h"
-    return f"{seconds / 86400:.0f} days"
+        return message("age.hours", n=round(seconds / 3600))
+    return message("age.days", n=round(seconds / 86400))

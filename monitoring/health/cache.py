@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 
 from monitoring.choices import Component, HealthStatus
-from monitoring.health.base import Health, error_text, ms_since, ms_text
+from m365admin.texts import Message, message
+from monitoring.health.base import Health, error_text, ms, ms_since
 
 
 class RoundTripFailed(Exception):
@@ -39,33 +40,34 @@ def check(timeout: float) -> Health:
     started = time.perf_counter()
     try:
         cache_round_trip()
-    except RoundTripFailed as exc:
-        return _down(started, f"cache ({cache_name}): {exc}", details)
+    except RoundTripFailed:
+        return _down(started, message("health.cache.forgets", cache=cache_name), details)
     except Exception as exc:  # each backend raises its own client's errors (redis, memcached…)
-        return _down(started, f"cache ({cache_name}) unreachable: {error_text(exc)}", details)
+        return _down(started, message("health.cache.unreachable", cache=cache_name,
+                                      error=error_text(exc)), details)
     details["cache_ms"] = round(ms_since(started), 1)
     if layer is None:
-        return _down(started, "no channel layer configured: live updates cannot reach browsers",
-                     details)
+        return _down(started, message("health.cache.no_layer"), details)
     layer_started = time.perf_counter()
     try:
         asyncio.run(_channel_round_trip(layer, timeout))
     except TimeoutError:
-        return _down(started, f"channel layer ({layer_name}) did not deliver a message "
-                              f"within {timeout:g} s", details)
-    except RoundTripFailed as exc:
-        return _down(started, f"channel layer ({layer_name}): {exc}", details)
+        return _down(started, message("health.layer.no_delivery", layer=layer_name,
+                                      seconds=f"{timeout:g}"), details)
+    except RoundTripFailed:
+        return _down(started, message("health.layer.other_message", layer=layer_name), details)
     except Exception as exc:
-        return _down(started, f"channel layer ({layer_name}) unreachable: {error_text(exc)}",
-                     details)
+        return _down(started, message("health.layer.unreachable", layer=layer_name,
+                                      error=error_text(exc)), details)
     details["channel_layer_ms"] = round(ms_since(layer_started), 1)
     latency = ms_since(started)
     if latency > settings.HEALTH_SLOW_MS:
         return Health(Component.CACHE, HealthStatus.DEGRADED, latency,
-                      f"{cache_name} and {layer_name} took {ms_text(latency)}, slower than "
-                      f"{ms_text(settings.HEALTH_SLOW_MS)}", details)
+                      message("health.cache.slow", cache=cache_name, layer=layer_name,
+                              ms=ms(latency), limit=ms(settings.HEALTH_SLOW_MS)), details)
     return Health(Component.CACHE, HealthStatus.UP, latency,
-                  f"{cache_name} and {layer_name} answer in {ms_text(latency)}", details)
+                  message("health.cache.up", cache=cache_name, layer=layer_name, ms=ms(latency)),
+                  details)
 
 
 async def _channel_round_trip(layer: BaseChannelLayer, timeout: float) -> None:
@@ -81,5 +83,5 @@ async def _channel_round_trip(layer: BaseChannelLayer, timeout: float) -> None:
         raise RoundTripFailed("the channel layer returned another message")
 
 
-def _down(started: float, reason: str, details: dict[str, Any]) -> Health:
+def _down(started: float, reason: Message, details: dict[str, Any]) -> Health:
     return Health(Component.CACHE, HealthStatus.DOWN, ms_since(started), reason, details)

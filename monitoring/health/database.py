@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from monitoring.choices import Component, HealthStatus
-from monitoring.health.base import Health, error_text, ms_since, ms_text
+from m365admin.texts import message
+from monitoring.health.base import Health, error_text, ms, ms_since
 
 
 def select_one(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -29,22 +30,23 @@ def check(timeout: float, using: str = DEFAULT_DB_ALIAS) -> Health:
         # until the pool's timeout, well after this check's own.
         if pool["waiting"] or (pool["available"] == 0 and pool["size"] >= pool["max"]):
             return Health(Component.DATABASE, HealthStatus.DEGRADED, None,
-                          f"connection pool exhausted: {pool['size']} of {pool['max']} "
-                          f"connections in use, {pool['waiting']} request(s) waiting", details)
+                          message("health.database.pool_exhausted", size=pool["size"],
+                                  max=pool["max"], waiting=pool["waiting"]), details)
     started = time.perf_counter()
     try:
         select_one(using)
     except DatabaseError as exc:
         return Health(Component.DATABASE, HealthStatus.DOWN, ms_since(started),
-                      f"database unreachable: {error_text(exc)}", details)
+                      message("health.database.unreachable", error=error_text(exc)), details)
     latency = ms_since(started)
     if latency > settings.HEALTH_SLOW_MS:
         return Health(Component.DATABASE, HealthStatus.DEGRADED, latency,
-                      f"SELECT 1 took {ms_text(latency)}, slower than "
-                      f"{ms_text(settings.HEALTH_SLOW_MS)}", details)
-    in_use = f", pool {pool['size'] - pool['available']}/{pool['max']} in use" if pool else ""
-    return Health(Component.DATABASE, HealthStatus.UP, latency,
-                  f"SELECT 1 in {ms_text(latency)} ({vendor}{in_use})", details)
+                      message("health.database.slow", ms=ms(latency),
+                              limit=ms(settings.HEALTH_SLOW_MS)), details)
+    said = (message("health.database.up_pool", ms=ms(latency), vendor=vendor,
+                    in_use=pool["size"] - pool["available"], max=pool["max"]) if pool
+            else message("health.database.up", ms=ms(latency), vendor=vendor))
+    return Health(Component.DATABASE, HealthStatus.UP, latency, said, details)
 
 
 def _pool_state(using: str) -> dict[str, int] | None:

@@ -12,8 +12,9 @@ from collectors.schedule import sync_interval
 from m365admin.choices import Collector, HealthLevel
 from m365admin.models import ServiceHealth, Tenant
 from monitoring.choices import Component, HealthStatus
-from monitoring.health.base import Health, age_text, ms_since
-from monitoring.health.tenants import TenantHealth, enabled_tenants, summarise, tenants_text
+from m365admin.texts import message
+from monitoring.health.base import Health, age, ms_since
+from monitoring.health.tenants import TenantHealth, enabled_tenants, summarise, tenant_count
 
 # The healthOverviews id of Exchange Online (CONTRACT 2.7; samples/service_health_overviews.json).
 EXCHANGE_SERVICE_ID = "Exchange"
@@ -30,7 +31,7 @@ def check(timeout: float) -> Health:
     started = time.perf_counter()
     tenants = enabled_tenants()
     if not tenants:
-        return Health(Component.EXCHANGE, HealthStatus.UP, None, "no tenants configured")
+        return Health(Component.EXCHANGE, HealthStatus.UP, None, message("health.no_tenants"))
     rows = {
         row.tenant_id: row
         for row in ServiceHealth.objects.filter(tenant__in=tenants, service_id=EXCHANGE_SERVICE_ID)
@@ -40,7 +41,7 @@ def check(timeout: float) -> Health:
     stale_after = sync_interval(Collector.SERVICE_HEALTH) * settings.HEALTH_STALE_SYNC_INTERVALS
     parts = [_tenant_part(tenant, rows.get(tenant.pk), now, stale_after) for tenant in tenants]
     return summarise(Component.EXCHANGE, parts, latency,
-                     f"operational for {tenants_text(len(parts))}")
+                     message("health.exchange.up", tenants=tenant_count(len(parts))))
 
 
 def _tenant_part(
@@ -48,14 +49,14 @@ def _tenant_part(
 ) -> TenantHealth:
     part = TenantHealth(tenant)
     if row is None:
-        part.fail(HealthStatus.DEGRADED, "service health not synced yet")
+        part.fail(HealthStatus.DEGRADED, message("health.exchange.not_synced"))
         return part
     part.facts |= {"service_status": row.status, "synced": row.synced.timestamp()}
     status = _STATUS_FOR_LEVEL[row.level()]
     if status != HealthStatus.UP:
-        part.fail(status, f"Exchange Online reports {row.status}")
-    age = now - row.synced
-    if age > stale_after:
+        part.fail(status, message("health.exchange.reports", status=row.status))
+    since = now - row.synced
+    if since > stale_after:
         part.fail(HealthStatus.DEGRADED,
-                  f"service health last synced {age_text(age.total_seconds())} ago")
+                  message("health.exchange.stale", age=age(since.total_seconds())))
     return part

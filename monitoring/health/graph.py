@@ -17,7 +17,8 @@ from m365admin.choices import Collector, SyncStatus
 from m365admin.lib.crypto import SecretUnreadable
 from m365admin.models import SyncRun, Tenant
 from monitoring.choices import Component, HealthStatus
-from monitoring.health.base import Health, age_text, ms_since, ms_text
+from m365admin.texts import items, message
+from monitoring.health.base import Health, age, ms, ms_since
 from monitoring.health.tenants import (
     TenantHealth,
     enabled_tenants,
@@ -25,7 +26,7 @@ from monitoring.health.tenants import (
     graph_error_text,
     probe_client,
     summarise,
-    tenants_text,
+    tenant_count,
     token_problem,
 )
 
@@ -41,16 +42,16 @@ LONG_WAIT_SECONDS = 60.0
 def check(timeout: float) -> Health:
     tenants = enabled_tenants()
     if not tenants:
-        return Health(Component.GRAPH, HealthStatus.UP, None, "no tenants configured")
+        return Health(Component.GRAPH, HealthStatus.UP, None, message("health.no_tenants"))
     now = timezone.now()
     synced = _last_synced(tenants)
     parts = for_each_tenant(
         tenants, lambda tenant: _check_tenant(tenant, timeout, synced.get(tenant.pk, {}), now)
     )
     latency = max(part.facts["latency_ms"] for part in parts)
-    answer = "answers" if len(parts) == 1 else "answer, slowest"
     return summarise(Component.GRAPH, parts, latency,
-                     f"{tenants_text(len(parts))} {answer} in {ms_text(latency)}")
+                     message("health.graph.up", n=len(parts), tenants=tenant_count(len(parts)),
+                             ms=ms(latency)))
 
 
 def _check_tenant(
@@ -65,7 +66,7 @@ def _check_tenant(
         try:
             probe_client(tenant, timeout).get(PROBE_PATH, PROBE_PARAMS)
         except GraphThrottled:
-            part.fail(HealthStatus.DEGRADED, "Graph throttled the probe (HTTP 429)")
+            part.fail(HealthStatus.DEGRADED, message("health.graph.throttled_probe"))
         except GraphError as exc:
             part.fail(HealthStatus.DOWN, graph_error_text(exc))
     part.facts["latency_ms"] = round(ms_since(started), 1)
@@ -83,15 +84,15 @@ def _check_breakers(part: TenantHealth, states: dict[str, str]) -> None:
     part.facts["breakers"] = states
     tripped = sorted(service for service, state in states.items() if state != "closed")
     if tripped:
-        part.fail(HealthStatus.DEGRADED, f"circuit breaker open for {', '.join(tripped)}")
+        part.fail(HealthStatus.DEGRADED, message("health.graph.breakers", services=items(tripped)))
 
 
 def _check_throttling(part: TenantHealth, stats: StatsSnapshot) -> None:
     part.facts |= {"throttled": stats.throttled, "waited_s": round(stats.waited_seconds, 1)}
     if stats.throttled >= MANY_THROTTLED or stats.waited_seconds >= LONG_WAIT_SECONDS:
         part.fail(HealthStatus.DEGRADED,
-                  f"{stats.throttled} throttled requests and {stats.waited_seconds:.0f} s "
-                  "waiting to retry since the last check")
+                  message("health.graph.throttling", throttled=stats.throttled,
+                          seconds=round(stats.waited_seconds)))
 
 
 def _check_syncs(part: TenantHealth, synced: dict[str, datetime], now: datetime) -> None:
@@ -102,11 +103,13 @@ def _check_syncs(part: TenantHealth, synced: dict[str, datetime], now: datetime)
         if now - (last or part.tenant.created) > (
             sync_interval(collector) * settings.HEALTH_STALE_SYNC_INTERVALS
         ):
-            when = f"{age_text((now - last).total_seconds())} ago" if last else "never"
-            stale.append(f"{collector.value} ({when})")
+            stale.append(
+                message("health.graph.synced_ago", collector=collector.value,
+                        age=age((now - last).total_seconds())) if last
+                else message("health.graph.never_synced", collector=collector.value))
     part.facts["stale_syncs"] = stale
     if stale:
-        part.fail(HealthStatus.DEGRADED, f"stale syncs: {', '.join(stale)}")
+        part.fail(HealthStatus.DEGRADED, message("health.graph.stale", syncs=items(stale)))
 
 
 def _last_synced(tenants: list[Tenant]) -> dict[int, dict[str, datetime]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections
 
+from m365admin.texts import message
 from monitoring.choices import Component, HealthStatus
 from monitoring.health import api, auth, cache, database, exchange, graph
 from monitoring.health.base import Health, ms_since
@@ -62,8 +63,7 @@ class HealthRunner:
                 if previous is not None and not previous.future.done():
                     results[component] = Health(
                         component, HealthStatus.DOWN, None,
-                        "still waiting for the previous check, "
-                        f"started {now - previous.started:.0f} s ago",
+                        message("health.still_running", seconds=round(now - previous.started)),
                     )
                     continue
                 run = _Run(now, _start(component, check, timeout))
@@ -78,7 +78,7 @@ class HealthRunner:
                 # Left running: its thread ends on its own, and the next run waits for it.
                 results[component] = Health(
                     component, HealthStatus.DOWN, timeout * 1000,
-                    f"no answer within {timeout:g} s",
+                    message("health.no_answer", seconds=f"{timeout:g}"),
                 )
         return [results[component] for component in self.checks]
 
@@ -102,7 +102,8 @@ def _guarded(component: str, check: Check, timeout: float) -> Health:
     except Exception as exc:
         logger.exception("health check %s failed", component)
         return Health(
-            component, HealthStatus.DOWN, ms_since(started), f"check failed: {type(exc).__name__}"
+            component, HealthStatus.DOWN, ms_since(started),
+            message("health.check_failed", error=type(exc).__name__),
         )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from m365admin.texts import render
 from monitoring.choices import Component
 from monitoring.health.base import Health
 from monitoring.models import ComponentHealth
@@ -30,6 +31,7 @@ def record(results: list[Health], now: datetime | None = None) -> list[dict]:
             status=result.status,
             latency_ms=result.latency_ms,
             reason=result.reason[:_REASON_MAX],
+            reason_message=_cut(result.message),
             details=result.details,
             checked=now,
             since=known.since if known is not None and known.status == result.status else now,
@@ -38,7 +40,8 @@ def record(results: list[Health], now: datetime | None = None) -> list[dict]:
         rows,
         update_conflicts=True,
         unique_fields=["component"],
-        update_fields=["status", "latency_ms", "reason", "details", "checked", "since"],
+        update_fields=["status", "latency_ms", "reason", "reason_message", "details", "checked",
+                       "since"],
     )
     return [_as_message(row) for row in rows]
 
@@ -49,11 +52,22 @@ def latest() -> list[dict]:
     return [_as_message(row) for row in rows]
 
 
+def in_words(entries: list[dict]) -> list[dict]:
+    """The tick's "health" list with each reason in the active language."""
+    return [{**entry, "reason": render(entry["reason"])} for entry in entries]
+
+
+def _cut(message):
+    return message[:_REASON_MAX] if isinstance(message, str) else message
+
+
 def _as_message(row: ComponentHealth) -> dict:
+    """A health entry of the tick; its reason language-neutral (in_words puts it in words),
+    or the English line a row from before stored."""
     return {
         "component": str(row.component),
         "status": str(row.status),
         "latency_ms": None if row.latency_ms is None else round(row.latency_ms, 1),
-        "reason": row.reason,
+        "reason": row.reason_message or row.reason,
         "since": row.since.timestamp(),
     }

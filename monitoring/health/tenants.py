@@ -14,6 +14,7 @@ from collectors.graph import GraphClient, GraphError, Limiter
 from m365admin.lib.crypto import SecretUnreadable
 from m365admin.models import Tenant
 from monitoring.choices import HealthStatus, worst
+from m365admin.texts import Message, items, message
 from monitoring.health.base import Health
 
 # Probes get their own slots, so a sync that fills the collectors' limiter cannot starve them.
@@ -46,22 +47,24 @@ def probe_client(tenant: Tenant, timeout: float) -> GraphClient:
     return client
 
 
-def token_problem(tenant: Tenant, timeout: float) -> str | None:
+def token_problem(tenant: Tenant, timeout: float) -> Message | None:
     """Why the identity platform issues no token for this tenant, or None when it does."""
     try:
         probe_client(tenant, timeout).token()
     except SecretUnreadable as exc:
-        return f"client secret unreadable: {exc}"
+        return message("health.secret_unreadable", error=str(exc))
     except GraphError as exc:
-        return exc.message
+        return exc.text
     return None
 
 
-def graph_error_text(exc: GraphError) -> str:
+def graph_error_text(exc: GraphError) -> Message:
     """'Graph answered HTTP 503 serviceNotAvailable', or the transport failure's own words."""
     if exc.status is None:
-        return exc.message
-    return f"Graph answered HTTP {exc.status}{' ' + exc.code if exc.code else ''}"
+        return exc.text
+    if exc.code:
+        return message("health.graph.status_code", status=exc.status, code=exc.code)
+    return message("health.graph.status", status=exc.status)
 
 
 @dataclass
@@ -70,10 +73,10 @@ class TenantHealth:
 
     tenant: Tenant
     status: str = HealthStatus.UP
-    problems: list[str] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 
-    def fail(self, status: str, problem: str) -> None:
+    def fail(self, status: str, problem: Message) -> None:
         self.status = worst([self.status, status])
         self.problems.append(problem)
 
@@ -106,7 +109,7 @@ def summarise(
     component: str,
     parts: list[TenantHealth],
     latency_ms: float | None,
-    up_reason: str,
+    up_reason: Message,
     details: dict[str, Any] | None = None,
 ) -> Health:
     """Every tenant down: down. Any tenant not up: degraded, naming each one and its problems."""
@@ -119,9 +122,11 @@ def summarise(
         if all(part.status == HealthStatus.DOWN for part in parts)
         else HealthStatus.DEGRADED
     )
-    reason = "; ".join(f"{part.tenant.name}: {', '.join(part.problems)}" for part in failing)
+    reason = items([message("health.tenant_problems", tenant=part.tenant.name,
+                            problems=items(part.problems)) for part in failing], "semicolon")
     return Health(component, status, latency_ms, reason, details)
 
 
-def tenants_text(count: int) -> str:
-    return f"{count} tenant{'' if count == 1 else 's'}"
+def tenant_count(count: int) -> dict[str, Any]:
+    """'1 tenant', '3 tenants'."""
+    return message("tenants", n=count)

@@ -62,7 +62,9 @@ class ComponentHealth(models.Model):
     component = models.CharField(_("component"), max_length=16, choices=Component, unique=True)
     status = models.CharField(_("status"), max_length=16, choices=HealthStatus)
     latency_ms = models.FloatField(_("latency (ms)"), null=True)
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)  # in English
+    # The reason as a language-neutral message (m365admin/texts.py): null in rows from before.
+    reason_message = models.JSONField(_("reason message"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     checked = models.DateTimeField(_("checked"), default=timezone.now)
     # When the status last changed, so "down for 5 minutes" needs no history table.

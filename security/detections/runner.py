@@ -6,6 +6,11 @@ sign-in sync, the only writer of its sign-ins, so no id below the cursor can sti
 open transaction. Each batch is one transaction: its findings and the cursor move together,
 so a run stopped anywhere resumes after the last batch it finished, and findings are upserted
 by key, so reading the same sign-ins again adds nothing.
+
+A `backfill` run (the tenant's initial sign-in sync) records every finding as historical,
+whatever its age: a newly connected tenant must not page anyone for its past. A historical
+finding that a later run extends with a fresh sign-in is an attack still going on: it turns
+live, recorded again at that moment, and alerts like any new finding (docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ class Summary:
     suppressed: int = 0
 
 
-def run(tenant: Tenant, *, batch: int = 5000,
+def run(tenant: Tenant, *, batch: int = 5000, backfill: bool = False,
         progress: Callable[[int], None] | None = None) -> Summary:
     summary = Summary()
     cursor, _ = DetectionCursor.objects.get_or_create(name=f"signins:{tenant.pk}")
@@ -53,14 +58,14 @@ def run(tenant: Tenant, *, batch: int = 5000,
             new = rows(SignIn.objects.filter(tenant=tenant, id__gt=last).order_by("id")[:batch])
             if not new:
                 return summary
-            _detect(tenant, new, summary)
+            _detect(tenant, new, summary, backfill)
             DetectionCursor.objects.filter(pk=cursor.pk).update(last_id=new[-1].id)
         summary.read += len(new)
         if progress:
             progress(len(new))
 
 
-def _detect(tenant: Tenant, new: list[Row], summary: Summary) -> None:
+def _detect(tenant: Tenant, new: list[Row], summary: Summary, backfill: bool) -> None:
     settings, _ = DetectionSettings.objects.get_or_create(tenant=tenant)
     ctx = Context(tenant, settings, new)
     accepted = exceptions.active(tenant)
@@ -68,19 +73,19 @@ def _detect(tenant: Tenant, new: list[Row], summary: Summary) -> None:
         for finding in detect(ctx):
             if exceptions.suppresses(accepted, finding):
                 summary.suppressed += 1
-            elif _store(tenant, finding):
+            elif _store(tenant, finding, backfill):
                 summary.recorded += 1
             else:
                 summary.updated += 1
 
 
 def _historical(evidence: list[Row], now) -> bool:
-    """A finding whose latest evidence is already old when first found (the first sync's 30
-    days, a collector catching up) is history: recorded, but no one is paged about it."""
+    """A finding whose latest evidence is already old when first found (a collector catching
+    up) is history: recorded, but no one is paged about it."""
     return evidence[-1].created < now - timedelta(hours=settings.ALERT_MAX_EVENT_AGE_HOURS)
 
 
-def _store(tenant: Tenant, finding: Finding) -> bool:
+def _store(tenant: Tenant, finding: Finding, backfill: bool = False) -> bool:
     """Create the finding's event, or extend the one with its key; True when created."""
     evidence = sorted({r.id: r for r in finding.evidence}.values(), key=lambda r: (r.created, r.id))
     event = SecurityEvent.objects.select_for_update().filter(dedup_key=finding.dedup_key).first()
@@ -89,6 +94,12 @@ def _store(tenant: Tenant, finding: Finding) -> bool:
         added = [r for r in evidence if r.graph_id not in known]
         if not added:
             return False
+        fields = ["evidence", "users", "countries", "window_start", "window_end", "details",
+                  "severity"]
+        if event.historical and not backfill and not _historical(added, timezone.now()):
+            # The attack goes on after the backfill: recorded again now, so it alerts.
+            event.historical, event.created = False, timezone.now()
+            fields += ["historical", "created"]
         event.evidence = (event.evidence + [r.graph_id for r in added])[:EVIDENCE_LIMIT]
         event.users = sorted(set(event.users) | set(finding.users))
         event.countries = sorted(set(event.countries) | set(finding.countries))
@@ -99,13 +110,13 @@ def _store(tenant: Tenant, finding: Finding) -> bool:
         # A later part may make it worse (a brute force followed by a success), never milder.
         if finding.severity and SEVERITY_RANK[finding.severity] > SEVERITY_RANK[event.severity]:
             event.severity = finding.severity
-        event.save(update_fields=["evidence", "users", "countries", "window_start",
-                                  "window_end", "details", "severity"])
+        event.save(update_fields=fields)
         feed.publish(event)
         return False
     now = timezone.now()
     event = SecurityEvent.objects.create(
-        created=now, kind=finding.kind, tenant=tenant, historical=_historical(evidence, now),
+        created=now, kind=finding.kind, tenant=tenant,
+        historical=backfill or _historical(evidence, now),
         severity=finding.severity or EVENT_SEVERITY[finding.kind],
         ip_address=finding.ip_address, username=finding.users[0] if len(finding.users) == 1 else "",
         users=sorted(finding.users), countries=finding.countries,

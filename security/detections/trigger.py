@@ -22,11 +22,21 @@ def _after_signin_sync(sender, instance: SyncRun, **kwargs) -> None:
     if instance.collector != Collector.SIGNINS or instance.status not in (
             SyncStatus.SUCCEEDED, SyncStatus.FAILED):
         return
-    transaction.on_commit(lambda: detect(instance.tenant))
+    backfill = is_initial_backfill(instance)
+    transaction.on_commit(lambda: detect(instance.tenant, backfill=backfill))
 
 
-def detect(tenant) -> None:
-    summary = runner.run(tenant)
+def is_initial_backfill(run: SyncRun) -> bool:
+    """The tenant's initial sign-in sync (however many runs it took): no sign-in sync of the
+    tenant succeeded before this run."""
+    return not SyncRun.objects.filter(
+        tenant=run.tenant_id, collector=Collector.SIGNINS, status=SyncStatus.SUCCEEDED,
+        started__lt=run.started,
+    ).exists()
+
+
+def detect(tenant, *, backfill: bool = False) -> None:
+    summary = runner.run(tenant, backfill=backfill)
     if summary.read:
         logger.info("detections tenant=%s read=%d recorded=%d updated=%d suppressed=%d",
                     tenant.tenant_id, summary.read, summary.recorded, summary.updated,

@@ -1,6 +1,7 @@
 """An on-call walk in Chromium, at desktop and phone widths: the dashboard panel (the worst
-first, one rule's alerts grouped) → the alert's page → silence it for an hour → the badge →
-expire the silence → acknowledge → resolve with a note."""
+first, one rule's alerts grouped; the worst silenced from the panel, with a reason, its badge
+and the silenced count) → an alert's page → silence it for an hour → the badge → expire the
+silence → acknowledge → resolve with a note."""
 
 from __future__ import annotations
 
@@ -31,13 +32,15 @@ AlertRule.objects.create(name="Disk almost full", source="metric", metric="disk"
 """
 
 
-def _alerts(site, tag: str) -> str:
+def _alerts(site, tag: str) -> tuple[str, str]:
     """Three new-country incidents and one critical disk alert; returns one incident's code
-    (`tag`: two hex digits)."""
+    and the disk alert's (`tag`: two hex digits)."""
     code = f"00000000-0000-0000-0000-0000000000{tag}"
+    disk = f"00000000-0000-0000-0000-0000000001{tag}"
     site.manage("shell", "-c", f"""
-from monitoring.models import Alert, AlertRule
+from monitoring.models import Alert, AlertRule, Silence
 Alert.objects.all().delete()  # what an earlier walk left
+Silence.objects.all().delete()
 country = AlertRule.objects.get(name="Sign-in from a new country")
 for i in range(3):
     Alert.objects.create(rule=country, fingerprint="{tag}" + str(i), severity="info",
@@ -45,9 +48,10 @@ for i in range(3):
                          summary="Sign-in from a new country (user=kim{tag}" + str(i) + ")",
                          **({{"code": "{code}"}} if i == 0 else {{}}))
 Alert.objects.create(rule=AlertRule.objects.get(name="Disk almost full"), severity="critical",
-                     fingerprint="disk{tag}", status="firing", summary="Disk almost full {tag}")
+                     fingerprint="disk{tag}", status="firing", summary="Disk almost full {tag}",
+                     code="{disk}")
 """)
-    return code
+    return code, disk
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +64,7 @@ def site(tmp_path_factory, collected_static):
 @pytest.mark.parametrize("viewport, tag", [(DESKTOP, "d1"), (PHONE, "e1")],
                          ids=["desktop", "phone"])
 def test_panel_to_alert_to_silence_to_acknowledge_to_resolve(watched, site, viewport, tag):
-    code = _alerts(site, tag)
+    code, disk = _alerts(site, tag)
     page = watched.page
     page.set_viewport_size(viewport)
     sign_in(page, site.url)
@@ -72,10 +76,27 @@ def test_panel_to_alert_to_silence_to_acknowledge_to_resolve(watched, site, view
     group = page.locator("#alert-list .alert-group")
     assert group.locator("[data-field='title']").inner_text().startswith("3 × Sign-in from")
     assert page.locator(f"[data-code='{code}']").is_hidden()
-    group.locator("summary").click()
+    group.locator(":scope > details > summary").click()
     row = page.locator(f"[data-code='{code}']")
     row.wait_for(state="visible", timeout=TIMEOUT_MS)
     screenshot(page, f"alert-walk-panel-{tag}.png")
+
+    # Silence the disk alert from the panel: not without a reason; then for an hour. It stays
+    # listed, with its badge, and the panel counts it.
+    worst = page.locator(f"[data-code='{disk}']")
+    worst.locator(".alert-silence summary").click()
+    assert worst.locator("[data-field='silence-until']").get_attribute("href") == (
+        f"/alerts/{disk}/?duration=until#silence")
+    worst.locator("button[value='1h']").click()  # the browser asks for the reason first
+    assert worst.locator("input[name='reason']").evaluate("input => !input.validity.valid")
+    worst.locator("input[name='reason']").fill(f"Disk ({tag}) is being replaced")
+    worst.locator("button[value='1h']").click()
+    badge = page.locator(f"[data-code='{disk}'] [data-field='silenced']")
+    badge.wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert badge.inner_text().startswith("silenced until ")
+    wait_until(page, "document.getElementById('alerts-silenced').textContent === '1 silenced'")
+    assert page.locator("#alert-list > li").first.get_attribute("data-code") == disk
+    screenshot(page, f"alert-walk-panel-silenced-{tag}.png")
 
     # Its page: silence it for an hour (the labels prefilled), with a reason.
     row.locator("a[data-field='summary']").click()

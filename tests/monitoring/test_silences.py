@@ -10,6 +10,7 @@ from django.utils import timezone
 from monitoring import alerting
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel, Silence
+from monitoring.models.alerts import fingerprint
 from security.models import AuditEntry
 from tests.factories import make_alert
 
@@ -94,7 +95,7 @@ def test_silenced_alerts_are_not_sent(client, operator, cpu_rule):
                                        url="https://hooks.example.com/x")
     firing = make_alert(rule=cpu_rule, labels={}, status=AlertStatus.PENDING,
                         first_seen=timezone.now() - timedelta(minutes=5),
-                        fingerprint=alerting.fingerprint(cpu_rule, {}))
+                        fingerprint=fingerprint(cpu_rule, {}))
     Silence.create(rule=cpu_rule, matchers={}, ends=timezone.now() + timedelta(hours=1),
                    reason="upgrade", author=operator)
     alerting.evaluate([alerting.Observation(AlertSource.METRIC, "cpu", {}, 95.0)])

@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 from m365admin.asgi import application
 from monitoring import push
 from monitoring.models import Alert, ComponentHealth, MetricSample
-from monitoring.tick import Ticker
+from monitoring.tick import Ticker, in_words
 from tests.factories import make_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +44,9 @@ def test_a_tick_is_recorded_and_reaches_a_connected_dashboard(client, viewer, de
         return first, received, second
 
     first, received, second = asyncio.run(scenario())
-    assert received == json.loads(json.dumps(first))
+    # The same tick, its health reasons in the viewer's words (English here).
+    assert received == json.loads(json.dumps(in_words(first)))
+    assert all(isinstance(entry["reason"], str) for entry in received["health"])
     assert received["metrics"]["memory"] > 0
     health = {h["component"]: h for h in received["health"]}
     assert list(health) == ["api", "database", "graph", "exchange", "auth", "cache"]

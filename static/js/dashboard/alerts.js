@@ -1,6 +1,6 @@
 // The alerts panel: open alerts by severity from each tick, the open alerts themselves from
 // the API grouped by rule, the worst first (again whenever the counts change), and
-// Acknowledge / Resolve for those allowed.
+// Acknowledge / Resolve / Silence for those allowed.
 import { count, fullTime, labels, t, time } from "./text.js";
 
 // Firing and acknowledged, silenced ones included (with their badge), not those held back.
@@ -17,12 +17,15 @@ export class AlertsPanel {
     this.canAct = section.dataset.canAct === "true";
     this.csrf = section.dataset.csrf;
     this.counts = undefined; // the last counts, as JSON, to notice a change
+    this.drawn = undefined; // the last answer drawn, as JSON: the same one is not drawn again
     this.loads = 0;
     this.find = (id) => section.querySelector(`#${id}`);
     this.list = this.find("alert-list");
     this.expanded = new Set(); // rule codes of the groups opened, kept across reloads
+    this.silencing = new Map(); // alert code -> the reason being typed in its open silence form
     if (this.list) {
       this.list.addEventListener("click", (event) => this.onClick(event));
+      this.list.addEventListener("submit", (event) => this.onSilence(event));
       this.list.addEventListener("toggle", (event) => this.onToggle(event), true);
     }
   }
@@ -52,11 +55,17 @@ export class AlertsPanel {
         credentials: "same-origin", headers: { Accept: "application/json" },
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const page = await response.json();
+      const text = await response.text();
       if (load !== this.loads) return; // a later load has already drawn
+      // Redrawn only when it changed: a redraw replaces the rows, and with them the focus
+      // and whatever a person was clicking (a reconnect reloads the same list).
+      if (text === this.drawn) return;
+      this.drawn = text;
+      const page = JSON.parse(text);
       this.render(page.results, page.count, page.silenced);
     } catch {
       if (load !== this.loads) return;
+      this.drawn = undefined;
       this.showError(t("alerts-unavailable"));
     }
   }
@@ -65,6 +74,7 @@ export class AlertsPanel {
     const muted = this.find("alerts-silenced");
     muted.hidden = !silenced;
     muted.textContent = t("alerts-silenced", { count: count(silenced) });
+    this.keepSilenceForms();
     this.list.replaceChildren(...groups.map((group) => (
       group.count === 1 ? this.row(group.alerts[0]) : this.group(group))));
     this.find("alerts-empty").hidden = groups.length > 0;
@@ -126,7 +136,55 @@ export class AlertsPanel {
     // An incident is resolved with a note, on its page (the summary links there).
     const resolve = item.querySelector('[data-action="resolve"]');
     if (resolve) resolve.hidden = alert.kind === "incident";
+    const silence = field("silence");
+    if (silence) {
+      // "until…" is the alert page's own silence form, that choice made.
+      field("silence-until").href = `${this.pages}${alert.code}/?duration=until#silence`;
+      if (this.silencing.has(alert.code)) {
+        silence.open = true; // a reload (the counts changed) must not lose what is being typed
+        silence.querySelector("input[name='reason']").value = this.silencing.get(alert.code);
+      }
+    }
     return item;
+  }
+
+  keepSilenceForms() {
+    this.silencing.clear();
+    for (const open of this.list.querySelectorAll(".alert-silence[open]")) {
+      const code = open.closest("[data-code]").dataset.code;
+      this.silencing.set(code, open.querySelector("input[name='reason']").value);
+    }
+  }
+
+  /** "Silence 1 h / 4 h / 24 h" with a reason: the alert's rule and labels, as on its page. */
+  async onSilence(event) {
+    event.preventDefault();
+    const form = event.target;
+    const code = form.closest("[data-code]").dataset.code;
+    const duration = event.submitter?.value;
+    const buttons = form.querySelectorAll("button");
+    for (const button of buttons) button.disabled = true;
+    try {
+      const response = await fetch(`${this.url}${code}/silence`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": this.csrf },
+        body: JSON.stringify({ duration, reason: form.elements.reason.value }),
+      });
+      if (response.ok) {
+        form.closest("details").open = false;
+        this.showError("");
+      } else if (response.status === 400 || response.status === 409) {
+        const body = await response.json();
+        this.showError(body.detail ?? Object.values(body).flat().join(" "));
+      } else {
+        throw new Error(`HTTP ${response.status}`);
+      }
+    } catch {
+      this.showError(t("alert-action-failed"));
+    }
+    for (const button of buttons) button.disabled = false;
+    await this.load(); // silenced or refused, the list shows where the alert is now
   }
 
   async onClick(event) {
