@@ -89,7 +89,7 @@ def licence_totals(figures: list[SkuFigures]) -> dict[int, dict[str, int]]:
     counted apart (their unassigned units are not waste)."""
     totals: dict[int, dict[str, int]] = {}
     for sku in figures:
-        tenant = totals.setdefault(sku.sku.tenant_id,
+        tenant = totals.setdefault(sku.tenant_id,
                                    {"enabled": 0, "assigned": 0, "unused": 0, "free": 0})
         if sku.kind == LicenceKind.PAID:
             tenant["enabled"] += sku.purchased
