@@ -104,15 +104,20 @@ def reclaim_accounts(report: LicenceReport, now: datetime | None = None) -> Quer
     """Accounts holding a paid SKU that are disabled, or enabled and without a sign-in for
     `report.days` (never in a tenant whose activity is unknown)."""
     cutoff = (now or timezone.now()) - timedelta(days=report.days)
-    paid: dict[int, list[str]] = {}
+    paid: dict[int, set[str]] = {}
     for sku in report.skus:
-        if sku.kind == LicenceKind.PAID:
-            paid.setdefault(sku.tenant_id, []).append(sku.sku_id.lower())
+        if sku.is_paid:
+            paid.setdefault(sku.tenant_id, set()).add(sku.sku_id.lower())
     if not paid:
         return DirectoryUser.objects.none()
-    holds_paid = Q()
+    # Tenants paying for the same SKUs share one condition: an MSP's tenants mostly do, and
+    # 20 tenants × 30 SKUs as 600 parameters cost more to build than to run.
+    tenants_of: dict[frozenset[str], list[int]] = {}
     for tenant_id, sku_ids in paid.items():
-        holds_paid |= Q(tenant_id=tenant_id, sku_id__in=sku_ids)
+        tenants_of.setdefault(frozenset(sku_ids), []).append(tenant_id)
+    holds_paid = Q()
+    for sku_ids, tenant_ids in tenants_of.items():
+        holds_paid |= Q(tenant_id__in=tenant_ids, sku_id__in=sorted(sku_ids))
     inactive = (Q(account_enabled=True)
                 & (Q(created_in_graph__isnull=True) | Q(created_in_graph__lt=cutoff))
                 & (Q(last_seen__isnull=True) | Q(last_seen__lt=cutoff))
