@@ -52,10 +52,10 @@ def setup_django() -> None:
 
 
 @contextmanager
-def live_site(**env: str) -> Iterator:
+def live_site(*, keep: bool = False, **env: str) -> Iterator:
     """A fresh, migrated PostgreSQL database with one dashboard viewer (tests/live.LiveSite),
     this process set up on it, and every process started through the site stopped and the
-    database dropped at the end."""
+    database dropped at the end (`keep`: left, for `kept_database`)."""
     from tests.live import LiveSite, collect_static
 
     postgres_url()  # LiveSite creates a fresh database on the same server
@@ -75,7 +75,30 @@ def live_site(**env: str) -> Iterator:
             if ready:
                 _clear_redis()
                 _close_pools()
-            site.stop()
+            if keep:
+                site.stop_processes()
+                print(f"database kept: {site.env['DATABASE_URL'].rsplit('/', 1)[1]}")
+            else:
+                site.stop()
+
+
+@contextmanager
+def kept_database(name: str) -> Iterator[None]:
+    """This process set up on a database an earlier run kept (or left when killed), on the
+    server DATABASE_URL names, with static files collected afresh; nothing is dropped."""
+    from tests.live import collect_static
+
+    server = postgres_url().rsplit("/", 1)[0]
+    with tempfile.TemporaryDirectory() as scratch:
+        static_root = collect_static(Path(scratch) / "static")
+        os.environ.update(DATABASE_URL=f"{server}/{name}", M365ADMIN_VAR_DIR=str(static_root.parent))
+        setup_django()
+        _clear_redis()
+        try:
+            yield
+        finally:
+            _clear_redis()
+            _close_pools()
 
 
 def _clear_redis() -> None:

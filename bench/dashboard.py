@@ -10,16 +10,25 @@ in between. Then the hourly rollups are built (m365admin.rollups.refresh_signin_
 table is vacuumed and analysed as autovacuum would have, and an hour of metric and request
 history is added.
 
+Then the threat detections run over the last --detect-days days of every tenant (what the
+syncs of those days would have found; a backfill of all 5,000,000 would take some 20 minutes
+on a quiet machine) and the alert rules are evaluated once, so the security and alert pages
+show what they would.
+
 Prints p50/p95 latency (ms) over --runs runs of: the dashboard's tenant tiles and the tick's
 snapshot; the sign-in explorer's queries as plain ORM on the indexes; and the real pages
-through Django's test Client in this process (views, middleware, templates; no HTTP server):
-/dashboard/ and /signins/?… with the same filters as each query (a page that does not render
-is reported, not timed).
+through Django's test Client in this process (views, middleware, templates; no HTTP server),
+signed in as a Viewer: /dashboard/, /signins/?… with the same filters as each query, each
+/signins/?group=… over the default 24 hours of every tenant, a sign-in's page, the tenants
+page, /licences/, /alerts/, /security/ and the threat pages (a page that does not render is
+reported, not timed).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/m365admin_bench \\
         .venv/bin/python bench/dashboard.py --rows 5000000 --runs 50
 
-DATABASE_URL names the server: each run makes a fresh database there and drops it.
+DATABASE_URL names the server: each run makes a fresh database there and drops it, unless
+--keep; --database NAME times again against a kept one (or one a killed run left), without
+loading.
 The default --rows 50000 is a trial run. Loading goes at about 25,000 sign-ins a second here:
 5,000,000 take some 4 minutes, plus a minute or two for the rollups and VACUUM.
 """
@@ -52,16 +61,42 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=5, help="tenants sharing them (5)")
     parser.add_argument("--users", type=int, default=2000, help="users per tenant (2000)")
     parser.add_argument("--runs", type=int, default=30, help=f"timed runs, after {WARM_UP} warm-up (30)")
+    parser.add_argument("--detect-days", type=float, default=3,
+                        help="days of sign-ins the detections run over (3)")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the database for --database instead of dropping it")
+    parser.add_argument("--database", metavar="NAME",
+                        help="time again against a database an earlier run kept: no loading; "
+                             "detections resume where they stopped")
     args = parser.parse_args()
-    with common.live_site() as site:
-        from django.utils import timezone
+    if args.database:
+        with common.kept_database(args.database):
+            from django.utils import timezone
 
-        now = timezone.now()
-        tenants = load_signins(str(site.var_dir / "simulator"), args.rows, args.tenants, args.users, now)
-        common.seed_history()
-        cases = _cases(tenants[0], now, _signed_in_client())
-        _time(cases, args.runs)
+            from m365admin.models import SignIn, Tenant
+
+            now = timezone.now()
+            tenants = list(Tenant.objects.order_by("pk"))
+            args.rows, args.tenants = SignIn.objects.count(), len(tenants)
+            common.seed_history()  # the last hour again: the kept one has aged
+            cases = _measure(tenants, now, args)
+    else:
+        with common.live_site(keep=args.keep) as site:
+            from django.utils import timezone
+
+            now = timezone.now()
+            tenants = load_signins(str(site.var_dir / "simulator"), args.rows, args.tenants,
+                                   args.users, now)
+            common.seed_history()
+            cases = _measure(tenants, now, args)
     _report(cases, args.rows, args.tenants, args.runs)
+
+
+def _measure(tenants: list, now, args) -> list[Case]:
+    _detect_and_alert(tenants, now - timedelta(days=args.detect_days))
+    cases = _cases(tenants[0], now, _signed_in_client())
+    _time(cases, args.runs)
+    return cases
 
 
 # Loading ------------------------------------------------------------------------------------
@@ -125,6 +160,28 @@ def _copy_signins(tenant, seed: int, users: int, count: int, now) -> None:
                 _binary_copy(cursor, partitions.SIGNIN_TABLE, rows)
 
 
+def _detect_and_alert(tenants: list, since) -> None:
+    """The detections over each tenant's sign-ins since `since` (its cursor set there, unless
+    an earlier run left one), then one evaluation of the alert rules, as the scheduler's tick
+    does."""
+    from m365admin.models import SignIn
+    from monitoring import alerting
+    from security.detections import runner
+    from security.models import DetectionCursor, SecurityEvent
+
+    started, read = time.perf_counter(), 0
+    for tenant in tenants:
+        first = SignIn.objects.filter(tenant=tenant, created__gte=since).order_by("id").first()
+        if first is None:
+            continue
+        DetectionCursor.objects.get_or_create(name=f"signins:{tenant.pk}",
+                                              defaults={"last_id": first.pk - 1})
+        read += runner.run(tenant).read
+    alerting.evaluate(alerting.observe({"metrics": None, "health": [], "requests": None}))
+    print(f"detections over {read:,} sign-ins: {SecurityEvent.objects.count():,} events in "
+          f"{time.perf_counter() - started:.0f} s")
+
+
 # Timing -------------------------------------------------------------------------------------
 
 
@@ -142,10 +199,13 @@ def _signed_in_client():
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from security import roles
     from tests.live import USERNAME
 
+    user = get_user_model().objects.get(username=USERNAME)
+    roles.assign(user, roles.VIEWER)  # the security and threat pages too
     client = Client(SERVER_NAME="127.0.0.1")  # an allowed host, as a browser would send
-    client.force_login(get_user_model().objects.get(username=USERNAME))
+    client.force_login(user)
     return client
 
 
@@ -155,7 +215,9 @@ def _cases(tenant, now, client) -> list[Case]:
     from m365admin.lib import keyset
     from m365admin.models import SignIn
     from m365admin.overview import tenant_tiles
+    from m365admin.signin_groups import GROUPINGS
     from monitoring.tick import build_snapshot
+    from security import threats
 
     day, week = now - timedelta(hours=24), now - timedelta(days=7)
     ours = SignIn.objects.filter(tenant=tenant)
@@ -197,7 +259,34 @@ def _cases(tenant, now, client) -> list[Case]:
         Case("next page halfway through 7 days (keyset)",
              newest(ours.between(week, now).older_than(halfway.created, halfway.pk)),
              explorer(week, tenant=code, cursor=keyset.encode(halfway.created, halfway.pk))),
+        *[Case(f"/signins/?group={key} (every tenant, 24 h)", page=get(signins, {"group": key}))
+          for key in GROUPINGS],
+        Case("/signins/<id>/ (a sign-in's page)",
+             page=get(reverse("m365admin:signin-detail", args=[user.pk]))),
+        Case("tenants page", page=get(reverse("m365admin:tenant-list"))),
+        Case("/licences/", page=get(reverse("m365admin:licence-list"))),
+        Case("/alerts/", page=get(reverse("monitoring:alert-list"))),
+        Case("/security/", page=get(reverse("security:overview"))),
+        Case("/threats/", page=get(reverse("security:threats"))),
+        *_threat_event_cases(threats.detection_events(), get),
+        Case("/threats/users/ (the latest user's 30 days)",
+             page=get(reverse("security:threat-user"),
+                      {"tenant": code, "user": user.user_principal_name})),
+        Case("/threats/posture/", page=get(reverse("security:posture"))),
     ]
+
+
+def _threat_event_cases(events, get) -> list[Case]:
+    """The event page of the detection with the most evidence (the heaviest to show)."""
+    from django.db.models import F, Func, IntegerField
+    from django.urls import reverse
+
+    evidence = Func(F("evidence"), function="jsonb_array_length", output_field=IntegerField())
+    event = events.filter(tenant__isnull=False).order_by(evidence.desc()).first()
+    if event is None:
+        return [Case("/threats/events/<id>/", missing="no detection found an event")]
+    return [Case(f"/threats/events/<id>/ ({len(event.evidence)} sign-ins of evidence)",
+                 page=get(reverse("security:threat-event", args=[event.pk])))]
 
 
 def _valid_filters(filters: dict[str, str]) -> dict[str, str]:

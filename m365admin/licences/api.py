@@ -10,7 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from m365admin.licences.figures import SkuFigures, WasteTotals, amount_text
+from m365admin.licences.figures import ProductFigures, SkuFigures, WasteTotals, amount_text
 from m365admin.licences.report import (
     BadQuery,
     LicenceReport,
@@ -31,8 +31,8 @@ def _totals(totals: WasteTotals) -> dict:
 
 def _sku(figures: SkuFigures) -> dict:
     return {
-        "tenant": str(figures.tenant.code), "tenant_name": figures.tenant_name,
-        "sku_id": figures.sku.sku_id, "sku_part_number": figures.sku.sku_part_number,
+        "tenant": str(figures.tenant_code), "tenant_name": figures.tenant_name,
+        "sku_id": figures.sku_id, "sku_part_number": figures.sku_part_number,
         "product_name": figures.product_name, "kind": figures.kind, "state": figures.state,
         "purchased": figures.purchased, "assigned": figures.assigned,
         "available": figures.available, "over_assigned": figures.over_assigned,
@@ -42,6 +42,16 @@ def _sku(figures: SkuFigures) -> dict:
         "disabled_cost": amount_text(figures.disabled_cost),
         "inactive_cost": amount_text(figures.inactive_cost),
         "monthly_waste": amount_text(figures.monthly_waste),
+    }
+
+
+def _product(product: ProductFigures) -> dict:
+    return {
+        "sku_id": product.sku_id, "product_name": product.product_name,
+        "tenants": product.tenants, "purchased": product.purchased,
+        "assigned": product.assigned, "available": product.available,
+        "over_assigned_tenants": product.over_assigned, "renewal": product.renewal,
+        **_totals(product.waste),
     }
 
 
@@ -74,12 +84,14 @@ QUERY = [
     OpenApiParameter("tenant", OpenApiTypes.UUID, description="One tenant, by its code."),
     OpenApiParameter("days", OpenApiTypes.INT, enum=[14, 30, 60, 90],
                      description="Inactive after this many days without a sign-in (30)."),
+    OpenApiParameter("product", OpenApiTypes.STR,
+                     description="One product, by its SKU ID (the same in every tenant)."),
 ]
 
 
 class LicencesView(_LicenceView):
-    """Per SKU per tenant, with the totals across tenants and per tenant. `?tenant=`,
-    `?days=14|30|60|90` (inactive threshold, default 30)."""
+    """Per SKU per tenant, with the totals across tenants, per tenant and per product.
+    `?tenant=`, `?days=14|30|60|90` (inactive threshold, default 30), `?product=<SKU ID>`."""
 
     pagination_class = None
 
@@ -90,9 +102,10 @@ class LicencesView(_LicenceView):
         return Response({
             "days": report.days,
             "totals": _totals(report.totals),
-            "tenants": [{"tenant": str(s.tenant.code), **_totals(totals)}
+            "tenants": [{"tenant": str(s.tenant_code), **_totals(totals)}
                         for s, totals in _per_tenant(report)],
             "activity_unknown": [str(t.code) for t in report.without_activity],
+            "products": [_product(product) for product in report.products],
             "skus": [_sku(figures) for figures in report.skus],
         })
 
@@ -100,7 +113,7 @@ class LicencesView(_LicenceView):
 def _per_tenant(report: LicenceReport):
     seen = {}
     for figures in report.skus:
-        seen.setdefault(figures.sku.tenant_id, figures)
+        seen.setdefault(figures.tenant_id, figures)
     return [(figures, report.per_tenant[tenant_id]) for tenant_id, figures in seen.items()]
 
 

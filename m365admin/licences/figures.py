@@ -5,12 +5,16 @@ feeds the dashboard tiles, the licences page, its CSV and the API, so they canno
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Count, Min, Q
+from django.db.models.functions import Lower
+
 from m365admin.choices import LicenceKind, SubscriptionStatus
-from m365admin.licences.names import named_free
+from m365admin.licences.names import named_free, product_name
 from m365admin.models import LicenceIdle, SubscribedSku, Subscription, Tenant
 from m365admin.models.licences import INACTIVE_DAYS
 
@@ -18,9 +22,18 @@ from m365admin.models.licences import INACTIVE_DAYS
 FREE_UNITS = 10_000
 
 
-@dataclass
+@dataclass(slots=True)
 class SkuFigures:
-    sku: SubscribedSku
+    """One SKU of one tenant, as plain values (600 of them are built per page view: model
+    instances cost more than the rest of the report)."""
+
+    tenant_id: int
+    tenant_name: str
+    tenant_code: uuid.UUID
+    sku_id: str
+    sku_part_number: str
+    # Graph's capabilityStatus (Enabled, Warning, Suspended, LockedOut).
+    state: str
     product_name: str
     kind: str
     # Enabled units plus those in their grace period after expiry (Warning): users still
@@ -35,45 +48,37 @@ class SkuFigures:
     # the tenant's sign-in activity is unknown, it needs Entra ID P1).
     disabled: int = 0
     inactive: int | None = 0
+    # Derived once here: the page, its totals and its sorting read each several times.
+    is_paid: bool = field(init=False)
+    # Negative when more seats are assigned than purchased.
+    available: int = field(init=False)
+    over_assigned: bool = field(init=False)
+    # Paid seats nobody holds: free and trial SKUs never count.
+    unused: int = field(init=False)
+    # Paid seats unassigned, on disabled and on inactive accounts (disjoint sets).
+    wasted: int = field(init=False)
+    monthly_waste: Decimal | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.is_paid = self.kind == LicenceKind.PAID
+        self.available = self.purchased - self.assigned
+        self.over_assigned = self.available < 0
+        self.unused = max(0, self.available) if self.is_paid else 0
+        self.wasted = self.unused + self.disabled + (self.inactive or 0) if self.is_paid else 0
+        self.monthly_waste = self._cost(self.wasted)
 
     @property
-    def tenant(self) -> Tenant:
-        return self.sku.tenant
-
-    @property
-    def tenant_name(self) -> str:
-        return self.sku.tenant.name
+    def key(self) -> tuple[int, str]:
+        """(tenant id, SKU id in lower case): how held licences and the rollup name it."""
+        return self.tenant_id, self.sku_id.lower()
 
     @property
     def kind_label(self) -> str:
         return LicenceKind(self.kind).label
 
-    @property
-    def is_paid(self) -> bool:
-        return self.kind == LicenceKind.PAID
-
-    @property
-    def state(self) -> str:
-        """Graph's capabilityStatus (Enabled, Warning, Suspended, LockedOut)."""
-        return self.sku.capability_status
-
-    @property
-    def available(self) -> int:
-        """Negative when more seats are assigned than purchased."""
-        return self.purchased - self.assigned
-
-    @property
-    def over_assigned(self) -> bool:
-        return self.assigned > self.purchased
-
-    @property
-    def unused(self) -> int:
-        """Paid seats nobody holds: free and trial SKUs never count."""
-        return max(0, self.available) if self.kind == LicenceKind.PAID else 0
-
     def _cost(self, seats: int | None) -> Decimal | None:
         """Only paid SKUs with a price cost anything; nothing is invented."""
-        if self.monthly_price is None or self.kind != LicenceKind.PAID:
+        if self.monthly_price is None or not self.is_paid:
             return None
         return (seats or 0) * self.monthly_price
 
@@ -97,11 +102,6 @@ class SkuFigures:
     def waste_text(self) -> str:
         return money(self.monthly_waste, self.currency)
 
-    @property
-    def monthly_waste(self) -> Decimal | None:
-        """Unassigned seats plus seats on disabled and inactive accounts (disjoint sets)."""
-        return self._cost(self.unused + self.disabled + (self.inactive or 0))
-
 
 def amount_text(amount: Decimal | None) -> str | None:
     """"23.00": decimal text for the CSV and the API (a JSON float would round prices)."""
@@ -114,6 +114,11 @@ def money(amount: Decimal | None, currency: str) -> str:
     return "—" if amount is None else f"{amount_text(amount)} {currency}"
 
 
+def costs_text(cost: dict[str, Decimal], separator: str = " + ") -> str:
+    """"120.00 EUR + 30.00 USD" (amounts per currency, never summed), "" without any."""
+    return separator.join(money(amount, currency) for currency, amount in sorted(cost.items()))
+
+
 def kind_of(name: str, purchased: int, monthly_price: Decimal | None, trial: bool) -> str:
     if named_free(name) or (purchased >= FREE_UNITS and monthly_price is None):
         return LicenceKind.FREE
@@ -123,40 +128,48 @@ def kind_of(name: str, purchased: int, monthly_price: Decimal | None, trial: boo
 def sku_figures(tenant: Tenant | None = None, inactive_days: int | None = 30
                 ) -> list[SkuFigures]:
     """Every synced SKU (of `tenant`, or of every tenant), in four queries; in two without
-    the seats on disabled and inactive accounts (`inactive_days=None`: the dashboard tiles)."""
+    the seats on disabled and inactive accounts (`inactive_days=None`: the dashboard tiles).
+    Rows are read as tuples and subscriptions summed in SQL, per (tenant, SKU)."""
     if inactive_days is not None and inactive_days not in INACTIVE_DAYS:
         raise ValueError(f"inactive_days must be one of {INACTIVE_DAYS}")
     scope = {"tenant": tenant} if tenant is not None else {}
     idle, blind = {}, set()
     if inactive_days is not None:
-        idle = {(row.tenant_id, row.sku_id): row
-                for row in LicenceIdle.objects.filter(**scope).defer("synced")}
+        idle = {(tenant_id, sku_id): (disabled, inactive)
+                for tenant_id, sku_id, disabled, inactive in LicenceIdle.objects.filter(
+                    **scope).values_list("tenant_id", "sku_id", "disabled",
+                                         f"inactive_{inactive_days}")}
         blind = set(Tenant.objects.without_sign_in_logs().values_list("pk", flat=True))
-    # (tenant, SKU) -> [is_trial of each live subscription], earliest lifecycle date
-    trials: dict[tuple[int, str], list[bool]] = {}
-    renewals: dict[tuple[int, str], datetime] = {}
-    live = Subscription.objects.filter(**scope).exclude(status=SubscriptionStatus.DELETED)
-    for tenant_id, sku_id, trial, renewal in live.values_list(
-            "tenant_id", "sku_id", "is_trial", "next_lifecycle"):
-        key = (tenant_id, sku_id.lower())
-        trials.setdefault(key, []).append(trial)
-        if renewal is not None and (key not in renewals or renewal < renewals[key]):
-            renewals[key] = renewal
+    # (tenant, SKU) -> (live subscriptions, trials among them, earliest lifecycle date)
+    subscriptions = {
+        (tenant_id, sku_id): (live, trials, renewal)
+        for tenant_id, sku_id, live, trials, renewal in (
+            Subscription.objects.filter(**scope).exclude(status=SubscriptionStatus.DELETED)
+            .values_list("tenant_id", Lower("sku_id"))
+            .annotate(live=Count("pk"), trials=Count("pk", filter=Q(is_trial=True)),
+                      renewal=Min("next_lifecycle"))
+            .order_by()
+        )
+    }
     figures = []
-    skus = SubscribedSku.objects.filter(**scope).defer("service_plans", "synced")
-    for sku in skus.with_product().select_related("tenant"):
-        key = (sku.tenant_id, sku.sku_id.lower())
-        name = sku.product_name
-        purchased = sku.prepaid_enabled + sku.prepaid_warning
-        held = idle.get(key)
+    for (tenant_id, tenant_name, tenant_code, sku_id, part_number, state, enabled, warning,
+         consumed, name_override, price, currency) in (
+            SubscribedSku.objects.filter(**scope).with_product().values_list(
+                "tenant_id", "tenant__name", "tenant__code", "sku_id", "sku_part_number",
+                "capability_status", "prepaid_enabled", "prepaid_warning", "consumed_units",
+                "name_override", "monthly_price", "currency")):
+        key = (tenant_id, sku_id.lower())
+        name = product_name(sku_id, part_number, name_override or "")
+        purchased = enabled + warning
+        live, trials, renewal = subscriptions.get(key, (0, 0, None))
+        disabled, inactive = idle.get(key, (0, 0))
         figures.append(SkuFigures(
-            sku=sku, product_name=name,
-            kind=kind_of(name, purchased, sku.monthly_price, all(trials.get(key) or [False])),
-            purchased=purchased, assigned=sku.consumed_units, monthly_price=sku.monthly_price,
-            currency=sku.currency or "", renewal=renewals.get(key),
-            disabled=held.disabled if held else 0,
-            inactive=None if sku.tenant_id in blind or inactive_days is None else (
-                held.inactive(inactive_days) if held else 0),
+            tenant_id=tenant_id, tenant_name=tenant_name, tenant_code=tenant_code,
+            sku_id=sku_id, sku_part_number=part_number, state=state, product_name=name,
+            kind=kind_of(name, purchased, price, live > 0 and trials == live),
+            purchased=purchased, assigned=consumed, monthly_price=price,
+            currency=currency or "", renewal=renewal, disabled=disabled,
+            inactive=None if tenant_id in blind or inactive_days is None else inactive,
         ))
     return figures
 
@@ -172,8 +185,12 @@ class WasteTotals:
     # currency -> monthly cost of the three
     cost: dict[str, Decimal] = field(default_factory=dict)
 
+    @property
+    def cost_text(self) -> str:
+        return costs_text(self.cost)
+
     def add(self, sku: SkuFigures) -> None:
-        if sku.kind != LicenceKind.PAID:
+        if not sku.is_paid:
             return
         self.unused += sku.unused
         self.disabled += sku.disabled
@@ -182,10 +199,64 @@ class WasteTotals:
             self.cost[sku.currency] = self.cost.get(sku.currency, Decimal(0)) + sku.monthly_waste
 
 
+@dataclass
+class ProductFigures:
+    """One product summed over the tenants that have it: an MSP's row per product."""
+
+    sku_id: str
+    product_name: str
+    tenants: int = 0
+    purchased: int = 0
+    assigned: int = 0
+    # Tenants that assigned more seats than they bought.
+    over_assigned: int = 0
+    renewal: datetime | None = None
+    kinds: set[str] = field(default_factory=set)
+    waste: WasteTotals = field(default_factory=WasteTotals)
+
+    @property
+    def available(self) -> int:
+        return self.purchased - self.assigned
+
+    @property
+    def kind_label(self) -> str:
+        """"Free" or "Trial" when every tenant has it so; "" when some pay for it."""
+        if len(self.kinds) == 1 and LicenceKind.PAID not in self.kinds:
+            return LicenceKind(next(iter(self.kinds))).label
+        return ""
+
+    @property
+    def monthly_waste(self) -> Decimal | None:
+        """The sort key of the waste column: one currency is the rule, so the amounts' sum."""
+        return sum(self.waste.cost.values()) if self.waste.cost else None
+
+    def add(self, sku: SkuFigures) -> None:
+        self.tenants += 1
+        self.purchased += sku.purchased
+        self.assigned += sku.assigned
+        self.over_assigned += sku.over_assigned
+        if sku.renewal is not None and (self.renewal is None or sku.renewal < self.renewal):
+            self.renewal = sku.renewal
+        self.kinds.add(sku.kind)
+        self.waste.add(sku)
+
+
+def per_product(figures: list[SkuFigures]) -> list[ProductFigures]:
+    """The per-tenant figures summed per product (the same rows: they cannot disagree), by
+    product name."""
+    products: dict[str, ProductFigures] = {}
+    for sku in figures:
+        key = sku.sku_id.lower()
+        if key not in products:
+            products[key] = ProductFigures(key, sku.product_name)
+        products[key].add(sku)
+    return sorted(products.values(), key=lambda p: p.product_name.lower())
+
+
 def waste_totals(figures: list[SkuFigures]) -> tuple[WasteTotals, dict[int, WasteTotals]]:
     """Across tenants, and per tenant id."""
     overall, per_tenant = WasteTotals(), {}
     for sku in figures:
         overall.add(sku)
-        per_tenant.setdefault(sku.sku.tenant_id, WasteTotals()).add(sku)
+        per_tenant.setdefault(sku.tenant_id, WasteTotals()).add(sku)
     return overall, per_tenant

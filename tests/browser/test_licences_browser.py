@@ -1,5 +1,6 @@
 """/licences/ in Chromium: a Viewer reads it at desktop and phone width (chart drawn within the
-CSP, no sideways scroll), filters one tenant, and downloads the reclaim CSV."""
+CSP, no sideways scroll), opens one product's rows per tenant, filters one tenant, and
+downloads the reclaim CSV."""
 
 from __future__ import annotations
 
@@ -55,6 +56,15 @@ def test_a_viewer_filters_a_tenant_and_exports_the_reclaim_list(watched, site):
     assert page.locator("#reclaim-table tbody tr").count() == 4
     assert "Office 365 E3" in page.locator("#licence-table").inner_text()
     assert no_sideways_scroll(page)
+    # E3 summed over both tenants; its name lists it per tenant.
+    assert page.locator("#product-table tbody tr").count() == 1
+    assert page.locator("#product-table tbody td").nth(2).inner_text() == "20"
+    page.click("#product-table tbody a")
+    page.wait_for_url("**/licences/?product=*", timeout=TIMEOUT_MS)
+    assert page.locator("#licence-table tbody tr").count() == 2
+    page.click("#every-product")
+    page.wait_for_selector("#every-product", state="detached", timeout=TIMEOUT_MS)
+    assert page.locator("#licence-table tbody tr").count() == 2
 
     page.select_option("#licence-tenant", label="Fabrikam")
     page.click("#licence-filters button[type=submit]")

@@ -40,7 +40,7 @@ def demo_like_tenant():
 
 
 def _by_part(tenant):
-    return {f.sku.sku_part_number: f for f in sku_figures(tenant)}
+    return {f.sku_part_number: f for f in sku_figures(tenant)}
 
 
 def test_a_free_sku_is_marked_and_never_counted_as_unused(demo_like_tenant):

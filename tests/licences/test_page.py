@@ -10,6 +10,8 @@ import pytest
 from django.utils import translation
 
 from m365admin.models import SubscribedSku
+from tests.factories import make_rows
+from tests.licences.conftest import E3, FLOW_FREE
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +112,57 @@ def test_the_user_list_shows_the_same_last_sign_in_with_its_source(client, viewe
     client.force_login(viewer)
     html = client.get("/users/?q=logonly").content.decode()
     assert "2026-12-04 09:00" in html and "(Sign-in log)" in html
+
+
+def test_the_product_table_sums_the_tenants_rows_of_each_product(client, viewer, estate):
+    client.force_login(viewer)
+    page = client.get("/licences/?days=14")
+    (e3,) = [p for p in page.context["products"] if p.product_name == "Office 365 E3"]
+    rows = [f for f in page.context["report"].skus if f.product_name == "Office 365 E3"]
+    assert (e3.tenants, e3.purchased, e3.assigned) == (2, 15, 9)
+    assert e3.waste.cost["EUR"] == sum(f.monthly_waste for f in rows)
+    assert e3.waste.cost == page.context["report"].totals.cost  # the free SKU adds nothing
+    html = page.content.decode()
+    assert f'href="?days=14&amp;product={E3}"' in html  # each product lists its tenants' rows
+    api = client.get("/api/v1/licences/?days=14").json()
+    (api_e3,) = [p for p in api["products"] if p["sku_id"] == E3]
+    assert (api_e3["purchased"], api_e3["cost"]) == (15, {"EUR": f"{e3.waste.cost['EUR']:.2f}"})
+
+
+def test_one_product_narrows_its_rows_the_reclaim_list_and_the_files_alike(client, viewer, estate):
+    client.force_login(viewer)
+    page = client.get(f"/licences/?product={FLOW_FREE.upper()}")
+    assert page.context["problems"] == []
+    assert [f.sku_part_number for f in page.context["skus"]] == ["FLOW_FREE"]
+    assert "Microsoft Power Automate Free per tenant" in page.content.decode()
+    # A free product is never reclaimed, whoever holds it.
+    assert page.context["reclaim"] == []
+    assert [r["sku_part_number"] for r in _csv(client.get(f"/licences/export.csv?product={FLOW_FREE}"))] == ["FLOW_FREE"]
+    assert _csv(client.get(f"/licences/reclaim.csv?product={FLOW_FREE}")) == []
+    api = client.get(f"/api/v1/licences/?product={FLOW_FREE}").json()
+    assert [s["sku_part_number"] for s in api["skus"]] == ["FLOW_FREE"]
+    e3 = client.get(f"/licences/?product={E3}")
+    assert {f.tenant_name for f in e3.context["skus"]} == {"Contoso", "Fabrikam"}
+    assert len(e3.context["reclaim"]) == 4
+
+
+def test_an_unknown_product_is_explained_and_refused(client, viewer, estate):
+    client.force_login(viewer)
+    page = client.get("/licences/?product=not-a-sku")
+    assert "not-a-sku" in page.context["problems"][0]
+    assert len(page.context["report"].skus) == 3  # every product instead
+    assert client.get("/licences/export.csv?product=not-a-sku").status_code == 400
+    assert client.get("/api/v1/licences/?product=not-a-sku").status_code == 400
+
+
+def test_the_rows_per_tenant_are_paged_and_sorted_across_pages(client, viewer, estate):
+    contoso, _ = estate
+    make_rows(SubscribedSku, contoso, 60, prepaid_enabled=5, consumed_units=1)
+    client.force_login(viewer)
+    first = client.get("/licences/?sort=-purchased")
+    assert len(first.context["skus"]) == 50 and first.context["page_obj"].paginator.count == 63
+    assert [f.purchased for f in first.context["skus"][:2]] == [10_000, 10]
+    last = client.get("/licences/?sort=-purchased&page=2")
+    assert len(last.context["skus"]) == 13 and last.context["skus"][-1].purchased == 5
+    assert len(last.context["products"]) == 62  # not paged (E3 is one product in 2 tenants)
+    assert client.get("/licences/?page=9").context["problems"]

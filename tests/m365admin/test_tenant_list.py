@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from m365admin.choices import Collector, SyncStatus, UserType
 from m365admin.models import DirectoryUser, Mailbox, SignIn, SyncRun, Team
+from m365admin.rollups import refresh_signin_hours
 from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +32,12 @@ def _populate(tenant) -> None:
               deleted=lambda i: i == 5)  # the deleted one counts nowhere
     make_rows(Mailbox, tenant, 3, is_deleted=lambda i: i == 2)
     make_rows(Team, tenant, 2)
-    # 8 sign-ins in the last 24 h (2 failed), 1 from two days ago.
+    # 8 sign-ins in the last 24 h (2 failed), 1 from two days ago; counted from the hourly
+    # rollups, as a sign-in sync leaves them.
     make_rows(SignIn, tenant, 9,
               created=lambda i: NOW - (timedelta(days=2) if i == 8 else timedelta(hours=i)),
               error_code=lambda i: 50126 if i in (3, 8) or i == 5 else 0)
+    refresh_signin_hours(tenant, NOW - timedelta(days=3), NOW)
 
 
 def test_anonymous_is_sent_to_login(client):
