@@ -11,6 +11,7 @@ from m365admin.lib.adminsecrets import WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from m365admin.models import (
     DirectoryUser,
+    GraphUsage,
     HeldLicence,
     LicenceIdle,
     LicenceProduct,
@@ -185,6 +186,12 @@ class SyncCheckpointAdmin(GraphSourcedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Deleting a checkpoint is how an administrator forces a full resync.
         return request.user.has_perm("m365admin.delete_synccheckpoint")
+
+
+@admin.register(GraphUsage)
+class GraphUsageAdmin(GraphSourcedAdmin):
+    list_display = ["tenant", "collector", "requests", "throttled", "retries"]
+    list_filter = ["tenant", "collector"]
 
 
 @admin.register(SignInHourly)

@@ -11,6 +11,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Query
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -44,8 +45,14 @@ class MeasuredAdmin(admin.ModelAdmin):
 
 @admin.register(ComponentHealth)
 class ComponentHealthAdmin(MeasuredAdmin):
-    list_display = ["component", "status", "latency_ms", "reason", "since", "checked"]
+    list_display = ["component", "status", "latency_ms", "reason_text", "since", "checked"]
     list_filter = ["status"]
+    exclude = ["reason", "reason_message"]
+    readonly_fields = ["reason_text"]
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, health: ComponentHealth) -> str:
+        return health.localized_reason()
 
 
 @admin.register(MetricSample)
@@ -108,17 +115,21 @@ class AlertTransitionInline(admin.TabularInline):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ["summary", "severity", "status", "tenant", "count", "first_seen", "last_seen",
-                    "silenced"]
+    list_display = ["summary_text", "severity", "status", "tenant", "count", "first_seen",
+                    "last_seen", "silenced"]
     list_filter = ["severity", "status", "rule__source", "tenant", AlertAgeFilter]
     search_fields = ["summary"]
-    list_select_related = ["tenant"]
-    fields = ["code", "summary", "rule", "tenant", "labels", "severity", "status", "value",
+    list_select_related = ["tenant", "rule"]
+    fields = ["code", "summary_text", "rule", "tenant", "labels", "severity", "status", "value",
               "count", "first_seen", "last_seen", "fired", "acknowledged", "acknowledged_by",
               "resolved", "resolved_by", "silenced", "inhibited_by", "fingerprint"]
     readonly_fields = fields
     inlines = [AlertTransitionInline]
     actions = ["acknowledge", "resolve"]
+
+    @admin.display(description=_("summary"), ordering="summary")
+    def summary_text(self, alert: Alert) -> str:
+        return alert.title  # the stored summary in the reader's language
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -155,12 +166,20 @@ class AlertAdmin(admin.ModelAdmin):
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     # Saving runs AlertRule.clean (metric per source, percentages 0–100); errors show on the form.
-    list_display = ["name", "source", "metric", "comparison", "threshold", "for_seconds",
+    list_display = ["name_text", "source", "metric_name", "comparison", "threshold", "for_seconds",
                     "severity", "tenant", "enabled"]
     list_filter = ["source", "severity", "enabled", "tenant"]
     list_select_related = ["tenant"]
     search_fields = ["name", "metric"]
     readonly_fields = ["code", "created"]
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_text(self, rule: AlertRule) -> str:
+        return rule.title  # a seeded rule's name in the reader's language
+
+    @admin.display(description=_("metric"), ordering="metric")
+    def metric_name(self, rule: AlertRule) -> str:
+        return format_html("<code>{}</code>", rule.metric)  # a name to type, not a word
 
 
 class SilenceStateFilter(admin.SimpleListFilter):

@@ -79,7 +79,7 @@ class SilenceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.alert = alert
         self.fields["same_rule"].label = _("Only alerts of the rule “%(rule)s”") % {
-            "rule": alert.rule.name}
+            "rule": alert.rule.title}
         for name, value in sorted(alert.labels.items()):
             self.fields[f"label_{name}"] = forms.CharField(
                 label=_("Label “%(name)s”") % {"name": name}, required=False, initial=value,

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from security.models import GENESIS, AuditEntry
 
@@ -80,7 +80,9 @@ def _target(target: Any) -> str:
     if meta is None:
         # A request path can hold NUL ("/users/%00"), which PostgreSQL refuses in text.
         return str(target)[:300].replace("\x00", "\ufffd")
-    return f"{meta.label_lower}:{target.pk} ({target})"[:300]
+    # The record is language-neutral: a name shown translated is stored as English.
+    with translation.override("en"):
+        return f"{meta.label_lower}:{target.pk} ({target})"[:300]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from m365admin import feed
 from m365admin.models.feed import FeedRecord, FeedType
+from monitoring.choices import Severity
 
 NEXT_CURSOR = "Feed-Next-Cursor"
 DEFAULT_LIMIT = 500
@@ -59,7 +60,7 @@ class FeedLineSerializer(serializers.Serializer):
     time = serializers.DateTimeField(help_text="When it happened (ISO 8601, UTC offset).")
     recorded = serializers.DateTimeField(help_text="When the record was written.")
     tenant = TenantRefSerializer(allow_null=True)
-    severity = serializers.ChoiceField(choices=["info", "warning", "error", "critical"])
+    severity = serializers.ChoiceField(choices=Severity.choices)
     kind = serializers.CharField(required=False, help_text="security_event and finding: the "
                                                            "event's kind.")
     title = serializers.CharField(required=False)

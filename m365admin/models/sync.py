@@ -116,6 +116,14 @@ class SyncRun(models.Model):
         self.save(update_fields=["status", "finished", "error", "error_message", "error_code",
                                  "pages", "written", "removed", "rejected", *GRAPH_COUNTS])
 
+    @staticmethod
+    def error_fields(error: Message) -> dict:
+        return {"error": english(error), "error_message": error or None}
+
+    def localized_error(self) -> str:
+        """The error in the active language; an older run's English line as it was stored."""
+        return render(self.error_message, self.error)
+
     def count_graph(self, *, requests: int, throttled: int, retries: int) -> None:
         """Bring the run's Graph counts up to these totals so far, adding what is new to the
         tenant's cumulative GraphUsage; the caller saves the run in the same transaction."""
@@ -157,14 +165,6 @@ class GraphUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} {self.collector}"
-
-    @staticmethod
-    def error_fields(error: Message) -> dict:
-        return {"error": english(error), "error_message": error or None}
-
-    def localized_error(self) -> str:
-        """The error in the active language; an older run's English line as it was stored."""
-        return render(self.error_message, self.error)
 
 
 class SyncCheckpoint(models.Model):

@@ -71,9 +71,12 @@ class AlertRule(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=AlertSource)
     metric = models.CharField(
         _("metric"), max_length=40,
-        help_text=_("System metric: cpu, memory, swap, disk. Component: its name. Requests: "
-                    "p95, p99 (ms), error_rate (%). Collectors: consecutive_failures. "
-                    "Service health: level (1 degraded, 2 interrupted)."),
+        # The names to type, marked as such (the admin shows help text as HTML).
+        help_text=_("System metric: <code>cpu</code>, <code>memory</code>, <code>swap</code>, "
+                    "<code>disk</code>. Component: its name. Requests: <code>p95</code>, "
+                    "<code>p99</code> (ms), <code>error_rate</code> (%). Collectors: "
+                    "<code>consecutive_failures</code>. Service health: <code>level</code> "
+                    "(1 degraded, 2 interrupted)."),
     )
     comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison)
     threshold = models.FloatField(_("threshold"))
@@ -100,7 +103,7 @@ class AlertRule(models.Model):
         verbose_name_plural = _("alert rules")
 
     def __str__(self) -> str:
-        return self.name
+        return self.title
 
     def save(self, *args, **kwargs) -> None:
         """Disabling a rule (admin, shell, any caller of save) closes its alerts at once: it
@@ -261,7 +264,7 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.summary
+        return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring:alert-detail", args=[self.code])

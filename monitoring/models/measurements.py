@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.texts import render
+
 from monitoring.choices import Component, HealthStatus
 
 
@@ -77,6 +79,10 @@ class ComponentHealth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_component_display()}: {self.get_status_display()}"
+
+    def localized_reason(self) -> str:
+        """The reason in the active language; an older row's English line as it was stored."""
+        return render(self.reason_message, self.reason)
 
 
 class RequestStat(models.Model):

@@ -17,6 +17,7 @@ from m365admin.admin import GraphSourcedAdmin
 from m365admin.choices import Collector
 from m365admin.models import (
     DirectoryUser,
+    GraphUsage,
     HeldLicence,
     LicenceProduct,
     SignIn,
@@ -49,11 +50,9 @@ def _rows(model, count: int = 1, tenant=None):
         return LicenceProduct.objects.bulk_create(
             LicenceProduct(sku_id=str(uuid.uuid4())) for _ in range(count))
     tenant = tenant or make_tenant()
-    if model is SyncCheckpoint:
+    if model in (SyncCheckpoint, GraphUsage):  # one per tenant and collector
         collectors = list(Collector)[:count]
-        return SyncCheckpoint.objects.bulk_create(
-            SyncCheckpoint(tenant=tenant, collector=c) for c in collectors
-        )
+        return model.objects.bulk_create(model(tenant=tenant, collector=c) for c in collectors)
     extra = {"created": lambda i: NOW - timedelta(minutes=i)} if model is SignIn else {}
     if model is HeldLicence:
         extra = {"user": make_rows(DirectoryUser, tenant)[0]}

@@ -43,7 +43,7 @@ from monitoring.health import database as database_health
 from monitoring.health.store import record
 from monitoring.models import Alert
 from security.detections import runner as detections
-from security.models import SecurityEvent
+from security.models import AuditEntry, SecurityEvent
 from tests.security.test_role_matrix import ROUTES
 
 pytestmark = pytest.mark.django_db
@@ -164,6 +164,10 @@ def data_words() -> set[str]:
         ServiceHealth: ["service"],
         ServiceHealthIssue: ["service", "title"],
         SecurityEvent: ["username"],
+        # An alert's labels name what it is about (a user, a Microsoft 365 service's ID).
+        Alert: ["labels"],
+        # The audit log shows what was recorded, verbatim (tamper-evident, stored in English).
+        AuditEntry: ["target"],
         get_user_model(): ["username"],
         # The roles' groups, and the permissions Django names in English when it migrates.
         Group: ["name"],
@@ -177,7 +181,8 @@ def data_words() -> set[str]:
     for model, names in fields.items():
         for row in model.objects.values_list(*names):
             for value in row:
-                for word in words(str(value or "")):
+                text = " ".join(value.values()) if isinstance(value, dict) else str(value or "")
+                for word in words(text):
                     found |= {word, *SPLIT.split(word)}
     return found
 

@@ -150,6 +150,9 @@ ROUTES: dict[str, tuple[str, str, str]] = {
                                                  OPERATOR),
     "monitoring-api:alert-resolve-noslash": ("POST", "/api/v1/alerts/{alert}/resolve",
                                              OPERATOR),
+    "monitoring-api:alert-silence": ("POST", "/api/v1/alerts/{alert}/silence/", OPERATOR),
+    "monitoring-api:alert-silence-noslash": ("POST", "/api/v1/alerts/{alert}/silence",
+                                             OPERATOR),
 }
 
 # Admin models: who may open the changelist. Operators (staff) read what Viewers read; the
@@ -162,7 +165,8 @@ ADMIN_OPERATOR_READS = {
     "m365admin.licenceproduct", "m365admin.subscription", "m365admin.heldlicence",
     "m365admin.licenceidle",
     "m365admin.servicehealth", "m365admin.servicehealthissue", "m365admin.syncrun",
-    "m365admin.synccheckpoint", "m365admin.signinhourly", "monitoring.componenthealth",
+    "m365admin.synccheckpoint", "m365admin.signinhourly", "m365admin.graphusage",
+    "monitoring.componenthealth",
     "monitoring.metricsample", "monitoring.requeststat", "monitoring.alert",
     "monitoring.alertrule", "monitoring.silence", "security.securityevent",
 }
