@@ -10,8 +10,9 @@ from tests.live import USERNAME
 
 pytestmark = pytest.mark.browser
 
-# Rules disabled, so nothing the host does adds alerts; the evaluator never touches these two
-# (their fingerprints match no observation).
+# The seeded rules disabled, so nothing the host does adds alerts. The two rules here stay
+# enabled (the evaluator resolves a disabled rule's alerts) with a threshold no CPU reaches;
+# it never touches their alerts, whose fingerprints match no observation.
 _SEED = f"""
 from django.contrib.auth.models import Permission, User
 from monitoring.models import Alert, AlertRule
@@ -21,7 +22,7 @@ AlertRule.objects.update(enabled=False)
 for code, severity, summary, name in [("a", "critical", "Database down", "Test"),
                                       ("b", "warning", "CPU high", "Test CPU")]:
     rule = AlertRule.objects.create(name=name, source="metric", metric="cpu", comparison="gt",
-                                    threshold=80, severity=severity, enabled=False)
+                                    threshold=1000, severity=severity)
     Alert.objects.create(rule=rule, fingerprint=code, severity=severity, summary=summary,
                          status="firing", code="00000000-0000-0000-0000-00000000000" + code)
 """
