@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -112,7 +113,7 @@ def relay_sockets(page) -> list:
         socket.connect_to_server()
         sockets.append(socket)
 
-    page.route_web_socket(lambda url: url.endswith("/ws/dashboard/"), relay)
+    page.route_web_socket(lambda url: urlsplit(url).path == "/ws/dashboard/", relay)
     return sockets
 
 
