@@ -37,7 +37,8 @@ def main() -> None:
 
 
 def _rules(count: int) -> None:
-    from monitoring.choices import AlertSource, Component
+    from m365admin.choices import Component
+    from monitoring.choices import AlertSource
     from monitoring.models import AlertRule
 
     kinds = [

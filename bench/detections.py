@@ -23,9 +23,8 @@ import threading
 import time
 from contextlib import contextmanager
 
-import psutil
-
 import common
+import psutil
 from dashboard import load_signins
 
 

@@ -35,10 +35,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import common
 import psutil
 from websockets.asyncio.client import ClientConnection, connect
-
-import common
 
 WARM_UP = 3
 ROUND_TIMEOUT = 60.0
@@ -186,9 +185,9 @@ class Bench:
         self.storm_figures: dict[str, list[tuple[float, float]]] = {"ours": [], "bare": []}
 
     async def run(self, base: str, ours_pid: int, bare_url: str, bare_pid: int) -> None:
+        import bare_asgi
         from channels.layers import get_channel_layer
 
-        import bare_asgi
         from monitoring import push
 
         layer = get_channel_layer()

@@ -105,13 +105,11 @@ def _reset_signins() -> None:
 def _ingest(base_url: str) -> dict:
     import logging
 
-    from collectors.sync.runner import run_collector
-    from m365admin.choices import Collector, SyncStatus
-    from m365admin.models import SignIn, SyncCheckpoint, Tenant
-
     from django.db.models.signals import post_save
 
-    from m365admin.models import SyncRun
+    from collectors.sync.runner import run_collector
+    from m365admin.choices import Collector, SyncStatus
+    from m365admin.models import SignIn, SyncCheckpoint, SyncRun, Tenant
 
     logging.disable(logging.INFO)  # one log line per page would be measured too
     # The ingest alone: detections follow a sign-in sync and have bench/detections.py.

@@ -26,9 +26,8 @@ import asyncio
 import statistics
 import time
 
-import psutil
-
 import common
+import psutil
 
 WARM_UP = 2
 

@@ -7,9 +7,8 @@ from functools import cache
 
 from django.conf import settings
 
-from m365admin.models import Tenant
-
 from collectors.graph import GraphClient, GraphConfig, Limiter
+from m365admin.models import Tenant
 
 _clients: dict[int, tuple[GraphConfig, GraphClient]] = {}
 _lock = threading.Lock()

@@ -14,9 +14,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from m365admin.models import Tenant
-
 from collectors.simulator import GraphSimulator, SimTenant
+from m365admin.models import Tenant
 
 
 @dataclass(frozen=True)

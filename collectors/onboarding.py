@@ -15,9 +15,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from m365admin.choices import Collector
-from m365admin.models import Tenant
-
 from collectors.clients import config_for
 from collectors.graph import (
     GraphAuthError,
@@ -31,6 +28,8 @@ from collectors.graph import (
 )
 from collectors.sync.base import Needs
 from collectors.sync.runner import NEEDS
+from m365admin.choices import Collector
+from m365admin.models import Tenant
 
 # An interactive test: a dead host should not keep the page waiting for the sync timeouts.
 CHECK_TIMEOUT_SECONDS = 10.0

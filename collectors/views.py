@@ -14,13 +14,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collectors import onboarding
+from collectors.sync.runner import COLLECTORS
 from m365admin.choices import Collector, SyncStatus
 from m365admin.models import SyncRun, Tenant
 from m365admin.tenant_form import TenantForm
 from security import audit
-
-from collectors import onboarding
-from collectors.sync.runner import COLLECTORS
 
 # A collector of the requested sync that has not started yet.
 _WAITING = "waiting"

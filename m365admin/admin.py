@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
 from m365admin.lib.adminsecrets import WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin

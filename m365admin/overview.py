@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from m365admin.choices import Collector, HealthLevel, LicenceKind, SyncStatus, UserType
+from m365admin.licences.figures import SkuFigures, sku_figures
 from m365admin.models import (
     DirectoryUser,
     Mailbox,
@@ -19,7 +20,6 @@ from m365admin.models import (
     Team,
     Tenant,
 )
-from m365admin.licences.figures import SkuFigures, sku_figures
 
 
 @dataclass

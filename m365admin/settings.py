@@ -20,8 +20,7 @@ from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.lib import mailers
-from m365admin.lib import syslogconfig
+from m365admin.lib import mailers, syslogconfig
 from m365admin.lib.crypto import parse_keys
 from m365admin.lib.env import (
     env_bool,
@@ -67,6 +66,8 @@ INSTALLED_APPS = [
     "django_otp",
     "m365admin.thirdparty.TOTPDeviceConfig",
     "m365admin.thirdparty.RecoveryCodesConfig",
+    # Django's task framework's queue in the database (its worker: manage.py db_worker).
+    "django_tasks_db",
     "m365admin",
     "collectors",
     "monitoring",
@@ -232,6 +233,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work: Django's task framework, its queue in the database (DESIGN.md, "Tasks").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Secrets at rest (tenant client secrets): the first key encrypts, all keys decrypt.
 _fernet_keys = secret_in_var(

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from monitoring.choices import Component
+from m365admin.choices import Component
 from security.choices import DETECTION_KINDS
 
 # The rules the migrations seed (0003, 0005), by their stored English name.

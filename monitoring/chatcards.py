@@ -9,8 +9,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from m365admin.choices import SEVERITY_RANK
 from monitoring.alert_reasons import why
-from monitoring.choices import SEVERITY_RANK, NotificationEvent
+from monitoring.choices import NotificationEvent
 from monitoring.models import Alert, Delivery
 
 # Adaptive Card colours (TextBlock `color`, Container `style`) by the worst severity.

@@ -6,42 +6,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Component(models.TextChoices):
-    """The six components whose health the dashboard shows, in display order."""
-
-    API = "api", _("API")
-    DATABASE = "database", _("Database")
-    GRAPH = "graph", _("Microsoft Graph")
-    EXCHANGE = "exchange", _("Exchange Online")
-    AUTH = "auth", _("Authentication")
-    CACHE = "cache", _("Cache and channel layer")
-
-
-class HealthStatus(models.TextChoices):
-    UP = "up", _("Up")
-    DEGRADED = "degraded", _("Degraded")
-    DOWN = "down", _("Down")
-
-
-# Worse statuses sort higher: a component is as healthy as its worst part.
-SEVERITY = {HealthStatus.UP: 0, HealthStatus.DEGRADED: 1, HealthStatus.DOWN: 2}
-
-
-def worst(statuses) -> str:
-    return max(statuses, key=SEVERITY.__getitem__, default=HealthStatus.UP)
-
-
-class Severity(models.TextChoices):
-    INFO = "info", _("Info")
-    WARNING = "warning", _("Warning")
-    ERROR = "error", _("Error")
-    CRITICAL = "critical", _("Critical")
-
-
-# Higher is worse; the dashboard and notifications order by it.
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
-
-
 class AlertSource(models.TextChoices):
     """What a rule watches. Each source offers observations (monitoring.alerts.observe)."""
 

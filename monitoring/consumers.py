@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer

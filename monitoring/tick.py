@@ -11,8 +11,8 @@ import msgspec
 from django.conf import settings
 from django.utils import translation
 
-from m365admin.overview import tenant_tiles
 from m365admin.lib.asyncdb import in_worker_thread
+from m365admin.overview import tenant_tiles
 from monitoring import alerting, health, push, requeststats, sampler
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from monitoring.choices import Component, HealthStatus, Severity
+from m365admin.choices import Component, HealthStatus, Severity
 from monitoring.permissions import can_act_on_alerts, can_view_dashboard
 
 

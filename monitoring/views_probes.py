@@ -17,8 +17,8 @@ from django.urls import resolve
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from m365admin.choices import Component, HealthStatus
 from m365admin.lib import dbprobe
-from monitoring.choices import Component, HealthStatus
 from monitoring.health.base import Health, error_text, ms_since
 from monitoring.health.cache import cache_round_trip
 from monitoring.health.runner import HealthRunner

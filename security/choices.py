@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.choices import Severity
+from m365admin.choices import Severity
 
 
 class EventKind(models.TextChoices):

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.choices import Severity
+from m365admin.choices import Severity
 from m365admin.models import Tenant
 from security import feed
 from security.choices import DETECTION_KINDS, EventKind, IPRuleAction, Verdict

@@ -8,7 +8,6 @@ security/roles.py). Every change is written to the audit log in the same transac
 
 from __future__ import annotations
 
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction

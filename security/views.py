@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from monitoring.choices import Severity
+from m365admin.choices import Severity
 from security.overview import security_overview
 from security.timezones import TimeZoneForm
 

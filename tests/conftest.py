@@ -187,7 +187,6 @@ def make_sim_tenant(simulator, settings, request):
     Its ids derive from the test's name, so each test sees the same generated data every run.
     """
     from collectors.simulator import SimTenant
-
     from tests.factories import make_tenant
 
     settings.GRAPH_CA_BUNDLE = str(simulator.ca_bundle)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import models
@@ -118,7 +118,8 @@ def seeded_rule(migration: str, function: str = "add_rule"):
 
 def make_alert(*, rule=None, **fields):
     """A firing alert on `rule` (a CPU rule by default), with a fingerprint of its own."""
-    from monitoring.choices import AlertSource, AlertStatus, Severity
+    from m365admin.choices import Severity
+    from monitoring.choices import AlertSource, AlertStatus
     from monitoring.models import Alert, AlertRule
 
     if rule is None:

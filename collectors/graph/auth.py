@@ -8,6 +8,7 @@ from typing import Any
 
 import msal
 from msal.exceptions import MsalServiceError
+
 from m365admin.texts import Message, message
 
 from .config import GraphConfig

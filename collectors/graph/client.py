@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 import msgspec
 import requests
+
 from m365admin.texts import message
 
 from .auth import TokenProvider

@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+
 from m365admin.texts import message
 
 from .breaker import BreakerState, CircuitBreakers

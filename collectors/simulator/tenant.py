@@ -6,15 +6,15 @@ import bisect
 import copy
 import random
 import threading
-from datetime import UTC, datetime
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from . import data
-from .permissions import ALL as ALL_PERMISSIONS
 from .clock import DAY_US, iso, to_us
 from .ids import guid, guid_from_int, key64, mix64
 from .orgdata import build_groups, build_health
+from .permissions import ALL as ALL_PERMISSIONS
 from .signins import SignInStream
 
 USER_PROPERTIES = {

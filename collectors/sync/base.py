@@ -23,11 +23,10 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from collectors.graph import GraphClient, GraphLicenseRequired, GraphStats
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 from m365admin.models.sync import GRAPH_COUNTS
 from m365admin.texts import Message, english, message
-
-from collectors.graph import GraphClient, GraphLicenseRequired, GraphStats
 
 logger = logging.getLogger("collectors.sync")
 

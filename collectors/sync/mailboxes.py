@@ -6,12 +6,10 @@ from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.models import Mailbox
-
 from collectors.sync.base import Needs, SyncContext
 from collectors.sync.parse import parse_bool, parse_date, parse_int, text
 from collectors.sync.reports import PERIOD, Row, report_fields, sync_report
-
+from m365admin.models import Mailbox
 
 NEEDS = Needs(
     probe=f"/v1.0/reports/getMailboxUsageDetail(period='{PERIOD}')",

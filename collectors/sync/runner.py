@@ -7,13 +7,6 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from m365admin.choices import Collector, SyncStatus, SyncTrigger
-from m365admin.lib.crypto import SecretUnreadable
-from m365admin.licences.activity import refresh_activity
-from m365admin.models import SyncCheckpoint, SyncRun, Tenant
-from m365admin.texts import Message, message
-from security import audit
-
 from collectors.clients import client_for
 from collectors.graph import GraphError, GraphStats
 from collectors.graph.stats import counting
@@ -29,6 +22,12 @@ from collectors.sync import (
     users,
 )
 from collectors.sync.base import Needs, Progress, SyncContext, SyncSkipped, count_graph
+from m365admin.choices import Collector, SyncStatus, SyncTrigger
+from m365admin.lib.crypto import SecretUnreadable
+from m365admin.licences.activity import refresh_activity
+from m365admin.models import SyncCheckpoint, SyncRun, Tenant
+from m365admin.texts import Message, message
+from security import audit
 
 logger = logging.getLogger("collectors.sync")
 

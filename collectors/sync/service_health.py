@@ -8,10 +8,9 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.models import ServiceHealth, ServiceHealthIssue
-
 from collectors.sync.base import Needs, SyncContext, remove_unseen, upsert
 from collectors.sync.parse import parse_bool, parse_datetime, text
+from m365admin.models import ServiceHealth, ServiceHealthIssue
 
 BASE = "/v1.0/admin/serviceAnnouncement"
 # Fewer round trips against a limit of 240 requests a minute per tenant.

@@ -11,11 +11,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.models import DirectoryUser
-from m365admin.texts import message
-
 from collectors.sync.base import ENTRA_ID_P1, Needs, SyncContext, premium_licence_needed
 from collectors.sync.parse import obj, parse_datetime
+from m365admin.models import DirectoryUser
+from m365admin.texts import message
 
 PAGE_SIZE = 500  # the documented cap when signInActivity is selected
 _FIELDS = {

@@ -14,10 +14,9 @@ from typing import Any
 import msgspec
 from django.conf import settings
 
-from m365admin.models import SignIn
+from collectors.sync.parse import parse_datetime, parse_int, parse_ip, text
 from m365admin.lib.geo import coordinates, country_code
-
-from collectors.sync.parse import parse_datetime, parse_ip, parse_int, text
+from m365admin.models import SignIn
 
 
 class _Status(msgspec.Struct):

@@ -35,10 +35,6 @@ from psycopg.adapt import Dumper
 from psycopg.errors import UniqueViolation
 from psycopg.pq import Format
 
-from m365admin import partitions, rollups
-from m365admin.models import SignIn
-from m365admin.texts import message
-
 from collectors.graph import GraphError
 from collectors.graph.client import Page
 from collectors.sync.base import (
@@ -59,6 +55,9 @@ from collectors.sync.signin_rows import (
     SignInItem,
     as_dict,
 )
+from m365admin import partitions, rollups
+from m365admin.models import SignIn
+from m365admin.texts import message
 
 logger = logging.getLogger("collectors.sync")
 

@@ -7,11 +7,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.models import LicenceProduct, SubscribedSku
-
 from collectors.sync.base import Needs, SyncContext, sync_snapshot
 from collectors.sync.parse import obj, parse_int, text
-
+from m365admin.models import LicenceProduct, SubscribedSku
 
 NEEDS = Needs(
     probe="/v1.0/subscribedSkus?$select=skuId",

@@ -8,11 +8,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.models import Subscription
-
 from collectors.sync.base import Needs, SyncContext, sync_snapshot
 from collectors.sync.parse import parse_datetime, parse_int, text
-
+from m365admin.models import Subscription
 
 NEEDS = Needs(
     probe="/v1.0/directory/subscriptions?$top=1",

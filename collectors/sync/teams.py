@@ -8,11 +8,9 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.models import Team
-
 from collectors.sync.base import Needs, SyncContext, remove_unseen, upsert
 from collectors.sync.parse import parse_bool, parse_datetime, text
-
+from m365admin.models import Team
 
 NEEDS = Needs(
     probe="/v1.0/teams?$top=1",

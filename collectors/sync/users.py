@@ -14,12 +14,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import UserType
-from m365admin.models import DirectoryUser
-
 from collectors.graph import GraphResyncRequired
 from collectors.sync.base import Needs, SyncContext, dedupe_by
 from collectors.sync.parse import parse_bool, parse_datetime, text
+from m365admin.choices import UserType
+from m365admin.models import DirectoryUser
 
 SELECT = (
     "id,displayName,userPrincipalName,mail,accountEnabled,userType,createdDateTime,"

@@ -15,8 +15,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
 from m365admin import feed
+from m365admin.choices import Severity
 from m365admin.models.feed import FeedRecord, FeedType
-from monitoring.choices import Severity
 
 NEXT_CURSOR = "Feed-Next-Cursor"
 DEFAULT_LIMIT = 500

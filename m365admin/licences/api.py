@@ -10,6 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from m365admin.api.schema import OBJECT
 from m365admin.licences.figures import ProductFigures, SkuFigures, WasteTotals, amount_text
 from m365admin.licences.report import (
     BadQuery,
@@ -20,7 +21,6 @@ from m365admin.licences.report import (
     parse_query,
     reclaim_accounts,
 )
-from m365admin.api.schema import OBJECT
 from m365admin.models import SubscribedSku
 
 

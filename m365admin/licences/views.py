@@ -19,7 +19,6 @@ from m365admin.licences.figures import ProductFigures, SkuFigures, amount_text
 from m365admin.licences.report import (
     DEFAULT_DAYS,
     BadQuery,
-    LicenceReport,
     ReclaimAccount,
     describe,
     licence_report,

@@ -2,8 +2,9 @@
 
 import django.core.serializers.json
 import django.utils.timezone
-import m365admin.models.feed
 from django.db import migrations, models
+
+import m365admin.models.feed
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,6 @@
 from m365admin.models.directory import DirectoryUser, SubscribedSku
-from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, Subscription
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
+from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, Subscription
 from m365admin.models.rollups import SignInHourly
 from m365admin.models.signins import SignIn
 from m365admin.models.sync import GraphUsage, SyncCheckpoint, SyncRun

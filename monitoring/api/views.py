@@ -17,22 +17,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from m365admin import explorer
-from monitoring import requeststats, sampler
-from monitoring import alert_groups
+from m365admin.api.permissions import ModelViewPermission
+from m365admin.api.rows import ValuesListMixin
+from m365admin.api.schema import CONFLICT, OBJECT
+from monitoring import alert_groups, requeststats, sampler
 from monitoring.api.serializers import (
+    AlertDetailSerializer,
     AlertGroupSerializer,
     AlertGroupsQuerySerializer,
-    AlertDetailSerializer,
     AlertNoteSerializer,
     AlertSerializer,
     AlertSilenceSerializer,
 )
-from monitoring.forms import SilenceForm
-from monitoring.filtersets import AlertFilterSet
-from m365admin.api.permissions import ModelViewPermission
-from m365admin.api.rows import ValuesListMixin
-from m365admin.api.schema import CONFLICT, OBJECT
 from monitoring.choices import AlertStatus
+from monitoring.filtersets import AlertFilterSet
+from monitoring.forms import SilenceForm
 from monitoring.models import Alert, AlertTransition, Silence
 from monitoring.models.alerts import AlertConflict
 from monitoring.permissions import can_view_dashboard

@@ -8,7 +8,7 @@ import requests
 from django.conf import settings
 
 from collectors.graph.errors import describe_exception
-from monitoring.choices import Component, HealthStatus
+from m365admin.choices import Component, HealthStatus
 from m365admin.texts import Message, message
 from monitoring.health.base import Health, ms, ms_since
 

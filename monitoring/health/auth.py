@@ -11,8 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 
+from m365admin.choices import Component, HealthStatus
 from m365admin.models import Tenant
-from monitoring.choices import Component, HealthStatus
 from m365admin.texts import Message, message
 from monitoring.health.base import Health, error_text, ms_since
 from monitoring.health.tenants import (

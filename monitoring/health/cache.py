@@ -11,7 +11,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 
-from monitoring.choices import Component, HealthStatus
+from m365admin.choices import Component, HealthStatus
 from m365admin.texts import Message, message
 from monitoring.health.base import Health, error_text, ms, ms_since
 

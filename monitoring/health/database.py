@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from monitoring.choices import Component, HealthStatus
+from m365admin.choices import Component, HealthStatus
 from m365admin.texts import message
 from monitoring.health.base import Health, error_text, ms, ms_since
 

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from collectors.schedule import sync_interval
-from m365admin.choices import Collector, HealthLevel
+from m365admin.choices import Collector, Component, HealthLevel, HealthStatus
 from m365admin.models import ServiceHealth, Tenant
-from monitoring.choices import Component, HealthStatus
 from m365admin.texts import message
 from monitoring.health.base import Health, age, ms_since
 from monitoring.health.tenants import TenantHealth, enabled_tenants, summarise, tenant_count

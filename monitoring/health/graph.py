@@ -13,10 +13,9 @@ from django.utils import timezone
 from collectors.clients import client_for
 from collectors.graph import GraphError, GraphThrottled, StatsSnapshot
 from collectors.schedule import sync_interval
-from m365admin.choices import Collector, SyncStatus
+from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
 from m365admin.lib.crypto import SecretUnreadable
 from m365admin.models import SyncRun, Tenant
-from monitoring.choices import Component, HealthStatus
 from m365admin.texts import items, message
 from monitoring.health.base import Health, age, ms, ms_since
 from monitoring.health.tenants import (

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections
 
+from m365admin.choices import Component, HealthStatus
 from m365admin.texts import message
-from monitoring.choices import Component, HealthStatus
 from monitoring.health import api, auth, cache, database, exchange, graph
 from monitoring.health.base import Health, ms_since
 

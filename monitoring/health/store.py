@@ -6,8 +6,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from m365admin.choices import Component
 from m365admin.texts import render
-from monitoring.choices import Component
 from monitoring.health.base import Health
 from monitoring.models import ComponentHealth
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from collectors.clients import config_for
 from collectors.graph import GraphClient, GraphError, Limiter
+from m365admin.choices import HealthStatus, worst
 from m365admin.lib.crypto import SecretUnreadable
 from m365admin.models import Tenant
-from monitoring.choices import HealthStatus, worst
 from m365admin.texts import Message, items, message
 from monitoring.health.base import Health
 

@@ -16,20 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import SEVERITY_RANK, Component, Severity
 from m365admin.models import Tenant
 from monitoring import feed as alert_feed
 from monitoring.alert_titles import alert_title, rule_title
+from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, Comparison
 from security import audit
 from security.choices import EventKind
-from monitoring.choices import (
-    OPEN_STATUSES,
-    SEVERITY_RANK,
-    AlertSource,
-    AlertStatus,
-    Comparison,
-    Component,
-    Severity,
-)
 
 # What each source observes, and whether the value is a percentage (validated 0–100).
 METRICS: dict[str, dict[str, bool]] = {

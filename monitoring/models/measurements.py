@@ -6,9 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import Component, HealthStatus
 from m365admin.texts import render
-
-from monitoring.choices import Component, HealthStatus
 
 
 class MetricSampleQuerySet(models.QuerySet["MetricSample"]):

@@ -16,16 +16,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import SEVERITY_RANK, Severity
 from m365admin.lib import crypto
 from m365admin.models import Tenant
 from monitoring.choices import (
-    SEVERITY_RANK,
     URL_CHANNELS,
     AlertSource,
     ChannelKind,
     DeliveryStatus,
     NotificationEvent,
-    Severity,
 )
 from monitoring.models.alerts import Alert, disabled_note
 

@@ -21,7 +21,7 @@ import bisect
 from collections import defaultdict
 from datetime import timedelta
 
-from monitoring.choices import Severity
+from m365admin.choices import Severity
 from security.choices import EventKind
 from security.detections import bursts
 from security.detections.base import Context, Finding, Row

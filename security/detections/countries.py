@@ -25,8 +25,8 @@ from django.db import models
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import Severity
 from m365admin.models import SignIn
-from monitoring.choices import Severity
 from security.choices import EventKind
 from security.detections import history
 from security.detections.base import Context, Finding, Row

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from monitoring.choices import Severity
+from m365admin.choices import Severity
 from security.choices import EventKind
 from security.detections.base import Context, Finding, Row
 

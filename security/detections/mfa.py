@@ -18,9 +18,8 @@ from collections import defaultdict
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import UserType
+from m365admin.choices import Severity, UserType
 from m365admin.models import DirectoryUser
-from monitoring.choices import Severity
 from security.choices import EventKind
 from security.detections.base import Context, Finding, Row
 from security.detections.history import user_key

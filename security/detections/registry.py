@@ -1,7 +1,15 @@
 """Every detection the runner applies, in order."""
 
-from security.detections import bruteforce, legacy_auth, risky, spray
-from security.detections import accounts, countries, mfa, travel
+from security.detections import (
+    accounts,
+    bruteforce,
+    countries,
+    legacy_auth,
+    mfa,
+    risky,
+    spray,
+    travel,
+)
 
 DETECTIONS = [
     legacy_auth.detect,

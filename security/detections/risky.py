@@ -6,7 +6,7 @@ not depend on it. One event per sign-in.
 
 from __future__ import annotations
 
-from monitoring.choices import Severity
+from m365admin.choices import Severity
 from security.choices import EventKind
 from security.detections.base import Context, Finding
 

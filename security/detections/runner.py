@@ -18,15 +18,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from m365admin.choices import SEVERITY_RANK
 from m365admin.models import SignIn, Tenant
-from monitoring.choices import SEVERITY_RANK
 from security import feed
 from security.choices import EVENT_SEVERITY
 from security.detections import exceptions, registry

@@ -21,9 +21,9 @@ from datetime import timedelta
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
+from m365admin.choices import Severity
 from m365admin.models import SignIn
 from m365admin.models.signins import SUCCESS_CODE
-from monitoring.choices import Severity
 from security.choices import EventKind
 from security.detections.base import Context, Finding, Row, rows
 from security.detections.history import TICK

@@ -3,8 +3,9 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import security.fields
 from django.db import migrations, models
+
+import security.fields
 
 
 class Migration(migrations.Migration):

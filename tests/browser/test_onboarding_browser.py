@@ -13,7 +13,7 @@ import pytest
 
 from collectors.simulator import Fault, GraphSimulator, SimTenant
 from tests.browser.conftest import DESKTOP, served_site
-from tests.browser.test_dashboard_browser import PHONE, TIMEOUT_MS, screenshot, wait_until
+from tests.browser.test_dashboard_browser import PHONE, TIMEOUT_MS, screenshot
 from tests.browser.test_database_browser import no_sideways_scroll
 from tests.browser.test_security_browser import code, submit_sign_in
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from m365admin.choices import SignInSource
-from m365admin.licences.figures import sku_figures, waste_totals
 from m365admin.licences.activity import refresh_activity
+from m365admin.licences.figures import sku_figures, waste_totals
 from m365admin.models import DirectoryUser, HeldLicence
 from tests.licences.conftest import NOW
 

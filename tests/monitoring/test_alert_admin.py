@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from monitoring.choices import AlertSource, AlertStatus, Severity
+from m365admin.choices import Severity
+from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, AlertTransition, Silence
 from tests.factories import make_alert
 

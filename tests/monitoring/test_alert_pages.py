@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.choices import AlertStatus, Severity
+from m365admin.choices import Severity
+from monitoring.choices import AlertStatus
 from monitoring.models import AlertTransition, Delivery, NotificationChannel
 from tests.factories import make_alert, make_tenant
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from monitoring.choices import Component, HealthStatus
+from m365admin.choices import Component, HealthStatus
 from monitoring.health import api
 
 TIMEOUT = 0.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.choices import Component, HealthStatus
+from m365admin.choices import Component, HealthStatus
 from monitoring.health import auth
 
 pytestmark = pytest.mark.django_db

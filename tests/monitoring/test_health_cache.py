@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from monitoring.choices import Component, HealthStatus
+from m365admin.choices import Component, HealthStatus
 from monitoring.health import cache
 
 TIMEOUT = 0.5

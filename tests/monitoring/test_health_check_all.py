@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from monitoring.choices import Component, HealthStatus
+from m365admin.choices import Component, HealthStatus
 from monitoring.health import check_all
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from m365admin.choices import Component, HealthStatus
 from m365admin.models import ServiceHealth
-from monitoring.choices import Component, HealthStatus
 from monitoring.health import exchange
 from tests.factories import make_rows, make_tenant
 

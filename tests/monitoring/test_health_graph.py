@@ -11,9 +11,8 @@ from django.utils import timezone
 from collectors.clients import client_for
 from collectors.graph import GraphUnavailable
 from collectors.simulator import Fault
-from m365admin.choices import Collector, SyncStatus
+from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
 from m365admin.models import SyncRun
-from monitoring.choices import Component, HealthStatus
 from monitoring.health import graph
 from tests.factories import make_rows
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.choices import Component, HealthStatus
+from m365admin.choices import Component, HealthStatus
 from monitoring.health import Health, record
 from monitoring.models import ComponentHealth
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from django.db import connections
 
-from monitoring.choices import HealthStatus
+from m365admin.choices import HealthStatus
 from monitoring.health import Health
 from monitoring.health.runner import CHECKS, HealthRunner
 

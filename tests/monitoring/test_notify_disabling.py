@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring import alerting, notify
-from monitoring.choices import AlertSource, AlertStatus, DeliveryStatus
+from monitoring.choices import AlertStatus, DeliveryStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
 from security import audit
 from security.models import AuditEntry

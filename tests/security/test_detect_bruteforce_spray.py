@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from m365admin.choices import Severity
 from m365admin.models import SignIn
-from monitoring.choices import Severity
 from security.choices import EventKind
 from security.detections import runner
 from security.models import DetectionCursor, DetectionSettings, SecurityEvent

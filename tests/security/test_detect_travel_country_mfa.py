@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from m365admin.choices import UserType
+from m365admin.choices import Severity, UserType
 from m365admin.models import DirectoryUser, SignIn
-from monitoring.choices import Severity
 from security.choices import EventKind
 from security.detections import accounts, countries, mfa, runner, travel
 from security.detections.base import Context, rows

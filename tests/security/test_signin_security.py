@@ -120,6 +120,7 @@ def test_garbage_tokens_are_a_plain_401(client):
 
 def test_passwords_are_hashed_with_argon2_and_pbkdf2_is_upgraded(client, viewer, settings):
     from django.conf import global_settings  # noqa: F401  (the production list is ours)
+
     from m365admin import settings as production
 
     settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS

@@ -9,12 +9,11 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from m365admin.choices import Collector, SyncStatus
-from m365admin.models import Tenant
-
 from collectors.progress import BarProgress
 from collectors.sync.base import Progress
 from collectors.sync.runner import COLLECTORS, run_collector
+from m365admin.choices import Collector, SyncStatus
+from m365admin.models import Tenant
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from ..wire import SimRequest, SimResponse
 from .. import permissions as perms
+from ..wire import SimRequest, SimResponse
 from . import batch, health, reports, signins, subscriptions, teams, users
 from .common import ApiError, Ctx
 from .reports import download_report

@@ -6,8 +6,15 @@ from typing import Any
 
 from ..odata import Node, matches, path_name, walk
 from ..wire import SimResponse
-from .common import (ApiError, Ctx, page_state, paged_list, parse_filter_option, select_fields,
-                     unsupported)
+from .common import (
+    ApiError,
+    Ctx,
+    page_state,
+    paged_list,
+    parse_filter_option,
+    select_fields,
+    unsupported,
+)
 
 _TEAM_LIST_FIELDS = ["id", "displayName", "description"]
 _GROUP_FIELDS = ["id", "createdDateTime", "deletedDateTime", "description", "displayName",

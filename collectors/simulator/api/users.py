@@ -9,8 +9,17 @@ from ..odata import Node, matches, path_name, walk
 from ..permissions import SIGN_IN_ACTIVITY
 from ..tenant import DEFAULT_PROPERTIES, SINGLE_ONLY_PROPERTIES, USER_PROPERTIES
 from ..wire import SimRequest, SimResponse
-from .common import (NON_PREMIUM, ApiError, Ctx, bad_request, page_state, parse_filter_option,
-                     parse_top, serve_list, unsupported)
+from .common import (
+    NON_PREMIUM,
+    ApiError,
+    Ctx,
+    bad_request,
+    page_state,
+    parse_filter_option,
+    parse_top,
+    serve_list,
+    unsupported,
+)
 
 if TYPE_CHECKING:
     from ..server import GraphSimulator
