@@ -179,6 +179,8 @@ ADMIN_ADMINISTRATORS_ONLY = {
     "security.detectionsettings", "security.detectionexception",
     "axes.accessfailurelog", "token_blacklist.outstandingtoken",
     "token_blacklist.blacklistedtoken",
+    # The task queue's results (django-tasks-db): arguments and tracebacks of background work.
+    "django_tasks_database.dbtaskresult",
 }
 
 WEBSOCKETS = {"/ws/dashboard/": VIEWER}
