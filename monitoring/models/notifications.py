@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import SEVERITY_RANK, Severity
 from m365admin.lib import crypto
+from m365admin.lib.fields import EncryptedTextField
 from m365admin.models import Tenant
 from monitoring.choices import (
     URL_CHANNELS,
@@ -78,7 +79,7 @@ class NotificationChannel(models.Model):
                               help_text=_("One or more, separated by commas or new lines."))
     url = models.URLField(_("webhook URL"), max_length=1000, blank=True)
     # Fernet token: the HMAC key signing each webhook (X-Signature, over timestamp and body).
-    secret_encrypted = models.TextField(_("signing secret (encrypted)"), blank=True)
+    secret_encrypted = EncryptedTextField(_("signing secret (encrypted)"))
     timeout = models.FloatField(
         _("timeout (seconds)"), default=10.0,
         validators=[MinValueValidator(0.5), MaxValueValidator(60.0)],
