@@ -32,7 +32,8 @@ def _rotate() -> str:
 
 
 def _channel(secret: str) -> NotificationChannel:
-    channel = NotificationChannel(name="hook", kind="webhook", url="https://8.8.8.8/h")
+    channel = NotificationChannel(name="hook", kind="webhook",
+                                  config={"url": "https://8.8.8.8/h"})
     channel.set_secret(secret)
     channel.save()
     return channel
