@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 NOTIFIERS: dict[str, type[Notifier]] = {}
 
@@ -42,11 +45,11 @@ class Notifier:
     config's), optionally `secret_required`, and implement `check` and `send`."""
 
     kind: ClassVar[str]
-    label: ClassVar[str]  # lazily translated, shown wherever the kind is chosen
+    label: ClassVar[StrOrPromise]  # lazily translated, shown wherever the kind is chosen
     config_class: ClassVar[type[msgspec.Struct]]
     form_fields: ClassVar[dict[str, Any]] = {}
     # The message shown when a channel of this kind is saved without a secret; None: no secret.
-    secret_required: ClassVar[str | None] = None
+    secret_required: ClassVar[StrOrPromise | None] = None
 
     def __init__(self, config: Any, secret: str = "") -> None:
         self.config = config
@@ -97,7 +100,7 @@ def get(kind: str) -> type[Notifier]:
                                    f"{', '.join(sorted(NOTIFIERS))}"}) from None
 
 
-def choices() -> list[tuple[str, str]]:
+def choices() -> list[tuple[str, StrOrPromise]]:
     """The kinds for the channel's `kind` field (a callable, so migrations never list them)."""
     return [(kind, cls.label) for kind, cls in sorted(NOTIFIERS.items())]
 

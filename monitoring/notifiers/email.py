@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
 from django import forms
@@ -32,10 +33,10 @@ class AddressListField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 3})
 
-    def to_python(self, value) -> list[str]:
-        return split_addresses(super().to_python(value))
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        return split_addresses(super().to_python(value) or "")
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         return "\n".join(value) if isinstance(value, list) else value
 
 
@@ -78,7 +79,7 @@ class EmailNotifier(Notifier):
             language = chosen and chosen.language or settings.LANGUAGE_CODE
             with timezone.override(zone), translation.override(language):
                 for alert in alerts:
-                    alert.why = why(alert)  # why it holds, in this recipient's language
+                    alert.why = why(alert)  # type: ignore[attr-defined]  # in their language
                 context = {"event": delivery.event, "zone": zone,
                            "entries": [(alert, chatcards.link(alert)) for alert in alerts],
                            "alerts_link": chatcards.link()}
