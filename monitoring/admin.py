@@ -241,12 +241,16 @@ def _config_fields() -> dict[str, forms.Field]:
     it: the form shows fields, never the stored JSON."""
     fields: dict[str, forms.Field] = {}
     labels: dict[str, list[str]] = {}
-    for notifier in notifiers.NOTIFIERS.values():
+    kinds: dict[str, list[str]] = {}
+    for kind, notifier in notifiers.NOTIFIERS.items():
         for name, field in notifier.form_fields.items():
             fields.setdefault(name, copy.deepcopy(field))
             labels.setdefault(name, []).append(notifier.label)
+            kinds.setdefault(name, []).append(kind)
     for name, field in fields.items():
         field.help_text = lazy(_for_kinds, str)(field.help_text, labels[name])
+        # static/js/admin/notificationchannel.js shows only the chosen kind's fields.
+        field.widget.attrs["data-kinds"] = " ".join(kinds[name])
     return fields
 
 
@@ -269,8 +273,13 @@ class NotificationChannelForm(WriteOnlySecretForm):
         model = NotificationChannel
         fields = ["name", "kind", "enabled", "min_severity", "sources", "tenant"]
 
+    class Media:
+        js = ["js/admin/notificationchannel.js"]
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["secret"].widget.attrs["data-kinds"] = " ".join(
+            kind for kind, notifier in notifiers.NOTIFIERS.items() if notifier.secret_required)
         for name in CONFIG_FIELDS:
             if name in self.instance.config:
                 self.initial[name] = self.instance.config[name]
