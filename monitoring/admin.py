@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 from django import forms
@@ -11,14 +12,18 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Query
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
+from m365admin.registry import notifiers
 from monitoring import alert_moves, notify
-from monitoring.choices import AlertSource, ChannelKind, DeliveryStatus
+from monitoring import notifiers as _kinds  # noqa: F401 — registers every kind before the form
+from monitoring.choices import AlertSource, DeliveryStatus
 from monitoring.forms import AlertNoteForm
 from monitoring.models import (
     Alert,
@@ -226,6 +231,29 @@ class SilenceAdmin(admin.ModelAdmin):
 # Notifications
 
 
+def _for_kinds(help_text: str, labels: list[str]) -> str:
+    used_by = gettext("Used by: %(kinds)s.") % {"kinds": ", ".join(map(str, labels))}
+    return f"{help_text} {used_by}" if help_text else used_by
+
+
+def _config_fields() -> dict[str, forms.Field]:
+    """Every kind's config fields (monitoring/notifiers/), each once, saying which kinds use
+    it: the form shows fields, never the stored JSON."""
+    fields: dict[str, forms.Field] = {}
+    labels: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}
+    for kind, notifier in notifiers.NOTIFIERS.items():
+        for name, field in notifier.form_fields.items():
+            fields.setdefault(name, copy.deepcopy(field))
+            labels.setdefault(name, []).append(notifier.label)
+            kinds.setdefault(name, []).append(kind)
+    for name, field in fields.items():
+        field.help_text = lazy(_for_kinds, str)(field.help_text, labels[name])
+        # static/js/admin/notificationchannel.js shows only the chosen kind's fields.
+        field.widget.attrs["data-kinds"] = " ".join(kinds[name])
+    return fields
+
+
 class NotificationChannelForm(WriteOnlySecretForm):
     sources = forms.MultipleChoiceField(
         label=_("sources"), choices=AlertSource.choices, required=False,
@@ -243,29 +271,70 @@ class NotificationChannelForm(WriteOnlySecretForm):
 
     class Meta:
         model = NotificationChannel
-        fields = ["name", "kind", "enabled", "min_severity", "sources", "tenant", "emails", "url",
-                  "timeout"]
+        fields = ["name", "kind", "enabled", "min_severity", "sources", "tenant"]
+
+    class Media:
+        js = ["js/admin/notificationchannel.js"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["secret"].widget.attrs["data-kinds"] = " ".join(
+            kind for kind, notifier in notifiers.NOTIFIERS.items() if notifier.secret_required)
+        for name in CONFIG_FIELDS:
+            if name in self.instance.config:
+                self.initial[name] = self.instance.config[name]
 
     def clean(self):
+        """The chosen kind's fields become the channel's config (checked by its notifier in
+        NotificationChannel.clean, errors shown on these fields); the other kinds' are
+        ignored."""
         cleaned = super().clean()
-        if (cleaned.get("kind") == ChannelKind.WEBHOOK and not cleaned.get("secret")
+        notifier = notifiers.NOTIFIERS.get(cleaned.get("kind", ""))
+        if notifier is None:
+            return cleaned
+        # A blank number is left out, so the config class's default applies.
+        self.instance.config = {name: cleaned[name] for name in notifier.form_fields
+                                if cleaned.get(name) is not None}
+        if (notifier.secret_required and not cleaned.get("secret")
                 and not self.instance.secret_encrypted):
-            self.add_error("secret", _("A webhook channel needs a signing secret."))
+            self.add_error("secret", notifier.secret_required)
         return cleaned
+
+
+# The config fields are built from the registry, so a new kind's fields need no edit here.
+CONFIG_FIELDS = _config_fields()
+NotificationChannelForm.declared_fields.update(CONFIG_FIELDS)
+NotificationChannelForm.base_fields.update(CONFIG_FIELDS)
 
 
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(WriteOnlySecretsAdmin):
-    # Saving runs NotificationChannel.clean: email addresses, and the webhook URL's scheme and
-    # target address (SSRF); errors show on the form.
+    # Saving runs NotificationChannel.clean: the kind's notifier checks its config (email
+    # addresses; a URL's scheme and target address against SSRF); errors show on the form.
     form = NotificationChannelForm
     write_only_fields = ("secret",)
     list_display = ["name", "kind", "enabled", "min_severity", "tenant", "failing", "created"]
     list_filter = ["kind", "enabled", "failing", "min_severity", "tenant"]
     list_select_related = ["tenant"]
-    search_fields = ["name", "emails", "url"]
+    search_fields = ["name", "config"]
     readonly_fields = ["code", "failing", "created"]
     actions = ["send_test"]
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fields
+        # A reader's page renders each field from the model, which has no attribute per config
+        # field: the kind's settings are shown as one read-only value instead.
+        return [name for name in fields if name not in CONFIG_FIELDS] + ["settings"]
+
+    @admin.display(description=_("settings"))
+    def settings(self, channel: NotificationChannel) -> str:
+        kind = notifiers.NOTIFIERS.get(channel.kind)
+        labels = {name: field.label for name, field in (kind.form_fields if kind else {}).items()}
+        return format_html_join(mark_safe("<br>"), "{}: {}", [
+            (labels.get(name, name), ", ".join(map(str, value)) if isinstance(value, list)
+             else value) for name, value in channel.config.items()])
 
     @admin.action(description=_("Send a test message to the selected channels"),
                   permissions=["change"])

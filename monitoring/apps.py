@@ -8,4 +8,8 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the metric samples' daily partitions with m365admin.partitions.
-        from monitoring import sampler  # noqa: F401
+        # Registers every channel kind's notifier (m365admin/registry/notifiers.py).
+        from monitoring import (
+            notifiers,  # noqa: F401
+            sampler,  # noqa: F401
+        )

@@ -1,7 +1,8 @@
 """The messages chat tools receive: a Microsoft Teams Adaptive Card (for a Workflows "When a
 Teams webhook request is received" flow) and a Slack-compatible message (Slack, Mattermost,
-Rocket.Chat incoming webhooks). Pure functions of the delivery and its alerts; notify.py posts
-them. Titles are in the installation's language (monitoring.alert_titles)."""
+Rocket.Chat incoming webhooks). Pure functions of the delivery and its alerts; the Teams and
+Slack notifiers (monitoring/notifiers/) post them. Titles are in the installation's language
+(monitoring.alert_titles)."""
 
 from __future__ import annotations
 

@@ -39,17 +39,6 @@ class AlertStatus(models.TextChoices):
 OPEN_STATUSES = (AlertStatus.FIRING, AlertStatus.ACKNOWLEDGED)
 
 
-class ChannelKind(models.TextChoices):
-    EMAIL = "email", _("Email")
-    WEBHOOK = "webhook", _("Webhook")
-    TEAMS = "teams", _("Microsoft Teams (Workflows webhook)")
-    SLACK = "slack", _("Slack-compatible webhook")
-
-
-# The kinds that post to a URL (checked against SSRF on save and before each delivery).
-URL_CHANNELS = (ChannelKind.WEBHOOK, ChannelKind.TEAMS, ChannelKind.SLACK)
-
-
 class NotificationEvent(models.TextChoices):
     FIRING = "firing", _("Firing")
     RESOLVED = "resolved", _("Resolved")

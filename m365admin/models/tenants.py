@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import Collector, SyncStatus
 from m365admin.lib import crypto
+from m365admin.lib.fields import EncryptedTextField
 
 GUID_VALIDATOR = RegexValidator(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
@@ -67,7 +68,7 @@ class Tenant(models.Model):
         _("application (client) ID"), max_length=36, validators=[GUID_VALIDATOR]
     )
     # Fernet token; read through client_secret(), written through set_client_secret().
-    client_secret_encrypted = models.TextField(_("client secret (encrypted)"), blank=True)
+    client_secret_encrypted = EncryptedTextField(_("client secret (encrypted)"))
     secret_expires = models.DateField(_("client secret expires"), null=True, blank=True)
     authority_url = models.URLField(
         _("authority URL"), default="https://login.microsoftonline.com",

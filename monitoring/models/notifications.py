@@ -3,14 +3,10 @@ database so that it survives a restart of the scheduler."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import uuid
-from urllib.parse import urlsplit
 
-from django.conf import settings
+import msgspec
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,48 +14,18 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import SEVERITY_RANK, Severity
 from m365admin.lib import crypto
+from m365admin.lib.fields import EncryptedTextField
 from m365admin.models import Tenant
-from monitoring.choices import (
-    URL_CHANNELS,
-    AlertSource,
-    ChannelKind,
-    DeliveryStatus,
-    NotificationEvent,
-)
+from m365admin.registry import notifiers
+from monitoring.choices import AlertSource, DeliveryStatus, NotificationEvent
 from monitoring.models.alerts import Alert, disabled_note
-
-
-class UnsafeTarget(ValueError):
-    """A webhook URL that resolves to an address we refuse to call (SSRF)."""
-
-
-def check_webhook_target(url: str) -> None:
-    """Refuse non-HTTP(S) URLs and, unless WEBHOOK_ALLOW_PRIVATE, hosts resolving to loopback,
-    link-local (cloud metadata lives there), private or otherwise reserved addresses.
-
-    Checked when the channel is saved and again before each delivery (DNS can change)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeTarget(_("Use an http:// or https:// URL."))
-    if settings.WEBHOOK_ALLOW_PRIVATE:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise UnsafeTarget(_("The host does not resolve (%(error)s).") % {"error": exc}) from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise UnsafeTarget(_(
-                "%(host)s resolves to %(address)s, a loopback, link-local or private address; "
-                "set WEBHOOK_ALLOW_PRIVATE=True to allow internal targets."
-            ) % {"host": parts.hostname, "address": address})
 
 
 class NotificationChannel(models.Model):
     code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=10, choices=ChannelKind)
+    # The kinds are the registered notifiers (monitoring/notifiers/), each with its own config.
+    kind = models.CharField(_("kind"), max_length=10, choices=notifiers.choices)
     enabled = models.BooleanField(_("enabled"), default=True)
     # Routing: which alerts this channel hears about.
     min_severity = models.CharField(
@@ -74,15 +40,10 @@ class NotificationChannel(models.Model):
         Tenant, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("tenant"),
         help_text=_("Only this tenant's alerts; empty for all alerts."),
     )
-    emails = models.TextField(_("email addresses"), blank=True,
-                              help_text=_("One or more, separated by commas or new lines."))
-    url = models.URLField(_("webhook URL"), max_length=1000, blank=True)
-    # Fernet token: the HMAC key signing each webhook (X-Signature, over timestamp and body).
-    secret_encrypted = models.TextField(_("signing secret (encrypted)"), blank=True)
-    timeout = models.FloatField(
-        _("timeout (seconds)"), default=10.0,
-        validators=[MinValueValidator(0.5), MaxValueValidator(60.0)],
-    )
+    # What the kind needs (addresses, a URL …), checked by its notifier's config class.
+    config = models.JSONField(_("configuration"), default=dict, blank=True)
+    # The kind's one secret, if it has one (a webhook's HMAC signing key).
+    secret_encrypted = EncryptedTextField(_("signing secret (encrypted)"))
     failing = models.BooleanField(_("failing"), default=False, editable=False)
     created = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
@@ -111,28 +72,25 @@ class NotificationChannel(models.Model):
     def secret(self) -> str:
         return crypto.decrypt(self.secret_encrypted)
 
-    def recipients(self) -> list[str]:
-        return [a.strip() for a in self.emails.replace("\n", ",").split(",") if a.strip()]
+    def notifier(self) -> notifiers.Notifier:
+        """This channel's notifier, with its typed config and decrypted secret (raises
+        ConfigError, or crypto.SecretUnreadable). Each notifier re-checks what can change
+        after the save (a URL's address) as it sends."""
+        kind = notifiers.get(self.kind)
+        return kind(kind.load(self.config), self.secret() if self.secret_encrypted else "")
 
     def clean(self) -> None:
+        """Sources, and the config checked by the kind's notifier: errors are keyed by config
+        field (the admin form has a field of each name) and the config is stored normalised."""
         errors = {}
         if not isinstance(self.sources, list) or not set(self.sources) <= set(AlertSource.values):
             errors["sources"] = _("Choose from: %(sources)s.") % {
                 "sources": ", ".join(AlertSource.values)}
-        if self.kind == ChannelKind.EMAIL:
-            if not self.recipients():
-                errors["emails"] = _("Give at least one email address.")
-            for address in self.recipients():
-                try:
-                    EmailValidator()(address)
-                except ValidationError:
-                    errors["emails"] = _("%(address)s is not an email address.") % {
-                        "address": address}
-        if self.kind in URL_CHANNELS:
-            try:
-                check_webhook_target(self.url)
-            except UnsafeTarget as exc:
-                errors["url"] = str(exc)
+        try:
+            kind = notifiers.get(self.kind)
+            self.config = msgspec.to_builtins(kind.parse(self.config))
+        except notifiers.ConfigError as exc:
+            errors.update(exc.errors)
         if errors:
             raise ValidationError(errors)
 

@@ -26,7 +26,7 @@ def _tick(exchange: str, at: int) -> None:
 @pytest.fixture
 def channel():
     return NotificationChannel.objects.create(name="ops", kind="webhook",
-                                              url="https://hooks.example.com/ops")
+                                              config={"url": "https://hooks.example.com/ops"})
 
 
 def test_the_service_health_alert_holds_back_the_exchange_component_alert(default_rules,

@@ -72,7 +72,7 @@ def test_an_alerts_page_shows_its_history_children_and_deliveries(client, viewer
     child = make_alert(summary="Requests slow", inhibited_by=parent)
     parent.acknowledge(operator, "on it")
     channel = NotificationChannel.objects.create(name="Ops mail", kind="email",
-                                                 emails="ops@example.com")
+                                                 config={"emails": ["ops@example.com"]})
     delivery = Delivery.objects.create(channel=channel, event="firing", due=parent.first_seen,
                                        status="sent", attempts=1)
     delivery.alerts.add(parent)

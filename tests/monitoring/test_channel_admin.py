@@ -78,8 +78,8 @@ def test_email_channels_validate_each_address(client, admin):
     response = client.post(ADD, _form(kind="email", url="", secret="",
                                       emails="ops@example.com\nsecurity@example.com"))
     assert response.status_code == 302
-    assert NotificationChannel.objects.get().recipients() == [
-        "ops@example.com", "security@example.com"]
+    assert NotificationChannel.objects.get().config == {
+        "emails": ["ops@example.com", "security@example.com"]}
 
 
 def test_viewers_and_operators_do_not_see_channels(client, viewer, operator):
@@ -96,7 +96,7 @@ def test_a_view_only_page_never_renders_the_secret(client, django_user_model):
     reader = django_user_model.objects.create_user("reader", password="pw-reader-123456",
                                                    is_staff=True)
     reader.user_permissions.set(Permission.objects.filter(codename="view_notificationchannel"))
-    channel = NotificationChannel(name="Ops", kind="webhook", url=PUBLIC)
+    channel = NotificationChannel(name="Ops", kind="webhook", config={"url": PUBLIC})
     channel.set_secret("a-shared-signing-secret")
     channel.save()
     client.force_login(reader)
@@ -117,7 +117,8 @@ def _delivery(channel, status: str) -> Delivery:
 
 
 def test_failed_deliveries_can_be_sent_again_from_the_log(client, admin):
-    channel = NotificationChannel.objects.create(name="Ops", kind="email", emails="a@example.com")
+    channel = NotificationChannel.objects.create(name="Ops", kind="email",
+                                                 config={"emails": ["a@example.com"]})
     failed, sent = _delivery(channel, DeliveryStatus.FAILED), _delivery(channel, DeliveryStatus.SENT)
     client.force_login(admin)
     page = client.get("/admin/monitoring/delivery/")
@@ -133,7 +134,8 @@ def test_failed_deliveries_can_be_sent_again_from_the_log(client, admin):
 
 
 def test_the_delivery_log_is_read_only(client, admin, django_user_model):
-    channel = NotificationChannel.objects.create(name="Ops", kind="email", emails="a@example.com")
+    channel = NotificationChannel.objects.create(name="Ops", kind="email",
+                                                 config={"emails": ["a@example.com"]})
     failed = _delivery(channel, DeliveryStatus.FAILED)
     client.force_login(admin)
     page = client.get(f"/admin/monitoring/delivery/{failed.pk}/change/")

@@ -49,7 +49,8 @@ def spray():
 
 
 def _channel(kind: str, url: str) -> NotificationChannel:
-    return NotificationChannel.objects.create(name=kind, kind=kind, url=url, timeout=2.0)
+    return NotificationChannel.objects.create(name=kind, kind=kind,
+                                              config={"url": url, "timeout": 2.0})
 
 
 def _send(kind: str, receiver: Receiver, alert: Alert) -> dict:
@@ -106,7 +107,8 @@ def test_without_public_url_messages_carry_no_links(receiver, spray, settings):
 @pytest.mark.parametrize("kind", ["teams", "slack"])
 def test_chat_urls_are_checked_like_webhooks(kind, settings):
     settings.WEBHOOK_ALLOW_PRIVATE = False
-    channel = NotificationChannel(name="x", kind=kind, url="http://169.254.169.254/latest")
+    channel = NotificationChannel(name="x", kind=kind,
+                                  config={"url": "http://169.254.169.254/latest"})
     with pytest.raises(ValidationError, match="url"):
         channel.full_clean()
 

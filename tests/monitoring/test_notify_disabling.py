@@ -20,7 +20,8 @@ T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def _hook(url: str) -> NotificationChannel:
-    channel = NotificationChannel(name="On-call hook", kind="webhook", url=url, timeout=1.0)
+    channel = NotificationChannel(name="On-call hook", kind="webhook",
+                                  config={"url": url, "timeout": 1.0})
     channel.set_secret("a-shared-signing-secret")
     channel.save()
     return channel

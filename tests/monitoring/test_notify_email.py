@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 28, 12, 0, 5, 123456, tzinfo=UTC)
 
 
-def _queue(emails: str = "ops@example.com") -> tuple[NotificationChannel, object]:
-    channel = NotificationChannel.objects.create(name="Ops mail", kind="email", emails=emails)
+def _queue(*emails: str) -> tuple[NotificationChannel, object]:
+    channel = NotificationChannel.objects.create(name="Ops mail", kind="email",
+                                                 config={"emails": list(emails or ["ops@example.com"])})
     alert = make_alert(first_seen=T0)
     notify.enqueue("firing", [alert], now=T0)
     return channel, alert
@@ -89,7 +90,7 @@ def test_each_recipient_reads_times_in_their_zone_and_links_to_the_alert(
     settings.TIME_ZONE_DEFAULT = "Europe/Paris"
     tokyo = django_user_model.objects.create_user("aki", email="Aki@Example.jp")
     Preference.objects.create(user=tokyo, time_zone="Asia/Tokyo")
-    _channel, alert = _queue("aki@example.jp, someone@example.com")
+    _channel, alert = _queue("aki@example.jp", "someone@example.com")
     assert _deliver().status == DeliveryStatus.SENT
     bodies = {message.to[0]: message.body for message in mail.outbox}
     link = f"https://m365admin.example.com/alerts/{alert.code}/"
@@ -110,7 +111,7 @@ def test_a_person_who_picked_japanese_gets_their_email_in_japanese(client, djang
     response = client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
     assert response.status_code == 302
     assert Preference.objects.get(user=aki).language == "ja"
-    _queue("aki@example.jp, someone@example.com")
+    _queue("aki@example.jp", "someone@example.com")
     _deliver()
     subjects = {message.to[0]: message.subject for message in mail.outbox}
     assert subjects == {"aki@example.jp": "[m365admin] 発生中: 1 件のアラート",

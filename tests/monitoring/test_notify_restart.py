@@ -20,7 +20,7 @@ rule = AlertRule.objects.get(name="{rule}")
 alert = Alert.objects.create(rule=rule, fingerprint="f" * 64, status="firing",
                              severity=rule.severity, summary="disk full", value=97.0,
                              first_seen=timezone.now())
-channel = NotificationChannel(name="hook", kind="webhook", url="{url}", timeout=2.0)
+channel = NotificationChannel(name="hook", kind="webhook", config={{"url": "{url}", "timeout": 2.0}})
 channel.set_secret("restart-secret")
 channel.save()
 notify.enqueue("firing", [alert], now=timezone.now() - timedelta(minutes=5))

@@ -92,7 +92,7 @@ def test_a_silence_until_a_time(client, operator, spray):
 
 def test_silenced_alerts_are_not_sent(client, operator, cpu_rule):
     NotificationChannel.objects.create(name="ops", kind="webhook",
-                                       url="https://hooks.example.com/x")
+                                       config={"url": "https://hooks.example.com/x"})
     firing = make_alert(rule=cpu_rule, labels={}, status=AlertStatus.PENDING,
                         first_seen=timezone.now() - timedelta(minutes=5),
                         fingerprint=fingerprint(cpu_rule, {}))

@@ -130,7 +130,8 @@ def test_a_run_stored_before_keeps_its_english_line(client, viewer):
 def test_an_alert_page_and_its_notification_say_why_in_japanese(client, operator, settings,
                                                                   default_rules):
     settings.LANGUAGE_CODE = "ja"
-    NotificationChannel.objects.create(name="ops", kind="email", emails="ops@example.com")
+    NotificationChannel.objects.create(name="ops", kind="email",
+                                       config={"emails": ["ops@example.com"]})
     _record_database_down()
     now = timezone.now()
     ticks = [now, now + timedelta(seconds=61)]  # "Component down: database" fires after 60 s

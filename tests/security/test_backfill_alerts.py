@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def rules_and_channel(default_rules):
     return NotificationChannel.objects.create(name="ops", kind="webhook",
-                                              url="https://hooks.example.com/ops")
+                                              config={"url": "https://hooks.example.com/ops"})
 
 
 def _sync_signins(tenant) -> None:

@@ -5,24 +5,29 @@ from __future__ import annotations
 import sys
 
 from cryptography.fernet import InvalidToken
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import models, transaction
 from tqdm import tqdm
 
 from m365admin.lib import crypto
-from m365admin.models import Tenant
-from monitoring.models import NotificationChannel
+from m365admin.lib.fields import EncryptedTextField
 from security import audit
 
-# Every encrypted column: (model, field).
-ENCRYPTED = [(Tenant, "client_secret_encrypted"), (NotificationChannel, "secret_encrypted")]
+
+def encrypted_columns() -> list[tuple[type[models.Model], str]]:
+    """Every EncryptedTextField of every installed app, found through the app registry: a
+    column added later is rotated too, so removing the old key cannot leave it unreadable."""
+    return [(model, field.name) for model in apps.get_models()
+            for field in model._meta.get_fields() if isinstance(field, EncryptedTextField)]
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt tenant client secrets and webhook secrets under the first key of "
-        "FERNET_KEYS. Rotation without downtime: put the new key first (keep the old one after "
-        "it) and restart; run this; then remove the old key and restart again."
+        "Re-encrypt every stored secret (tenant client secrets, notification channel secrets, "
+        "any EncryptedTextField) under the first key of FERNET_KEYS. Rotation without "
+        "downtime: put the new key first (keep the old one after it) and restart; run this; "
+        "then remove the old key and restart again."
     )
 
     def add_arguments(self, parser) -> None:
@@ -31,8 +36,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_progress: bool, **options) -> None:
         rotated, unreadable = 0, []
-        for model, field in ENCRYPTED:
-            rows = model.objects.exclude(**{field: ""}).order_by("pk")
+        for model, field in encrypted_columns():
+            rows = model._default_manager.exclude(**{field: ""}).order_by("pk")
             label = model._meta.verbose_name_plural
             bar = tqdm(rows.values_list("pk", flat=True), total=rows.count(), desc=str(label),
                        disable=no_progress or not sys.stderr.isatty())
@@ -40,7 +45,7 @@ class Command(BaseCommand):
                 # One row per transaction: a run stopped midway leaves every secret readable
                 # (rotated ones under the new key, the rest still under an old one).
                 with transaction.atomic():
-                    row = model.objects.select_for_update().get(pk=pk)
+                    row = model._default_manager.select_for_update().get(pk=pk)
                     try:
                         setattr(row, field, crypto.rotate(getattr(row, field)))
                     except InvalidToken:
