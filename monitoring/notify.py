@@ -23,13 +23,13 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from m365admin.models.preferences import Preference
 from monitoring import chatcards
 from monitoring.alert_reasons import why
 from monitoring.choices import ChannelKind, DeliveryStatus, NotificationEvent
 from monitoring.models import Alert, Delivery, DeliveryAttempt, NotificationChannel
 from monitoring.models.alerts import disabled_note
 from monitoring.models.notifications import UnsafeTarget, check_webhook_target
-from security.models import Preference
 
 logger = logging.getLogger(__name__)
 

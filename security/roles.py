@@ -21,8 +21,8 @@ ROLE_LABELS = {VIEWER: _("Viewer"), OPERATOR: _("Operator"), ADMINISTRATOR: _("A
 # the IP rules, notification channels, whose addresses and URLs are configuration, nor the
 # database console, which shows query texts and clients: Administrators only).
 _VIEWED_APPS = ("m365admin", "monitoring", "security")
-_NOT_FOR_VIEWERS = Q(content_type__app_label="security",
-                     codename__in=["view_auditentry", "view_iprule"]) | Q(
+_NOT_FOR_VIEWERS = Q(content_type__app_label="m365admin", codename="view_auditentry") | Q(
+    content_type__app_label="security", codename="view_iprule") | Q(
     content_type__app_label="monitoring",
     codename__in=["view_notificationchannel", "view_delivery", "view_deliveryattempt",
                   "view_databaseaction",

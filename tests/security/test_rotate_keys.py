@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from m365admin.models import Tenant
+from m365admin.models.audit import AuditEntry
 from monitoring.models import NotificationChannel
-from security.models import AuditEntry
 from tests.factories import make_tenant
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from m365admin import audit
 from m365admin.lib import crypto
 from m365admin.models import Tenant
 from monitoring.models import NotificationChannel
-from security import audit
 
 # Every encrypted column: (model, field).
 ENCRYPTED = [(Tenant, "client_secret_encrypted"), (NotificationChannel, "secret_encrypted")]
