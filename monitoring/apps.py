@@ -7,5 +7,6 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Monitoring")
 
     def ready(self) -> None:
-        # Registers the metric samples' daily partitions with m365admin.partitions.
-        from monitoring import sampler  # noqa: F401
+        # Registers the metric samples' daily partitions with m365admin.partitions, and the
+        # request statistics' flusher with what `serve` runs beside its server.
+        from monitoring import requeststats, sampler  # noqa: F401
