@@ -16,13 +16,13 @@ from django.utils import timezone
 
 from m365admin.choices import UserType
 from m365admin.models import (
-    AuditEntry,
     DirectoryUser,
     Mailbox,
     OneDriveAccount,
     SignIn,
     SubscribedSku,
 )
+from m365admin.models.audit import AuditEntry
 from monitoring.choices import AlertSource
 from monitoring.models import AlertRule
 from security.choices import DETECTION_KINDS, EVENT_SEVERITY, EventKind, Verdict
