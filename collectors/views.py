@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from collectors import onboarding
 from collectors.sync.runner import COLLECTORS
+from m365admin import audit
 from m365admin.choices import Collector, SyncStatus
 from m365admin.models import SyncRun, Tenant
 from m365admin.tenant_form import TenantForm
-from security import audit
 
 # A collector of the requested sync that has not started yet.
 _WAITING = "waiting"

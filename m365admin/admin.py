@@ -1,11 +1,17 @@
-"""Django admin: tenants are edited here; everything synced from Graph is read-only."""
+"""Django admin: tenants are edited here; everything synced from Graph is read-only, and so is
+the audit log (browsed, filtered and exported, never edited)."""
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin
+from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from m365admin.lib import csvstream
 from m365admin.lib.adminsecrets import WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from m365admin.models import (
@@ -27,6 +33,7 @@ from m365admin.models import (
     Team,
     Tenant,
 )
+from m365admin.models.audit import AuditEntry
 from m365admin.tenant_form import TenantForm
 
 
@@ -200,3 +207,26 @@ class SignInHourlyAdmin(GraphSourcedAdmin):
 
 # The product's name, not "Django administration", above every admin page and in its title.
 admin.site.site_header = admin.site.site_title = "m365admin"
+
+
+AUDIT_CSV_COLUMNS = ["id", "at", "actor", "actor_id", "ip_address", "action", "target",
+                     "details", "previous_hash", "hash"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "at", "actor", "ip_address", "action", "target"]
+    list_filter = ["action"]
+    search_fields = ["actor", "target", "ip_address"]
+    date_hierarchy = "at"
+    actions = ["export_csv"]
+
+    @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet):
+        # "Select all N" exports every entry the filters match, streamed.
+        entries = queryset.order_by("id").iterator(chunk_size=2000)
+        rows = ([entry.pk, entry.at.isoformat(), entry.actor, entry.actor_id, entry.ip_address,
+                 entry.action, entry.target, json.dumps(entry.details, ensure_ascii=False),
+                 entry.previous_hash, entry.hash] for entry in entries)
+        return csvstream.csv_response(AUDIT_CSV_COLUMNS, rows, filename="audit-log.csv",
+                                      asynchronous=isinstance(request, ASGIRequest))

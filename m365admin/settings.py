@@ -21,6 +21,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.lib import mailers, syslogconfig
+from m365admin.lib.clientip import parse_networks
 from m365admin.lib.crypto import parse_keys
 from m365admin.lib.env import (
     env_bool,
@@ -32,7 +33,6 @@ from m365admin.lib.env import (
     env_str,
     secret_in_var,
 )
-from security.clientip import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("M365ADMIN_VAR_DIR", str(BASE_DIR / "var")))
@@ -286,7 +286,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "security.clientip.client_ip"  # trusted-proxy aware, like the rest
+AXES_CLIENT_IP_CALLABLE = "m365admin.lib.clientip.client_ip"  # trusted-proxy aware, like the rest
 AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"  # 429 with Retry-After
 AXES_USERNAME_CALLABLE = "security.lockout.username"  # cut to the length axes stores
 AXES_RESET_ON_SUCCESS = True

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
-from m365admin import syslog
+from m365admin import audit, syslog
 from m365admin.choices import SEVERITY, SEVERITY_RANK, Severity, SyncStatus
 from m365admin.models import ServiceHealth, Subscription, SyncRun, Tenant
 from monitoring import feed as alert_feed
@@ -39,7 +39,6 @@ from monitoring.models.alerts import (
     fingerprint_of,
     labels_text,
 )
-from security import audit
 from security.choices import EVENT_SEVERITY
 from security.models import SecurityEvent
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import connection, transaction
 
+from m365admin.registry.serving import beside_server
 from monitoring.models import RequestStat
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ class RequestStatsMiddleware:
         aggregator.add(route, (time.perf_counter() - started) * 1000.0, error, refused=refused)
 
 
+@beside_server
 def start_flusher() -> threading.Thread:
     """A daemon thread writing this web process's finished intervals just after each ends."""
 

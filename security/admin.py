@@ -1,52 +1,24 @@
-"""The audit log and security events: browsed, filtered and exported, never edited.
+"""Security events: browsed and filtered, never edited.
 IP rules: edited, never so as to lock out the admin editing them. Detection settings and
 accepted risks: configuration, for Administrators."""
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
-from django.core.handlers.asgi import ASGIRequest
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.lib import csvstream
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from security import iprules
 from security.models import (
-    AuditEntry,
     DetectionException,
     DetectionSettings,
     IPRule,
     SecurityEvent,
 )
-
-AUDIT_CSV_COLUMNS = ["id", "at", "actor", "actor_id", "ip_address", "action", "target",
-                     "details", "previous_hash", "hash"]
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "at", "actor", "ip_address", "action", "target"]
-    list_filter = ["action"]
-    search_fields = ["actor", "target", "ip_address"]
-    date_hierarchy = "at"
-    actions = ["export_csv"]
-
-    @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet):
-        # "Select all N" exports every entry the filters match, streamed.
-        entries = queryset.order_by("id").iterator(chunk_size=2000)
-        rows = ([entry.pk, entry.at.isoformat(), entry.actor, entry.actor_id, entry.ip_address,
-                 entry.action, entry.target, json.dumps(entry.details, ensure_ascii=False),
-                 entry.previous_hash, entry.hash] for entry in entries)
-        return csvstream.csv_response(AUDIT_CSV_COLUMNS, rows, filename="audit-log.csv",
-                                      asynchronous=isinstance(request, ASGIRequest))
 
 
 @admin.register(SecurityEvent)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views import i18n
 
-from security.models import Preference
+from m365admin.models.preferences import Preference
 
 
 def set_language(request: HttpRequest) -> HttpResponse:

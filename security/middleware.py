@@ -20,16 +20,17 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from m365admin import audit
 from m365admin.lib.asyncdb import in_worker_thread
-from security import audit, inspection, iprules, otp, ratelimits
+from m365admin.lib.clientip import client_ip, peer_is_trusted_proxy
+from security import inspection, iprules, otp, ratelimits
 from security.choices import EventKind
-from security.clientip import client_ip, peer_is_trusted_proxy
 from security.requestvalues import request_values
 
 
 class ForwardedProtoMiddleware:
     """Drops X-Forwarded-Proto unless the direct peer is one of TRUSTED_PROXIES, as
-    security.clientip ignores their X-Forwarded-For: Django believes SECURE_PROXY_SSL_HEADER
+    m365admin.lib.clientip ignores their X-Forwarded-For: Django believes SECURE_PROXY_SSL_HEADER
     from anyone, and a client claiming "https" would pass for a secure request.
 
     Before SecurityMiddleware, whose HTTPS redirect and HSTS header read request.is_secure().

@@ -1,17 +1,15 @@
-"""Security events (attacks on this app, threats in M365 sign-ins), the audit log and IP rules."""
+"""Security events (attacks on this app, threats in M365 sign-ins) and IP rules.
+
+The audit log and people's preferences are the base's (m365admin.models): every app uses them."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,8 +18,6 @@ from m365admin.models import Tenant
 from security import feed
 from security.choices import DETECTION_KINDS, EventKind, IPRuleAction, Verdict
 from security.fields import CIDRField
-
-GENESIS = "0" * 64  # the "previous hash" of the first entry
 
 
 class SecurityEvent(models.Model):
@@ -84,51 +80,6 @@ class SecurityEvent(models.Model):
         return previous
 
 
-class AuditEntry(models.Model):
-    """One append-only, hash-chained record of something that matters.
-
-    `hash` is the SHA-256 of the entry's content and the previous entry's hash, so changing or
-    removing any entry breaks the chain from there on (`manage.py verify-audit`). The actor is
-    kept as text, not a foreign key: deleting a user must not rewrite the log.
-    """
-
-    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    actor = models.CharField(_("actor"), max_length=150, blank=True,
-                             help_text=_("Empty for the system (scheduler, commands)."))
-    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    action = models.CharField(_("action"), max_length=60, db_index=True)
-    target = models.CharField(_("target"), max_length=300, blank=True)
-    details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
-    previous_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
-
-    class Meta:
-        ordering = ["-id"]
-        verbose_name = _("audit entry")
-        verbose_name_plural = _("audit log")
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.action} {self.target}".strip()
-
-    def content(self) -> bytes:
-        """What the hash covers, canonically: every field but the id and the hash itself."""
-        return json.dumps({
-            "at": self.at.isoformat(timespec="microseconds"),
-            "actor": self.actor,
-            "actor_id": self.actor_id,
-            "ip_address": self.ip_address,
-            "action": self.action,
-            "target": self.target,
-            "details": self.details,
-            "previous_hash": self.previous_hash,
-        }, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder,
-            ensure_ascii=False).encode()
-
-    def compute_hash(self) -> str:
-        return hashlib.sha256(self.content()).hexdigest()
-
-
 class IPRule(models.Model):
     """Allows or denies one network; how rules combine is in security/iprules.py."""
 
@@ -136,7 +87,7 @@ class IPRule(models.Model):
         "An address or a CIDR network, IPv4 or IPv6: 192.0.2.7, 192.0.2.0/24, 2001:db8::/32."))
     action = models.CharField(_("action"), max_length=5, choices=IPRuleAction)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
-    # Text, like AuditEntry.actor: deleting a user must not delete or rewrite their rules.
+    # Text, like the audit log's actor: deleting a user must not delete or rewrite their rules.
     author = models.CharField(_("author"), max_length=150, blank=True,
                               help_text=_("Who last saved the rule in the admin."))
     created = models.DateTimeField(_("created"), default=timezone.now)
@@ -268,38 +219,3 @@ class DetectionCursor(models.Model):
     name = models.CharField(max_length=40, unique=True)
     last_id = models.BigIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
-
-
-class PreferenceQuerySet(models.QuerySet["Preference"]):
-    def by_email(self, addresses: list[str]) -> dict[str, Preference]:
-        """The preferences of the people here with these email addresses, by lower-cased
-        address (what notification emails are written with)."""
-        if not addresses:
-            return {}
-        matching = Q()
-        for address in addresses:
-            matching |= Q(user__email__iexact=address)
-        return {p.user.email.lower(): p for p in self.filter(matching).select_related("user")}
-
-
-class Preference(models.Model):
-    """What a person chose for their own pages (and the emails sent to them); one row per
-    user, made on first save."""
-
-    user = models.OneToOneField(
-        "auth.User", on_delete=models.CASCADE, related_name="preference", verbose_name=_("user")
-    )
-    # Empty until the person picks one (TIME_ZONE_DEFAULT applies).
-    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
-    # The language last picked with the switcher; empty until then.
-    language = models.CharField(_("language"), max_length=10, blank=True,
-                                choices=settings.LANGUAGES)
-
-    objects = PreferenceQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("preference")
-        verbose_name_plural = _("preferences")
-
-    def __str__(self) -> str:
-        return f"{self.user} {self.time_zone}"

@@ -34,7 +34,7 @@ VIEWER_READS = frozenset({
     "monitoring.silence", "monitoring.metricsample", "monitoring.componenthealth",
     "monitoring.requeststat",
     "security.securityevent", "security.detectionsettings", "security.detectionexception",
-    "security.detectioncursor", "security.preference",
+    "security.detectioncursor", "m365admin.preference",
 })
 # What an Operator may do besides: act on alerts and silences, triage the detections' events
 # (a verdict) and accept risks from them on the threat pages (adding and ending exceptions;
@@ -58,7 +58,7 @@ ADMINISTRATORS_ONLY = frozenset({
     "monitoring.notificationchannel", "monitoring.delivery", "monitoring.deliveryattempt",
     "monitoring.databaseaction", "monitoring.querystatssnapshot",
     "monitoring.tablesizesnapshot",
-    "security.auditentry", "security.iprule",
+    "m365admin.auditentry", "security.iprule",
 })
 
 

@@ -11,7 +11,8 @@ from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from security import audit, events, roles
+from m365admin import audit
+from security import events, roles
 from security.choices import EventKind
 from security.models import SecurityEvent
 

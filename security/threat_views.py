@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from m365admin import explorer
+from m365admin import audit, explorer
 from m365admin.models import SignIn, Tenant
-from security import audit, posture, threat_details, threats
+from security import posture, threat_details, threats
 from security.choices import DETECTION_KINDS, EventKind
 from security.filtersets import ThreatFilterSet
 from security.forms import AcceptedRiskForm, PostureForm, TimelineForm, VerdictForm

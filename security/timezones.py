@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from security.models import Preference
+from m365admin.models.preferences import Preference
 
 SESSION_KEY = "time_zone"
 

@@ -22,7 +22,8 @@ from rest_framework_simplejwt.views import (
     TokenRefreshView,
 )
 
-from security import audit, events, lockout, otp
+from m365admin import audit
+from security import events, lockout, otp
 from security.choices import EventKind
 
 

@@ -20,7 +20,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from security import audit, events, otp
+from m365admin import audit
+from security import events, otp
 from security.choices import EventKind
 from security.forms import CodeForm
 

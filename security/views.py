@@ -32,7 +32,7 @@ def security_page(request: HttpRequest) -> HttpResponse:
                   "kinds": overview["kinds"],
                   "since": overview["since"].isoformat(),
                   "until": overview["until"].isoformat()},
-        "can_read_audit": request.user.has_perm("security.view_auditentry"),
+        "can_read_audit": request.user.has_perm("m365admin.view_auditentry"),
     })
 
 

@@ -7,7 +7,6 @@ holds the client secret or a token.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -185,14 +184,3 @@ def _codes(error: Mapping[str, Any]) -> Iterator[str]:
 def _request_id(error: Mapping[str, Any], headers: Mapping[str, str]) -> str:
     inner = _inner(error) or {}
     return str(inner.get("request-id") or headers.get("request-id") or "")
-
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
-
-
-def describe_exception(exc: BaseException) -> str:
-    """A short reason for a transport failure, e.g. '[Errno 111] Connection refused'."""
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
-    match = _ERRNO.search(str(exc))
-    return match.group(0).strip() if match else type(exc).__name__

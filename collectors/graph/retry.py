@@ -17,10 +17,11 @@ from typing import Any
 
 import requests
 
+from m365admin.lib.transport import describe_exception
 from m365admin.texts import message
 
 from .breaker import BreakerState, CircuitBreakers
-from .errors import GraphTlsError, GraphUnavailable, describe_exception, safe_url
+from .errors import GraphTlsError, GraphUnavailable, safe_url
 from .http import HttpTransport
 from .stats import GraphStats
 

@@ -22,12 +22,12 @@ from collectors.sync import (
     users,
 )
 from collectors.sync.base import Needs, Progress, SyncContext, SyncSkipped, count_graph
+from m365admin import audit
 from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.lib.crypto import SecretUnreadable
 from m365admin.licences.activity import refresh_activity
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 from m365admin.texts import Message, message
-from security import audit
 
 logger = logging.getLogger("collectors.sync")
 

@@ -1,3 +1,4 @@
+from m365admin.models import audit, preferences  # noqa: F401  (registered, see below)
 from m365admin.models.directory import DirectoryUser, SubscribedSku
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
 from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, Subscription
@@ -8,7 +9,9 @@ from m365admin.models.tenants import Tenant
 from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 
 # Not here: the security feed's outbox and its delivery position (m365admin.models.feed),
-# bookkeeping read through /api/v1/feed/security and the syslog forwarder, not M365 entities.
+# bookkeeping read through /api/v1/feed/security and the syslog forwarder, and the audit log
+# (m365admin.models.audit, written through m365admin.audit), people's preferences
+# (m365admin.models.preferences): not M365 entities.
 
 __all__ = [
     "DirectoryUser",

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from m365admin import partitions
+from m365admin import audit, partitions
 from monitoring.choices import DatabaseActionKind as Kind
 from monitoring.database import insight
 from monitoring.models import DatabaseAction
-from security import audit
 
 # Which pg_stat_progress_* view reports on each kind's statements (PostgreSQL 13+).
 PROGRESS_VIEW = {

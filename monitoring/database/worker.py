@@ -25,13 +25,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import errors
 
-from m365admin import partitions
+from m365admin import audit, partitions
 from m365admin.lib.ownconnection import own_connection
 from monitoring.choices import DatabaseActionKind as Kind
 from monitoring.choices import DatabaseActionState as State
 from monitoring.database import actions, insight, snapshots
 from monitoring.models import DatabaseAction
-from security import audit
 
 logger = logging.getLogger(__name__)
 

@@ -7,14 +7,15 @@ import time
 import requests
 from django.conf import settings
 
-from collectors.graph.errors import describe_exception
+from m365admin import serving
 from m365admin.choices import Component, HealthStatus
+from m365admin.lib.transport import describe_exception
 from m365admin.texts import Message, message
 from monitoring.health.base import Health, ms, ms_since
 
 
 def check(timeout: float) -> Health:
-    url = settings.HEALTH_API_URL
+    url = serving.healthz_url()
     started = time.perf_counter()
     try:
         with requests.Session() as session:

@@ -20,7 +20,7 @@ from m365admin.registry.notifiers import ConfigError, Notifier, TransportError, 
 from monitoring import chatcards
 from monitoring.alert_reasons import why
 from monitoring.models import Alert, Delivery
-from security.models import Preference
+from m365admin.models.preferences import Preference
 
 
 def split_addresses(text: str) -> list[str]:

@@ -20,7 +20,7 @@ CHOSEN, BROWSERS = "Asia/Tokyo", "America/New_York"  # 14 hours apart in Decembe
 _SEED = f"""
 from django.contrib.auth.models import User
 from security import roles
-from security.models import Preference
+from m365admin.models.preferences import Preference
 user = User.objects.get(username={USERNAME!r})
 roles.assign(user, roles.VIEWER)
 Preference.objects.create(user=user, time_zone={CHOSEN!r})

@@ -16,7 +16,7 @@ from collectors.simulator import permissions as sim_permissions
 from collectors.sync.runner import COLLECTORS, NEEDS
 from m365admin.choices import SyncStatus, SyncTrigger
 from m365admin.models import SyncRun, Tenant
-from security.models import AuditEntry
+from m365admin.models.audit import AuditEntry
 from tests.factories import make_tenant
 from tests.live import ROOT
 

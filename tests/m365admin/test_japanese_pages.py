@@ -38,12 +38,13 @@ from m365admin.models import (
     Team,
     Tenant,
 )
+from m365admin.models.audit import AuditEntry
 from monitoring import alerting
 from monitoring.health import database as database_health
 from monitoring.health.store import record
 from monitoring.models import Alert
 from security.detections import runner as detections
-from security.models import AuditEntry, SecurityEvent
+from security.models import SecurityEvent
 from tests.security.test_role_matrix import ROUTES
 
 pytestmark = pytest.mark.django_db

@@ -1,11 +1,15 @@
-"""manage.py serve (and demo) refuse a port in use in one line, before doing anything else."""
+"""manage.py serve (and demo) refuse a port in use in one line, before doing anything else;
+what serve runs beside its server (its own API check, the request statistics' flusher)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 from django.conf import settings
@@ -111,3 +115,35 @@ def test_serve_starts_again_at_once_on_its_port_after_a_stop_with_a_client_conne
     live_site.stop_processes()  # the server's side of the connection now lingers in TIME-WAIT
     assert live_site.serve("--no-scheduler", port=port) == f"http://127.0.0.1:{port}"
     client.close()
+
+
+def _wait_for_rows(site, sql: str, what: str, timeout: float = 30) -> list[tuple]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if rows := site.query(sql):
+            return rows
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_serve_with_its_scheduler_checks_the_api_on_its_own_port(live_site):
+    """Not HEALTH_API_URL's default (port 8000, where nothing listens here)."""
+    live_site.env["MONITORING_INTERVAL"] = "1"
+    live_site.env.pop("HEALTH_API_URL", None)
+    base = live_site.serve()
+    # A tick before the server listened may have found it down; the next ones answer.
+    ((details,),) = _wait_for_rows(
+        live_site, "SELECT details FROM monitoring_componenthealth "
+                   "WHERE component = 'api' AND status <> 'down'", "the API check to answer")
+    details = details if isinstance(details, dict) else json.loads(details)
+    assert details["url"] == f"{base}/healthz"
+
+
+def test_serve_without_a_scheduler_still_writes_its_request_statistics(live_site):
+    """The flusher serve starts beside its server (no tick flushes this process's figures)."""
+    live_site.env["MONITORING_INTERVAL"] = "1"
+    base = live_site.serve("--no-scheduler")
+    with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+        assert response.status == 200
+    rows = _wait_for_rows(live_site, "SELECT count FROM monitoring_requeststat", "a flush")
+    assert sum(count for (count,) in rows) >= 1

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from m365admin.choices import Severity
+from m365admin.models.audit import AuditEntry
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, Silence
-from security.models import AuditEntry
 from tests.factories import make_alert, make_tenant
 
 pytestmark = pytest.mark.django_db

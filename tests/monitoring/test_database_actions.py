@@ -17,11 +17,11 @@ from django.conf import settings
 from django.db import connection
 
 from m365admin import partitions
+from m365admin.models.audit import AuditEntry
 from monitoring.choices import DatabaseActionKind as Kind
 from monitoring.choices import DatabaseActionState as State
 from monitoring.database import actions, insight, worker
 from monitoring.models import DatabaseAction, QueryStatsSnapshot
-from security.models import AuditEntry
 from tests.monitoring.conftest import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

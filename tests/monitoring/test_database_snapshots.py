@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from m365admin.models.audit import AuditEntry
 from m365admin.scheduler import discover
 from monitoring.choices import DatabaseActionState
 from monitoring.database import snapshots, worker
 from monitoring.models import DatabaseAction, QueryStatsSnapshot, TableSizeSnapshot
-from security.models import AuditEntry
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from m365admin import audit
+from m365admin.models.audit import AuditEntry
 from monitoring import alerting, notify
 from monitoring.choices import AlertStatus, DeliveryStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
-from security import audit
-from security.models import AuditEntry
 from tests.factories import make_alert
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 
 from m365admin.lib import mailers
+from m365admin.models.preferences import Preference
 from monitoring import notify
 from monitoring.choices import DeliveryStatus
 from monitoring.models import Delivery, NotificationChannel
-from security.models import Preference
 from tests.factories import make_alert
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from m365admin.models.audit import AuditEntry
 from monitoring import alerting
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, Silence
-from security.models import AuditEntry
 from tests.factories import make_alert
 
 

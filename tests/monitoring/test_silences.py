@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from m365admin.models.audit import AuditEntry
 from monitoring import alerting
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel, Silence
 from monitoring.models.alerts import fingerprint
-from security.models import AuditEntry
 from tests.factories import make_alert
 
 pytestmark = pytest.mark.django_db

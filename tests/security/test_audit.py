@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from security import audit
-from security.models import GENESIS, AuditEntry
+from m365admin import audit
+from m365admin.models.audit import GENESIS, AuditEntry
 from tests.factories import make_alert, make_tenant
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from security.clientip import client_ip
+from m365admin.lib.clientip import client_ip
 
 PROXY = "10.0.0.1"
 

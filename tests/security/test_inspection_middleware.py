@@ -17,10 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, Team
+from m365admin.models.audit import AuditEntry
 from monitoring import requeststats
 from monitoring.models import Alert, RequestStat
 from security.choices import EventKind
-from security.models import AuditEntry, SecurityEvent
+from security.models import SecurityEvent
 from tests.factories import make_alert, make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db

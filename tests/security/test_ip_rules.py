@@ -11,9 +11,10 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from m365admin.asgi import application
+from m365admin.models.audit import AuditEntry
 from security import iprules
 from security.choices import EventKind, IPRuleAction
-from security.models import AuditEntry, IPRule, SecurityEvent
+from security.models import IPRule, SecurityEvent
 
 ALLOW, DENY = IPRuleAction.ALLOW, IPRuleAction.DENY
 PAGE = "/accounts/login/"  # answers 200 to anyone the rules let in

@@ -173,7 +173,7 @@ ADMIN_OPERATOR_READS = {
 ADMIN_ADMINISTRATORS_ONLY = {
     "auth.user", "auth.group", "monitoring.notificationchannel", "monitoring.delivery",
     "otp_totp.totpdevice", "otp_static.staticdevice",
-    "security.auditentry", "security.iprule", "axes.accessattempt", "axes.accesslog",
+    "m365admin.auditentry", "security.iprule", "axes.accessattempt", "axes.accesslog",
     "monitoring.databaseaction",
     # Operators accept risks on the threat pages; the admin of both is configuration.
     "security.detectionsettings", "security.detectionexception",

@@ -16,8 +16,8 @@ from django.db import connection, models
 from m365admin.lib import crypto
 from m365admin.lib.fields import EncryptedTextField
 from m365admin.models import Tenant
+from m365admin.models.audit import AuditEntry
 from monitoring.models import NotificationChannel
-from security.models import AuditEntry
 from tests.factories import make_tenant
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from axes.models import AccessAttempt
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
+from m365admin.models.audit import AuditEntry
 from security.choices import EventKind
-from security.models import AuditEntry, SecurityEvent
+from security.models import SecurityEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -15,12 +15,19 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from m365admin.choices import UserType
-from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, SubscribedSku
+from m365admin.models import (
+    DirectoryUser,
+    Mailbox,
+    OneDriveAccount,
+    SignIn,
+    SubscribedSku,
+)
+from m365admin.models.audit import AuditEntry
 from monitoring.choices import AlertSource
 from monitoring.models import AlertRule
 from security.choices import DETECTION_KINDS, EVENT_SEVERITY, EventKind, Verdict
 from security.detections import runner
-from security.models import AuditEntry, DetectionException, DetectionSettings, SecurityEvent
+from security.models import DetectionException, DetectionSettings, SecurityEvent
 from tests.factories import make_alert, make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db

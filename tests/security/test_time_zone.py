@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from m365admin.models import SignIn
-from security.models import Preference
+from m365admin.models.preferences import Preference
 from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db

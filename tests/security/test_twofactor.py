@@ -16,10 +16,11 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from m365admin.asgi import application
+from m365admin.models.audit import AuditEntry
 from monitoring.consumers import CLOSE_FORBIDDEN
 from security import otp
 from security.choices import EventKind
-from security.models import AuditEntry, SecurityEvent
+from security.models import SecurityEvent
 
 pytestmark = pytest.mark.django_db
 

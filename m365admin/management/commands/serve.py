@@ -17,10 +17,10 @@ from channels.routing import get_default_application
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from m365admin import topology
+from m365admin import serving, topology
 from m365admin.lib.supervisor import Supervisor
+from m365admin.registry.serving import start_beside_server
 from m365admin.scheduler import Scheduler
-from monitoring.requeststats import start_flusher
 
 
 def ensure_port_free(host: str, port: int, *, advice: str = "pass --port") -> None:
@@ -74,11 +74,10 @@ class Command(BaseCommand):
         from daphne.server import Server
         from twisted.internet import reactor
 
-        start_flusher()
+        start_beside_server()
         if not no_scheduler:
             # The API health check requests this very server.
-            address = f"[{host}]" if ":" in host else host
-            settings.HEALTH_API_URL = f"http://{address}:{port}/healthz"
+            serving.serving_on(host, port)
             scheduler = Scheduler()
             reactor.callWhenRunning(lambda: asyncio.ensure_future(scheduler.run()))
             reactor.addSystemEventTrigger("before", "shutdown", scheduler.stop)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from security import audit, roles
+from m365admin import audit
+from security import roles
 
 
 class Command(BaseCommand):

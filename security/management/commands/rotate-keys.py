@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from tqdm import tqdm
 
+from m365admin import audit
 from m365admin.lib import crypto
 from m365admin.lib.fields import EncryptedTextField
-from security import audit
 
 
 def encrypted_columns() -> list[tuple[type[models.Model], str]]:

@@ -7,8 +7,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from security import audit
-from security.models import AuditEntry
+from m365admin import audit
+from m365admin.models.audit import AuditEntry
 
 
 class Command(BaseCommand):

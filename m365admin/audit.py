@@ -18,7 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
-from security.models import GENESIS, AuditEntry
+from m365admin.models.audit import GENESIS, AuditEntry
 
 # "audit" as a number: pg_advisory_xact_lock key, released when the transaction ends.
 _APPEND_LOCK = 0x61756469
