@@ -1,7 +1,7 @@
 """The messages chat tools receive: a Microsoft Teams Adaptive Card (for a Workflows "When a
 Teams webhook request is received" flow) and a Slack-compatible message (Slack, Mattermost,
 Rocket.Chat incoming webhooks). Pure functions of the delivery and its alerts; notify.py posts
-them. Titles are in the installation's language (monitoring.alert_titles)."""
+them. Titles are in the installation's language (monitoring.alerts.titles)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from m365admin.choices import SEVERITY_RANK
-from monitoring.alert_reasons import why
+from monitoring.alerts.reasons import why
 from monitoring.choices import NotificationEvent
 from monitoring.models import Alert, Delivery
 

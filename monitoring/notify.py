@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from monitoring import chatcards
-from monitoring.alert_reasons import why
+from monitoring.alerts.reasons import why
 from monitoring.choices import ChannelKind, DeliveryStatus, NotificationEvent
 from monitoring.models import Alert, Delivery, DeliveryAttempt, NotificationChannel
 from monitoring.models.alerts import disabled_note

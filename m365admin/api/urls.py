@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from m365admin.api import views
+from m365admin.api import docs, views
 from m365admin.api.feed import SecurityFeedView
 from m365admin.api.root import ApiRootView
 from m365admin.licences import api as licences
@@ -28,4 +28,11 @@ urlpatterns = [
     path("licences/reclaim", licences.ReclaimView.as_view(), name="licences-reclaim"),
     path("feed/security", SecurityFeedView.as_view(), name="feed-security"),
     *router.urls,
+]
+
+# The schema and its readers, under api/ (not api/v1/) in their own "api-docs" namespace.
+docs_urlpatterns = [
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    path("schema/swagger/", docs.SwaggerView.as_view(), name="swagger"),
+    path("schema/redoc/", docs.RedocView.as_view(), name="redoc"),
 ]

@@ -38,7 +38,7 @@ from m365admin.models import (
     Team,
     Tenant,
 )
-from monitoring import alerting
+from monitoring.alerts import alerting
 from monitoring.health import database as database_health
 from monitoring.health.store import record
 from monitoring.models import Alert

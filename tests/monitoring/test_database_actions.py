@@ -19,7 +19,7 @@ from django.db import connection
 from m365admin import partitions
 from monitoring.choices import DatabaseActionKind as Kind
 from monitoring.choices import DatabaseActionState as State
-from monitoring.database import actions, insight, worker
+from monitoring.dbconsole import actions, insight, worker
 from monitoring.models import DatabaseAction, QueryStatsSnapshot
 from security.models import AuditEntry
 from tests.monitoring.conftest import wait_for

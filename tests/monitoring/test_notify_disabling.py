@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring import alerting, notify
+from monitoring import notify
+from monitoring.alerts import alerting
 from monitoring.choices import AlertStatus, DeliveryStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
 from security import audit

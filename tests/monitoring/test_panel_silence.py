@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from monitoring import alerting
+from monitoring.alerts import alerting
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, Silence
 from security.models import AuditEntry

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring import alerting
+from monitoring.alerts import alerting
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel, Silence
 from monitoring.models.alerts import fingerprint
