@@ -123,7 +123,11 @@ ASGI_APPLICATION = "m365admin.asgi.application"
 
 # Feature folders inside an app keep their templates (and static files) beside their code;
 # Django's loaders only look in an app's own templates/ and static/ folders, so they are named here.
-_FEATURE_FOLDERS = [BASE_DIR / "monitoring" / "alerts", BASE_DIR / "monitoring" / "dbconsole"]
+_FEATURE_FOLDERS = [
+    BASE_DIR / "m365admin" / "licences",
+    BASE_DIR / "monitoring" / "alerts",
+    BASE_DIR / "monitoring" / "dbconsole",
+]
 
 TEMPLATES = [
     {
@@ -360,7 +364,10 @@ TIME_ZONE_DEFAULT = _env_zone("TIME_ZONE_DEFAULT")
 # Static files, served by WhiteNoise (compressed, cache-busted) from daphne or a WSGI server.
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "monitoring" / "dbconsole" / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    *(folder / "static" for folder in _FEATURE_FOLDERS if (folder / "static").is_dir()),
+]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

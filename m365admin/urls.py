@@ -9,7 +9,7 @@ from django.urls import include, path
 
 from m365admin import views
 from m365admin.api import urls as api_urls
-from m365admin.licences import views as licence_views
+from m365admin.licences import urls as licence_urls
 from monitoring import urls as monitoring_urls
 from security import languages
 from security import urls as security_urls
@@ -25,9 +25,7 @@ pages = [
     path("mailboxes/", views.mailbox_list, name="mailbox-list"),
     path("teams/", views.team_list, name="team-list"),
     path("onedrive/", views.onedrive_list, name="onedrive-list"),
-    path("licences/", licence_views.licence_list, name="licence-list"),
-    path("licences/export.csv", licence_views.licence_export, name="licence-export"),
-    path("licences/reclaim.csv", licence_views.reclaim_export, name="reclaim-export"),
+    path("licences/", include(licence_urls.urlpatterns)),
 ]
 
 urlpatterns = [
