@@ -58,7 +58,7 @@ def _rules(count: int) -> None:
 
 def _evaluation(rules: int, runs: int) -> list[object]:
     from m365admin.models import ServiceHealth, SyncRun
-    from monitoring import alerting
+    from monitoring.alerts import alerting
     from tests.factories import make_rows, make_tenant
 
     _rules(rules)

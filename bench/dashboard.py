@@ -165,7 +165,7 @@ def _detect_and_alert(tenants: list, since) -> None:
     an earlier run left one), then one evaluation of the alert rules, as the scheduler's tick
     does."""
     from m365admin.models import SignIn
-    from monitoring import alerting
+    from monitoring.alerts import alerting
     from security.detections import runner
     from security.models import DetectionCursor, SecurityEvent
 

@@ -4,7 +4,7 @@ actions take.
 Loads --rows sign-ins into a fresh PostgreSQL database exactly as bench/dashboard.py does (real
 collectors for the directory, the collector's COPY for sign-ins, monthly partitions, VACUUM
 ANALYZE), runs the explorer's queries so pg_stat_statements has statements to rank, then prints
-p50/p95 (ms) over --runs runs of each console read (monitoring/database/insight.py,
+p50/p95 (ms) over --runs runs of each console read (monitoring/dbconsole/insight.py,
 server.py, and the what-to-fix summary of advice.py) and of
 GET /database/ through Django's test Client (view, middleware, template; no HTTP server), and
 the duration of three actions run by the worker as the scheduler would: ANALYZE and VACUUM
@@ -66,7 +66,7 @@ def _time_reads(runs: int) -> dict[str, list[float]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from monitoring.database import advice, insight, server
+    from monitoring.dbconsole import advice, insight, server
     from tests.live import USERNAME
 
     client = Client(SERVER_NAME="127.0.0.1")
@@ -110,7 +110,7 @@ def _time_actions(runs: int) -> dict[str, list[float]]:
     from django.db import connection
 
     from monitoring.choices import DatabaseActionState
-    from monitoring.database import actions, worker
+    from monitoring.dbconsole import actions, worker
 
     user = get_user_model().objects.first()
     suggested = {"kind": "create_index", "target": "public.m365admin_signin",

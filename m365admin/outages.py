@@ -6,7 +6,7 @@ Instead: the first request that fails on the database (or finds the pool without
 connection) asks the database directly on a short connection (m365admin.lib.dbprobe); while it
 stays unreachable, every page gets the "database unavailable" page and the API a JSON 503 at
 once, the answer re-checked at most once a PROBE_EVERY. The probes (/healthz, /readyz) are
-answered before this middleware (monitoring.views_probes.ProbesMiddleware).
+answered before this middleware (monitoring.views.probes.ProbesMiddleware).
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ MIDDLEWARE = [
     # writes the body.
     "m365admin.compression.DataGZipMiddleware",
     # /healthz and /readyz answered here: probes never touch the session or the pool's queue.
-    "monitoring.views_probes.ProbesMiddleware",
+    "monitoring.views.probes.ProbesMiddleware",
     # While the database is unreachable, a 503 at once instead of the pool's 10 s wait.
     "m365admin.outages.DatabaseOutageMiddleware",
     # Before sessions and sign-in: nothing else runs for an address the IP rules refuse.
@@ -121,10 +121,18 @@ ROOT_URLCONF = "m365admin.urls"
 WSGI_APPLICATION = "m365admin.wsgi.application"
 ASGI_APPLICATION = "m365admin.asgi.application"
 
+# Feature folders inside an app keep their templates (and static files) beside their code;
+# Django's loaders only look in an app's own templates/ and static/ folders, so they are named here.
+_FEATURE_FOLDERS = [
+    BASE_DIR / "m365admin" / "licences",
+    BASE_DIR / "monitoring" / "alerts",
+    BASE_DIR / "monitoring" / "dbconsole",
+]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", *(folder / "templates" for folder in _FEATURE_FOLDERS)],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -356,7 +364,10 @@ TIME_ZONE_DEFAULT = _env_zone("TIME_ZONE_DEFAULT")
 # Static files, served by WhiteNoise (compressed, cache-busted) from daphne or a WSGI server.
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    *(folder / "static" for folder in _FEATURE_FOLDERS if (folder / "static").is_dir()),
+]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from m365admin.registry import notifiers
-from monitoring import alert_moves, notify
 from monitoring import notifiers as _kinds  # noqa: F401 — registers every kind before the form
+from monitoring import notify
+from monitoring.alerts import moves
 from monitoring.choices import AlertSource, DeliveryStatus
 from monitoring.forms import AlertNoteForm
 from monitoring.models import (
@@ -161,7 +162,7 @@ class AlertAdmin(admin.ModelAdmin):
                 "alerts": queryset, "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
             })
-        text, conflicted = alert_moves.apply(
+        text, conflicted = moves.apply(
             name, queryset.select_related(None).only("pk", "status"), request.user,
             form.cleaned_data["note"])
         self.message_user(request, text, messages.WARNING if conflicted else messages.SUCCESS)

@@ -2,7 +2,7 @@
 Teams webhook request is received" flow) and a Slack-compatible message (Slack, Mattermost,
 Rocket.Chat incoming webhooks). Pure functions of the delivery and its alerts; the Teams and
 Slack notifiers (monitoring/notifiers/) post them. Titles are in the installation's language
-(monitoring.alert_titles)."""
+(monitoring.alerts.titles)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from m365admin.choices import SEVERITY_RANK
-from monitoring.alert_reasons import why
+from monitoring.alerts.reasons import why
 from monitoring.choices import NotificationEvent
 from monitoring.models import Alert, Delivery
 

@@ -55,7 +55,7 @@ class DeliveryStatus(models.TextChoices):
 
 
 class DatabaseActionKind(models.TextChoices):
-    """What an Administrator may run from the database console (monitoring.database.actions)."""
+    """What an Administrator may run from the database console (monitoring.dbconsole.actions)."""
 
     ANALYZE = "analyze", _("Analyze a table")
     VACUUM = "vacuum", _("Vacuum and analyze a table")

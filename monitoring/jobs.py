@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from m365admin.scheduler import periodic
 from monitoring import notify
-from monitoring.database import snapshots, worker
+from monitoring.dbconsole import snapshots, worker
 from monitoring.models import MetricSample, RequestStat
 from monitoring.tick import Ticker
 

@@ -13,7 +13,8 @@ from django.utils import translation
 
 from m365admin.lib.asyncdb import in_worker_thread
 from m365admin.overview import tenant_tiles
-from monitoring import alerting, health, push, requeststats, sampler
+from monitoring import health, push, requeststats, sampler
+from monitoring.alerts import alerting
 
 logger = logging.getLogger(__name__)
 

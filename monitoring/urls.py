@@ -1,30 +1,28 @@
-from django.urls import path, re_path
+"""Monitoring's routes: its pages (namespace "monitoring"), the machine endpoints the root
+includes at the site root, and the dashboard's websocket."""
 
-from monitoring import alert_views, consumers, database_views, views
+from __future__ import annotations
+
+from django.urls import include, path
+
+from monitoring import consumers
+from monitoring.alerts import urls as alert_urls
+from monitoring.dbconsole import urls as dbconsole_urls
+from monitoring.views import dashboard, metrics, probes
 
 app_name = "monitoring"
 
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("alerts/", alert_views.alert_list, name="alert-list"),
-    path("alerts/bulk", alert_views.alert_bulk, name="alert-bulk"),
-    path("alerts/silences/", alert_views.silence_list, name="silence-list"),
-    path("alerts/silences/<uuid:code>/expire", alert_views.silence_expire,
-         name="silence-expire"),
-    path("alerts/<uuid:code>/silence", alert_views.alert_silence, name="alert-silence"),
-    path("alerts/<uuid:code>/", alert_views.alert_detail, name="alert-detail"),
-    path("alerts/<uuid:code>/acknowledge", alert_views.alert_move, {"action": "acknowledge"},
-         name="alert-acknowledge"),
-    path("alerts/<uuid:code>/resolve", alert_views.alert_move, {"action": "resolve"},
-         name="alert-resolve"),
-    path("database/", database_views.overview, name="database"),
-    re_path(r"^database/queries/(?P<queryid>-?[0-9]{1,20})/explain$", database_views.explain,
-            name="database-explain"),
-    path("database/actions/confirm", database_views.action_confirm, name="database-confirm"),
-    path("database/actions/", database_views.action_create, name="database-action-create"),
-    path("database/actions/<int:pk>/", database_views.action_detail, name="database-action"),
-    path("database/actions/<int:pk>/cancel", database_views.action_cancel,
-         name="database-action-cancel"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("alerts/", include(alert_urls)),
+    path("database/", include(dbconsole_urls.urlpatterns)),
+]
+
+# For load balancers and Prometheus: no namespace, no trailing slash (/healthz, /readyz, /metrics).
+machine_urlpatterns = [
+    path("healthz", probes.healthz, name="healthz"),
+    path("readyz", probes.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]
 
 websocket_urlpatterns = [

@@ -16,7 +16,7 @@ NOT_TRIAGED = "none"
 class ThreatFilterSet(django_filters.FilterSet):
     """The detections' events: by tenant (its public code), detection, address, user, verdict.
 
-    `kind` with `ip` or `user` is what an alert names (monitoring/alerting.py labels a
+    `kind` with `ip` or `user` is what an alert names (monitoring/alerts/alerting.py labels a
     security-event alert by the event's address, else its username): the alert page links here.
     """
 

@@ -1,10 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from m365admin.api import views
+from m365admin.api import docs, views
 from m365admin.api.feed import SecurityFeedView
 from m365admin.api.root import ApiRootView
-from m365admin.licences import api as licences
+from m365admin.licences import urls as licence_urls
 
 app_name = "m365admin-api"
 
@@ -24,8 +24,14 @@ router.register("sync-runs", views.SyncRunViewSet)
 # The index lists every app's endpoints, not only this router's.
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
-    path("licences/", licences.LicencesView.as_view(), name="licences"),
-    path("licences/reclaim", licences.ReclaimView.as_view(), name="licences-reclaim"),
+    path("licences/", include(licence_urls.api_urlpatterns)),
     path("feed/security", SecurityFeedView.as_view(), name="feed-security"),
     *router.urls,
+]
+
+# The schema and its readers, under api/ (not api/v1/) in their own "api-docs" namespace.
+docs_urlpatterns = [
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    path("schema/swagger/", docs.SwaggerView.as_view(), name="swagger"),
+    path("schema/redoc/", docs.RedocView.as_view(), name="redoc"),
 ]

@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from m365admin.api.rows import Computed
-from monitoring.alert_reasons import why
-from monitoring.alert_titles import alert_title
+from monitoring.alerts.reasons import why
+from monitoring.alerts.titles import alert_title
 from monitoring.forms import SILENCE_CHOICES
 from monitoring.models import Alert
 from monitoring.models.alerts import is_incident_source, muted_until
@@ -93,7 +93,7 @@ class AlertNoteSerializer(serializers.Serializer):
 
 
 class AlertGroupSerializer(serializers.Serializer):
-    """One rule's alerts (monitoring.alert_groups): the count and the first few."""
+    """One rule's alerts (monitoring.alerts.grouping): the count and the first few."""
 
     rule = serializers.CharField(source="rule.title")
     rule_code = serializers.UUIDField(source="rule.code")

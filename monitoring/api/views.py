@@ -20,7 +20,8 @@ from m365admin import explorer
 from m365admin.api.permissions import ModelViewPermission
 from m365admin.api.rows import ValuesListMixin
 from m365admin.api.schema import CONFLICT, OBJECT
-from monitoring import alert_groups, requeststats, sampler
+from monitoring import requeststats, sampler
+from monitoring.alerts import grouping
 from monitoring.api.serializers import (
     AlertDetailSerializer,
     AlertGroupSerializer,
@@ -140,7 +141,7 @@ class AlertViewSet(ValuesListMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         query = AlertGroupsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         alerts = self.filter_queryset(self.get_queryset())
-        groups, total = alert_groups.by_rule(alerts, **query.validated_data)
+        groups, total = grouping.by_rule(alerts, **query.validated_data)
         return Response({"count": total, "alerts": alerts.count(),
                          "silenced": alerts.filter(silenced=True).count(),
                          "results": AlertGroupSerializer(

@@ -6,7 +6,7 @@ from django.db import migrations
 # here: a later change there must not rewrite what this migration did. Any one event alerts
 # (threshold 1): a detection has already done the counting. Events a detection records below
 # its kind's level (a blocked legacy sign-in, travel through an anonymiser) do not count
-# (monitoring/alerting.py).
+# (monitoring/alerts/alerting.py).
 DETECTION_RULES = [
     ("Brute force against an account", "brute_force", "warning"),
     ("Password spray", "password_spray", "error"),

@@ -20,7 +20,7 @@ from m365admin import audit
 from m365admin.choices import SEVERITY_RANK, Component, Severity
 from m365admin.models import Tenant
 from monitoring import feed as alert_feed
-from monitoring.alert_titles import alert_title, rule_title
+from monitoring.alerts.titles import alert_title, rule_title
 from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, Comparison
 from security.choices import EventKind
 
@@ -106,7 +106,8 @@ class AlertRule(models.Model):
         with transaction.atomic():
             super().save(*args, **kwargs)
             if was_enabled and not self.enabled:
-                from monitoring.alerting import close_alerts_of_disabled_rule  # imports models
+                # Imported here: the alerting module imports the models.
+                from monitoring.alerts.alerting import close_alerts_of_disabled_rule
 
                 close_alerts_of_disabled_rule(self)
 
@@ -264,7 +265,7 @@ class Alert(models.Model):
 
     @property
     def title(self) -> str:
-        """The summary in the active language (monitoring.alert_titles); `summary` is the
+        """The summary in the active language (monitoring.alerts.titles); `summary` is the
         stored, language-neutral record."""
         return alert_title(self.rule.name, self.labels, self.summary)
 

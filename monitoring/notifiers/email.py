@@ -16,11 +16,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.models.preferences import Preference
 from m365admin.registry.notifiers import ConfigError, Notifier, TransportError, notifier
 from monitoring import chatcards
-from monitoring.alert_reasons import why
+from monitoring.alerts.reasons import why
 from monitoring.models import Alert, Delivery
-from m365admin.models.preferences import Preference
 
 
 def split_addresses(text: str) -> list[str]:

@@ -10,7 +10,7 @@ import msgspec
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.registry.notifiers import notifier
-from monitoring.alert_reasons import why
+from monitoring.alerts.reasons import why
 from monitoring.models import Alert, Delivery
 from monitoring.notifiers.base import HttpNotifier
 

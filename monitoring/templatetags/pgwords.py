@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from monitoring.database.insight import state_words
+from monitoring.dbconsole.insight import state_words
 
 register = template.Library()
 register.filter("pg_state", state_words)

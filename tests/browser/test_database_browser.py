@@ -24,7 +24,7 @@ TABLE = "public.auth_user"
 _SEED = f"""
 from django.contrib.auth.models import User
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from monitoring.database import snapshots
+from monitoring.dbconsole import snapshots
 from security import roles
 admin = User.objects.create_user({ADMIN!r}, password={ADMIN_PASSWORD!r})
 roles.assign(admin, roles.ADMINISTRATOR)

@@ -16,8 +16,8 @@ from django.utils import timezone
 from m365admin import feed
 from m365admin.models import SignIn
 from m365admin.models.feed import FeedRecord
-from monitoring import alerting
-from monitoring.alerting import Observation
+from monitoring.alerts import alerting
+from monitoring.alerts.alerting import Observation
 from monitoring.choices import AlertSource
 from monitoring.models import Alert, AlertRule
 from security import events

@@ -39,7 +39,7 @@ from m365admin.models import (
     Tenant,
 )
 from m365admin.models.audit import AuditEntry
-from monitoring import alerting
+from monitoring.alerts import alerting
 from monitoring.health import database as database_health
 from monitoring.health.store import record
 from monitoring.models import Alert

@@ -15,7 +15,7 @@ from django.utils import timezone
 from m365admin import feed, jobs, syslog
 from m365admin.lib import syslogconfig
 from m365admin.models.feed import FeedDelivery, FeedRecord
-from monitoring.alerting import _channels
+from monitoring.alerts.alerting import _channels
 from tests.syslog_receiver import SyslogReceiver, parse, server_tls
 
 committed = pytest.mark.django_db(transaction=True)

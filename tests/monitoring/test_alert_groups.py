@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from m365admin.choices import Severity
-from monitoring import alert_groups
+from monitoring.alerts import grouping
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule
 from tests.factories import make_alert, make_tenant
@@ -43,7 +43,7 @@ def mixed():
 
 
 def test_groups_come_worst_first_with_their_counts(mixed):
-    groups, total = alert_groups.by_rule(Alert.objects.open(), groups=10, per_group=3)
+    groups, total = grouping.by_rule(Alert.objects.open(), groups=10, per_group=3)
     assert total == 3
     assert [(g.rule.name, g.severity, g.count) for g in groups] == [
         ("Disk full", "critical", 2), ("Password spray", "error", 1),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from m365admin.models import ServiceHealth
-from monitoring import alerting
+from monitoring.alerts import alerting
 from monitoring.choices import AlertStatus
 from monitoring.models import Alert, Delivery, NotificationChannel
 from tests.factories import make_rows, make_tenant

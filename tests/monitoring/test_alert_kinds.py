@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from monitoring import alerting
-from monitoring.alerting import Observation
+from monitoring.alerts import alerting
+from monitoring.alerts.alerting import Observation
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule
 from monitoring.models.alerts import AlertConflict

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from m365admin.choices import SyncStatus
 from m365admin.models import ServiceHealth, SyncRun
-from monitoring import alerting
-from monitoring.alerting import Observation
+from monitoring.alerts import alerting
+from monitoring.alerts.alerting import Observation
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, AlertTransition, Silence
 from monitoring.models.alerts import AlertConflict, fingerprint

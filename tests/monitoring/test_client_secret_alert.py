@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from monitoring import alerting
-from monitoring.alert_titles import alert_title
+from monitoring.alerts import alerting
+from monitoring.alerts.titles import alert_title
 from monitoring.choices import AlertStatus
 from monitoring.models import Alert
 from tests.factories import make_tenant, seeded_rule

@@ -20,7 +20,7 @@ from m365admin import partitions
 from m365admin.models.audit import AuditEntry
 from monitoring.choices import DatabaseActionKind as Kind
 from monitoring.choices import DatabaseActionState as State
-from monitoring.database import actions, insight, worker
+from monitoring.dbconsole import actions, insight, worker
 from monitoring.models import DatabaseAction, QueryStatsSnapshot
 from tests.monitoring.conftest import wait_for
 

@@ -1,5 +1,5 @@
-"""What to fix (monitoring.database.advice) and the server-wide reads behind it
-(monitoring.database.server), each against a condition planted on the real PostgreSQL: a table
+"""What to fix (monitoring.dbconsole.advice) and the server-wide reads behind it
+(monitoring.dbconsole.server), each against a condition planted on the real PostgreSQL: a table
 scanned sequentially (and then through its new index), statements filtering on several
 columns, a table read through the buffer cache and one too big for it, sequences near their
 end, settings as PostgreSQL reports them, a streaming replica, a blocked query.
@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 
 from monitoring.choices import DatabaseActionKind as Kind
-from monitoring.database import actions, advice, insight, predicates, server
+from monitoring.dbconsole import actions, advice, insight, predicates, server
 from tests.monitoring.conftest import wait_for
 
 pytestmark = pytest.mark.postgres
@@ -380,7 +380,7 @@ def test_the_api_and_the_page_give_what_to_fix_and_each_fix_previews(sessions, a
 
 
 def test_the_statement_page_charts_its_history(sessions, administrator, monkeypatch):
-    from monitoring.database import snapshots
+    from monitoring.dbconsole import snapshots
 
     monkeypatch.setattr(snapshots, "SNAPSHOT_QUERIES", 10_000)  # a cheap statement too
     sessions.table("dbc_hist", "(id int)", "INSERT INTO dbc_hist VALUES (1)")

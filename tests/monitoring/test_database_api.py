@@ -17,7 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from monitoring.choices import DatabaseActionState as State
-from monitoring.database import worker
+from monitoring.dbconsole import worker
 from monitoring.models import DatabaseAction
 
 postgres = pytest.mark.postgres

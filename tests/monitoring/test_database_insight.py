@@ -1,4 +1,4 @@
-"""The database console's reads (monitoring.database.insight): each finds the condition planted
+"""The database console's reads (monitoring.dbconsole.insight): each finds the condition planted
 for it in PostgreSQL — a table read by sequential scans, unused, duplicate and invalid indexes,
 dead rows, a blocked and a long-running query, a planted connection, partitions due and past
 retention — and explains a recorded statement without running it.
@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from m365admin import partitions
-from monitoring.database import insight
+from monitoring.dbconsole import insight
 from tests.monitoring.conftest import wait_for
 
 pytestmark = pytest.mark.postgres

@@ -11,7 +11,7 @@ from django.utils import timezone
 from m365admin.models.audit import AuditEntry
 from m365admin.scheduler import discover
 from monitoring.choices import DatabaseActionState
-from monitoring.database import snapshots, worker
+from monitoring.dbconsole import snapshots, worker
 from monitoring.models import DatabaseAction, QueryStatsSnapshot, TableSizeSnapshot
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

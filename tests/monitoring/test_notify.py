@@ -14,8 +14,9 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from monitoring import alerting, notify
-from monitoring.alerting import Observation
+from monitoring import notify
+from monitoring.alerts import alerting
+from monitoring.alerts.alerting import Observation
 from monitoring.choices import AlertSource, DeliveryStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
 from tests.factories import make_tenant

@@ -9,7 +9,8 @@ import pytest
 
 from m365admin import audit
 from m365admin.models.audit import AuditEntry
-from monitoring import alerting, notify
+from monitoring import notify
+from monitoring.alerts import alerting
 from monitoring.choices import AlertStatus, DeliveryStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
 from tests.factories import make_alert

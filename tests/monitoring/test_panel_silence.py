@@ -14,7 +14,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from m365admin.models.audit import AuditEntry
-from monitoring import alerting
+from monitoring.alerts import alerting
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, Silence
 from tests.factories import make_alert

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from m365admin.models.audit import AuditEntry
-from monitoring import alerting
+from monitoring.alerts import alerting
 from monitoring.choices import AlertSource, AlertStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel, Silence
 from monitoring.models.alerts import fingerprint

@@ -18,7 +18,8 @@ from m365admin.asgi import application
 from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
 from m365admin.models import SyncRun
 from m365admin.texts import english, message, render
-from monitoring import alerting, health, notify
+from monitoring import health, notify
+from monitoring.alerts import alerting
 from monitoring.health import Health
 from monitoring.models import Alert, ComponentHealth, NotificationChannel
 from tests.factories import make_tenant

@@ -12,7 +12,7 @@ from django.utils import timezone
 from collectors.sync.runner import run_collector
 from m365admin.choices import Collector, SyncStatus
 from m365admin.models import SignIn, SyncRun
-from monitoring import alerting
+from monitoring.alerts import alerting
 from monitoring.models import Alert, Delivery, NotificationChannel
 from security.choices import EventKind
 from security.detections import runner

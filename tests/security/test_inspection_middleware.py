@@ -209,7 +209,7 @@ def test_a_new_window_records_again(signed_in, settings, frozen):
 
 def test_the_security_page_and_alerts_count_what_the_counted_event_stands_for(
         signed_in, settings, frozen):
-    from monitoring.alerting import observe
+    from monitoring.alerts.alerting import observe
     from security.overview import security_overview
 
     settings.INSPECTION_EVENTS_PER_ADDRESS = "3/m"

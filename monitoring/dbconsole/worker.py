@@ -29,7 +29,7 @@ from m365admin import audit, partitions
 from m365admin.lib.ownconnection import own_connection
 from monitoring.choices import DatabaseActionKind as Kind
 from monitoring.choices import DatabaseActionState as State
-from monitoring.database import actions, insight, snapshots
+from monitoring.dbconsole import actions, insight, snapshots
 from monitoring.models import DatabaseAction
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from monitoring.choices import DatabaseActionKind as Kind
-from monitoring.database import insight, server
+from monitoring.dbconsole import insight, server
 
 logger = logging.getLogger(__name__)
 

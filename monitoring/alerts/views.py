@@ -21,8 +21,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from m365admin import explorer
-from monitoring import alert_groups, alert_moves
-from monitoring.alert_reasons import why
+from monitoring.alerts import grouping, moves
+from monitoring.alerts.reasons import why
 from monitoring.choices import OPEN_STATUSES, AlertStatus
 from monitoring.filtersets import AlertFilterSet
 from monitoring.forms import SILENCE_DURATIONS, AlertBulkForm, AlertNoteForm, SilenceForm
@@ -59,7 +59,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     if grouped:
         filterset = AlertFilterSet(query, queryset=alerts)
         rows, problems = explorer.filtered(filterset, alerts)
-        groups, total = alert_groups.by_rule(rows, groups=GROUPS, per_group=PER_GROUP)
+        groups, total = grouping.by_rule(rows, groups=GROUPS, per_group=PER_GROUP)
         context = {"filter_fields": explorer.filter_fields(filterset, SHOWN_FILTERS),
                    "problems": problems, "filters_ignored": bool(problems),
                    "groups": groups, "group_total": total}
@@ -100,7 +100,7 @@ def alert_bulk(request: HttpRequest) -> HttpResponse:
             "%(count)d alert silenced until %(ends)s.", "%(count)d alerts silenced until %(ends)s.",
             len(data["alerts"])) % {"count": len(data["alerts"]), "ends": _when(ends)})
         return redirect(back)
-    text, conflicted = alert_moves.apply(data["action"], data["alerts"], request.user,
+    text, conflicted = moves.apply(data["action"], data["alerts"], request.user,
                                          data["note"])
     (messages.warning if conflicted else messages.success)(request, text)
     return redirect(back)

@@ -1,7 +1,7 @@
 """The server-wide reads of the database console: the buffer cache's hit rate, sequences near
 their type's end, the settings that matter most with advice, and replication.
 
-Like monitoring.database.insight, every read is a short, time-bound transaction returning plain
+Like monitoring.dbconsole.insight, every read is a short, time-bound transaction returning plain
 rows for the page and the API alike.
 """
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from monitoring.database.insight import rows
+from monitoring.dbconsole.insight import rows
 
 # Below this the figures are noise (a table read a handful of times since the reset).
 CACHE_MIN_BLOCKS = 1000

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring.choices import DatabaseActionKind
-from monitoring.database import actions, advice, insight, server, snapshots, worker
+from monitoring.dbconsole import actions, advice, insight, server, snapshots, worker
 from monitoring.models import DatabaseAction
 from monitoring.permissions import DATABASE_ACTION_PERMISSION, DATABASE_PERMISSION
 

@@ -5,7 +5,7 @@ the caller typed.
 statements with every identifier quoted by PostgreSQL's own quote_ident (through format('%I')),
 plus warnings for the confirmation. The console shows those statements; `request()` stores
 exactly them (after checking they are still what a fresh plan gives), and the worker runs them
-(monitoring.database.worker) after checking once more.
+(monitoring.dbconsole.worker) after checking once more.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from m365admin import audit, partitions
 from monitoring.choices import DatabaseActionKind as Kind
-from monitoring.database import insight
+from monitoring.dbconsole import insight
 from monitoring.models import DatabaseAction
 
 # Which pg_stat_progress_* view reports on each kind's statements (PostgreSQL 13+).

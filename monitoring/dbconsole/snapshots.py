@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.database import insight
+from monitoring.dbconsole import insight
 from monitoring.models import QueryStatsSnapshot, TableSizeSnapshot
 
 SNAPSHOT_QUERIES = 100

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from security import api_views, tokens
+from security.api import tokens, views
 
 app_name = "security-api"
 
@@ -8,5 +8,5 @@ urlpatterns = [
     path("auth/token", tokens.ObtainTokenView.as_view(), name="token"),
     path("auth/token/refresh", tokens.RefreshTokenView.as_view(), name="token-refresh"),
     path("auth/token/revoke", tokens.RevokeTokenView.as_view(), name="token-revoke"),
-    path("metrics/security", api_views.SecurityMetricsView.as_view(), name="security"),
+    path("metrics/security", views.SecurityMetricsView.as_view(), name="security"),
 ]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from m365admin import partitions
-from monitoring.database import predicates
+from monitoring.dbconsole import predicates
 
 
 class Unavailable(Exception):

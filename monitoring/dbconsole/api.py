@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from m365admin.api.schema import CONFLICT, OBJECT
 from monitoring.choices import DatabaseActionKind
-from monitoring.database import actions, advice, insight, server, snapshots, worker
+from monitoring.dbconsole import actions, advice, insight, server, snapshots, worker
 from monitoring.models import DatabaseAction
 from monitoring.permissions import can_run_database_actions, can_view_database
 

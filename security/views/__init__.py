@@ -1,0 +1,1 @@
+"""Security's pages: the overview, the threat pages and the two-factor pages."""
