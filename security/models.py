@@ -191,15 +191,22 @@ class DetectionSettings(models.Model):
         return self.thresholds.get(name, registry.SETTINGS[name].default)
 
     @classmethod
-    def expose(cls, settings) -> None:
+    def expose(cls, settings: dict[str, registry.Setting]) -> None:
         """Make each setting an attribute (read: `value`; written into `thresholds`), so
         detections read `ctx.settings.spray_minutes` and
         `DetectionSettings.objects.create(tenant=t, spray_minutes=30)` works."""
-        for name in settings:
-            if not hasattr(cls, name):
-                setattr(cls, name, property(
-                    lambda self, name=name: self.value(name),
-                    lambda self, value, name=name: self.thresholds.__setitem__(name, value)))
+        for name, setting in settings.items():
+            if hasattr(cls, name):
+                continue
+
+            def read(self, name=name):
+                return self.value(name)
+
+            def write(self, value, name=name):
+                self.thresholds[name] = value
+
+            read.short_description = setting.label  # type: ignore[attr-defined]  # admin header
+            setattr(cls, name, property(read, write))
         cls._meta.__dict__.pop("_property_names", None)  # Django caches the model's properties
 
     @staticmethod
