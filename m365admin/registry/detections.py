@@ -138,14 +138,14 @@ def detection(kind: Kind, *also: Kind, settings: tuple[Setting, ...] | list[Sett
     settings. Raises ImproperlyConfigured for a kind or setting name already registered or a
     setting whose default its own rules reject."""
     kinds = (kind, *also)
-    settings = tuple(settings)
+    declared = tuple(settings)
 
     def register(detect: Callable) -> Callable:
-        _check_settings(settings)
+        _check_settings(declared)
         register_kinds(*kinds)  # checked before anything is registered
         DETECTION_KINDS.extend(kinds)
-        SETTINGS.update((s.name, s) for s in settings)
-        DETECTIONS.append(Detection(kinds, settings, detect))
+        SETTINGS.update((s.name, s) for s in declared)
+        DETECTIONS.append(Detection(kinds, declared, detect))
         return detect
 
     return register
@@ -160,6 +160,9 @@ def _check_kind(kind: Kind) -> None:
         raise ImproperlyConfigured(f"{kind.value}: {kind.severity!r} is not a severity")
     if not kind.value.isidentifier() or kind.value != kind.value.lower():
         raise ImproperlyConfigured(f"{kind.value!r}: a kind is a lower-case identifier")
+    if isinstance(kind.alert_threshold, bool) or not isinstance(kind.alert_threshold, int) or (
+            kind.alert_threshold < 1):
+        raise ImproperlyConfigured(f"{kind.value}: the alert threshold is a count of at least 1")
 
 
 def _check_settings(settings: tuple[Setting, ...]) -> None:

@@ -99,6 +99,8 @@ def test_a_setting_name_registered_twice_is_refused():
      "a setting name is an identifier"),
     (Kind("fresh_kind", "Fresh", "loud"), [], "'loud' is not a severity"),
     (Kind("Fresh Kind", "Fresh", Severity.INFO), [], "a kind is a lower-case identifier"),
+    (Kind("fresh_kind", "Fresh", Severity.INFO, alert_threshold=0), [],
+     "the alert threshold is a count of at least 1"),
 ])
 def test_bad_declarations_are_refused(kind, declared, message):
     before = _registered()
