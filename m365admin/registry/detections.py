@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import Severity
+
+if TYPE_CHECKING:  # a str or a lazily translated one (gettext_lazy)
+    from django_stubs_ext import StrOrPromise
 
 
 class Kind(str):
@@ -30,13 +32,13 @@ class Kind(str):
 
     A `str`, so it is stored, compared and used as a key like the value itself."""
 
-    label: str | Promise
+    label: StrOrPromise
     severity: str
     # The alert rule seeded for a detection's kind fires at this many events (one: the
     # detection has already done the counting).
     alert_threshold: int
 
-    def __new__(cls, value: str, label: str | Promise, severity: str,
+    def __new__(cls, value: str, label: StrOrPromise, severity: str,
                 alert_threshold: int = 1) -> Self:
         kind = super().__new__(cls, value)
         kind.label, kind.severity, kind.alert_threshold = label, severity, alert_threshold
@@ -56,9 +58,9 @@ class Number:
 
     name: str
     default: int
-    label: str | Promise
+    label: StrOrPromise
     minimum: int = 0
-    help_text: str | Promise = ""
+    help_text: StrOrPromise = ""
 
     def clean(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -80,10 +82,10 @@ class Text:
 
     name: str
     default: str
-    label: str | Promise
+    label: StrOrPromise
     max_length: int | None = None
     multiline: bool = False
-    help_text: str | Promise = ""
+    help_text: StrOrPromise = ""
 
     def clean(self, value: Any) -> str:
         if not isinstance(value, str):
