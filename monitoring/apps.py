@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,3 +16,8 @@ class MonitoringConfig(AppConfig):
             requeststats,  # noqa: F401
             sampler,  # noqa: F401
         )
+        from monitoring.alerts import detection_rules
+
+        # After every app's migrations: security's ready() has registered the detections.
+        post_migrate.connect(detection_rules.seed, sender=self,
+                             dispatch_uid="monitoring_seed_detection_rules")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from security import iprules
+from security.forms import detection_settings_form
 from security.models import (
     DetectionException,
     DetectionSettings,
@@ -105,6 +106,9 @@ class DetectionSettingsAdmin(AdministratorsOnly):
                     "new_country_days", "inactive_days"]
     list_select_related = ["tenant"]
     search_fields = ["tenant__name"]
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        return super().get_form(request, obj, change, form=detection_settings_form(), **kwargs)
 
 
 @admin.register(DetectionException)

@@ -8,6 +8,10 @@ class SecurityConfig(AppConfig):
     verbose_name = _("Security")
 
     def ready(self) -> None:
+        # The detections register their kinds and settings (m365admin/registry/detections.py)
+        # when their package is imported.
+        import security.detections  # noqa: F401
+
         # Imported for their receivers: signals (the audit), iprules (the rules' version),
         # timezones (the chosen zone into a new session), the detections' trigger (after each
         # sign-in sync).

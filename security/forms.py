@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.models import Tenant
+from m365admin.registry import detections as registry
 from security.choices import DETECTION_KINDS, Verdict
 from security.models import DetectionException, DetectionSettings
 
@@ -101,3 +102,34 @@ class PostureForm(forms.Form):
         label=_("Days without sign-in"), coerce=int, required=False, empty_value=None,
         choices=[("", _("The tenant's setting")),
                  *DetectionSettings._meta.get_field("inactive_days").choices])
+
+
+# Admin ---------------------------------------------------------------------------------------
+
+
+class DetectionSettingsForm(forms.ModelForm):
+    """A tenant's detection settings, one field per registered setting (typed and validated
+    by its declaration), stored together in `thresholds`."""
+
+    class Meta:
+        model = DetectionSettings
+        fields = ["tenant", "inactive_days"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in registry.SETTINGS:
+            self.fields[name].initial = self.instance.value(name)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # The model validates the object too (what the API or a script would store).
+        self.instance.thresholds = {name: data[name] for name in registry.SETTINGS
+                                    if name in data}
+        return data
+
+
+def detection_settings_form() -> type[DetectionSettingsForm]:
+    """The form with the settings registered now (the detections register after the forms
+    module loads, and tests may add one)."""
+    fields = {name: setting.form_field() for name, setting in registry.SETTINGS.items()}
+    return type("DetectionSettingsForm", (DetectionSettingsForm,), fields)

@@ -8,21 +8,21 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import Severity
 from m365admin.models import Tenant
+from m365admin.registry import detections as registry
 from security import feed
-from security.choices import DETECTION_KINDS, EventKind, IPRuleAction, Verdict
+from security.choices import IPRuleAction, Verdict, detection_kinds, event_kinds
 from security.fields import CIDRField
 
 
 class SecurityEvent(models.Model):
     created = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    kind = models.CharField(_("kind"), max_length=40, choices=EventKind)
+    kind = models.CharField(_("kind"), max_length=40, choices=event_kinds)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     username = models.CharField(_("username"), max_length=254, blank=True)
@@ -115,49 +115,20 @@ class IPRule(models.Model):
 
 class DetectionSettings(models.Model):
     """One tenant's thresholds and windows for the sign-in detections (docs/security.md says
-    why each default is what it is)."""
+    why each default is what it is). Each detection declares its settings, typed and with
+    their defaults (m365admin/registry/detections.py); a tenant's values are one JSON object,
+    so a new detection's thresholds need no column."""
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="detection",
                                   verbose_name=_("tenant"))
-    brute_force_failures = models.PositiveIntegerField(
-        _("brute force: failures"), default=10, validators=[MinValueValidator(2)],
-        help_text=_("Failed password sign-ins against one account within the window."))
-    brute_force_minutes = models.PositiveIntegerField(
-        _("brute force: window (minutes)"), default=10, validators=[MinValueValidator(1)])
-    spray_accounts = models.PositiveIntegerField(
-        _("spray: accounts"), default=10, validators=[MinValueValidator(2)],
-        help_text=_("Distinct accounts failing from one IP address within the window."))
-    spray_attempts_per_account = models.PositiveIntegerField(
-        _("spray: attempts per account at most"), default=3, validators=[MinValueValidator(1)])
-    spray_minutes = models.PositiveIntegerField(
-        _("spray: window (minutes)"), default=60, validators=[MinValueValidator(1)])
-    distributed_spray_ips = models.PositiveIntegerField(
-        _("distributed spray: IP addresses"), default=5, validators=[MinValueValidator(2)],
-        help_text=_("Distinct addresses, each with few attempts, failing the same way across "
-                    "many accounts within the spray window."))
-    travel_speed_kmh = models.PositiveIntegerField(
-        _("impossible travel: speed (km/h)"), default=900, validators=[MinValueValidator(100)])
-    travel_min_km = models.PositiveIntegerField(
-        _("impossible travel: minimum distance (km)"), default=500,
-        help_text=_("Shorter hops are within the error of IP geolocation."))
-    new_country_days = models.PositiveIntegerField(
-        _("new country: history (days)"), default=90, validators=[MinValueValidator(1)])
+    thresholds = models.JSONField(
+        _("thresholds"), default=registry.defaults, blank=True,
+        validators=[registry.validate_settings],
+        help_text=_("Each detection's settings by name; a missing one is at its default."))
+    # The posture page's, not a detection's.
     inactive_days = models.PositiveIntegerField(
         _("inactive accounts: days without sign-in"), default=30,
         choices=[(14, "14"), (30, "30"), (60, "60"), (90, "90")])
-    break_glass_accounts = models.TextField(
-        _("emergency access accounts"), blank=True,
-        help_text=_("User principal names, one per line: any sign-in by them is an event."))
-    privileged_accounts = models.TextField(
-        _("privileged accounts"), blank=True,
-        help_text=_("User principal names, one per line, watched for unusual countries and "
-                    "hours."))
-    privileged_countries = models.CharField(
-        _("privileged accounts: usual countries"), max_length=200, blank=True,
-        help_text=_("Two-letter codes, e.g. JP, US; empty: the countries seen in the history."))
-    privileged_hours = models.CharField(
-        _("privileged accounts: usual hours (UTC)"), max_length=11, default="00-24",
-        help_text=_("From-to hours in UTC, e.g. 07-19 (wrapping past midnight allowed: 22-06)."))
 
     class Meta:
         verbose_name = _("detection settings")
@@ -165,6 +136,29 @@ class DetectionSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.tenant)
+
+    def value(self, name: str) -> int | str:
+        """The tenant's value of a detection setting, or its default when it has none."""
+        return self.thresholds.get(name, registry.SETTINGS[name].default)
+
+    @classmethod
+    def expose(cls, settings: dict[str, registry.Setting]) -> None:
+        """Make each setting an attribute (read: `value`; written into `thresholds`), so
+        detections read `ctx.settings.spray_minutes` and
+        `DetectionSettings.objects.create(tenant=t, spray_minutes=30)` works."""
+        for name, setting in settings.items():
+            if hasattr(cls, name):
+                continue
+
+            def read(self, name=name):
+                return self.value(name)
+
+            def write(self, value, name=name):
+                self.thresholds[name] = value
+
+            read.short_description = setting.label  # type: ignore[attr-defined]  # admin header
+            setattr(cls, name, property(read, write))
+        cls._meta.__dict__.pop("_property_names", None)  # Django caches the model's properties
 
     @staticmethod
     def lines(text: str) -> set[str]:
@@ -177,7 +171,7 @@ class DetectionException(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True,
                                verbose_name=_("tenant"), help_text=_("Empty for every tenant."))
     kind = models.CharField(_("detection"), max_length=40, blank=True,
-                            choices=[(k.value, k.label) for k in DETECTION_KINDS],
+                            choices=detection_kinds,
                             help_text=_("Empty for every detection."))
     user = models.CharField(_("user principal name"), max_length=320, blank=True)
     network = CIDRField(_("IP address or network"), blank=True)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from m365admin import audit, syslog
 from m365admin.choices import SEVERITY, SEVERITY_RANK, Severity, SyncStatus
 from m365admin.models import ServiceHealth, Subscription, SyncRun, Tenant
+from m365admin.registry.detections import SEVERITIES as EVENT_SEVERITY
 from monitoring import feed as alert_feed
 from monitoring import notify
 from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, NotificationEvent
@@ -39,7 +40,6 @@ from monitoring.models.alerts import (
     fingerprint_of,
     labels_text,
 )
-from security.choices import EVENT_SEVERITY
 from security.models import SecurityEvent
 
 HEALTH_LEVEL_VALUE = {"operational": 0, "unknown": 0, "degraded": 1, "interrupted": 2}

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from m365admin.choices import Component
-from security.choices import DETECTION_KINDS
+from m365admin.registry.detections import DETECTION_KINDS
 
 # The rules the migrations seed (0003, 0005), by their stored English name.
 _SEEDED = {

@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from m365admin import audit
 from m365admin.choices import SEVERITY_RANK, Component, Severity
 from m365admin.models import Tenant
+from m365admin.registry.detections import KINDS
 from monitoring import feed as alert_feed
 from monitoring.alerts.titles import alert_title, rule_title
 from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, Comparison
-from security.choices import EventKind
 
 # What each source observes, and whether the value is a percentage (validated 0–100).
 METRICS: dict[str, dict[str, bool]] = {
@@ -32,9 +32,16 @@ METRICS: dict[str, dict[str, bool]] = {
     AlertSource.SYNC: {"consecutive_failures": False},
     AlertSource.SERVICE_HEALTH: {"level": False},
     AlertSource.NOTIFICATION: {"failing": False},
-    AlertSource.SECURITY: {kind.value: False for kind in EventKind},
     AlertSource.SUBSCRIPTION: {"needs_attention": False},
 }
+
+
+def source_metrics(source: str) -> dict[str, bool]:
+    """What a source observes; security events by kind, read when asked (the kinds register
+    when security's app loads, after this module)."""
+    if source == AlertSource.SECURITY:
+        return dict.fromkeys(KINDS, False)
+    return METRICS.get(source, {})
 
 
 # Sources whose alerts are incidents; every other source raises condition alerts.
@@ -123,7 +130,7 @@ class AlertRule(models.Model):
         return is_incident_source(self.source)
 
     def clean(self) -> None:
-        metrics = METRICS.get(self.source, {})
+        metrics = source_metrics(self.source)
         if self.metric not in metrics:
             raise ValidationError({"metric": _("Choose one of: %(metrics)s.") % {
                 "metrics": ", ".join(metrics)}})

@@ -25,13 +25,17 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from security.choices import EventKind
+from m365admin.choices import Severity
+from m365admin.registry.detections import Kind, Text, detection
 from security.detections import history
 from security.detections.base import Context, Finding, Row
 from security.models import DetectionSettings
 
 logger = logging.getLogger(__name__)
 
+BREAK_GLASS = Kind("break_glass", _("Emergency access account used"), Severity.CRITICAL)
+PRIVILEGED_ANOMALY = Kind("privileged_anomaly", _("Privileged account outside its usual pattern"),
+                          Severity.ERROR)
 ALL_HOURS = frozenset(range(24))
 
 
@@ -63,13 +67,24 @@ def countries(text: str) -> set[str]:
     return {c.upper() for c in re.split(r"[\s,;]+", text) if c}
 
 
+@detection(BREAK_GLASS, PRIVILEGED_ANOMALY, settings=[
+    Text("break_glass_accounts", "", _("emergency access accounts"), multiline=True,
+         help_text=_("User principal names, one per line: any sign-in by them is an event.")),
+    Text("privileged_accounts", "", _("privileged accounts"), multiline=True,
+         help_text=_("User principal names, one per line, watched for unusual countries and "
+                     "hours.")),
+    Text("privileged_countries", "", _("privileged accounts: usual countries"), max_length=200,
+         help_text=_("Two-letter codes, e.g. JP, US; empty: the countries seen in the history.")),
+    Text("privileged_hours", "00-24", _("privileged accounts: usual hours (UTC)"), max_length=11,
+         help_text=_("From-to hours in UTC, e.g. 07-19 (wrapping past midnight allowed: 22-06).")),
+])
 def detect(ctx: Context) -> list[Finding]:
     found = []
     break_glass = DetectionSettings.lines(ctx.settings.break_glass_accounts)
     if break_glass:
         found += [
             Finding(
-                EventKind.BREAK_GLASS, f"break_glass:{ctx.tenant.pk}:{row.graph_id}", [row],
+                BREAK_GLASS, f"break_glass:{ctx.tenant.pk}:{row.graph_id}", [row],
                 users=[row.user],
                 details={"succeeded": row.succeeded, "error_code": row.error_code,
                          "app": row.app_display_name},
@@ -103,7 +118,7 @@ def _privileged(ctx: Context, signins: list[Row]) -> list[Finding]:
             usual[key] = sorted(known)
     return [
         Finding(
-            EventKind.PRIVILEGED_ANOMALY,
+            PRIVILEGED_ANOMALY,
             f"privileged_anomaly:{ctx.tenant.pk}:{user}:{day}:{reason.value}", evidence,
             users=sorted({r.user for r in evidence}),
             details={"reason": reason.value, **(

@@ -14,7 +14,6 @@ from functools import cached_property
 from typing import NamedTuple
 
 from m365admin.models import SignIn, Tenant
-from security.choices import EventKind
 from security.models import DetectionSettings
 
 # The columns detections use, read as plain tuples (a backfill reads millions).
@@ -63,7 +62,7 @@ def rows(queryset) -> list[Row]:
 
 @dataclass
 class Finding:
-    kind: EventKind
+    kind: str  # a registered Kind (m365admin/registry/detections.py)
     dedup_key: str  # same key, same event: a later run extends it instead of adding one
     evidence: list[Row]
     users: list[str] = field(default_factory=list)

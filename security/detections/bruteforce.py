@@ -21,10 +21,14 @@ import bisect
 from collections import defaultdict
 from datetime import timedelta
 
+from django.utils.translation import gettext_lazy as _
+
 from m365admin.choices import Severity
-from security.choices import EventKind
+from m365admin.registry.detections import Kind, Number, detection
 from security.detections import bursts
 from security.detections.base import Context, Finding, Row
+
+BRUTE_FORCE = Kind("brute_force", _("Brute force against an account"), Severity.WARNING)
 
 
 class _Count:
@@ -43,6 +47,11 @@ class _Count:
         return self.n >= self.needed
 
 
+@detection(BRUTE_FORCE, settings=[
+    Number("brute_force_failures", 10, _("brute force: failures"), minimum=2,
+           help_text=_("Failed password sign-ins against one account within the window.")),
+    Number("brute_force_minutes", 10, _("brute force: window (minutes)"), minimum=1),
+])
 def detect(ctx: Context) -> list[Finding]:
     if not ctx.new:
         return []
@@ -59,7 +68,7 @@ def detect(ctx: Context) -> list[Finding]:
         elif row.succeeded or row.error_code in bursts.PASSWORD_ACCEPTED:
             after[row.user].append(row)
     new = {r.id for r in ctx.new}
-    known = bursts.Known(ctx, EventKind.BRUTE_FORCE, span)
+    known = bursts.Known(ctx, BRUTE_FORCE, span)
     found: dict[str, Finding] = {}
     for account, rows in failures.items():
         times = [r.created for r in after[account]]
@@ -81,7 +90,7 @@ def detect(ctx: Context) -> list[Finding]:
             if any(not r.succeeded for r in follow):
                 details["password_accepted"] = True
             finding = Finding(
-                EventKind.BRUTE_FORCE, key, burst + follow, users=[account],
+                BRUTE_FORCE, key, burst + follow, users=[account],
                 severity=Severity.ERROR if follow else None, details=details)
             if key in found:  # two parts of this batch's history continue one event
                 finding = _merge(found[key], finding)

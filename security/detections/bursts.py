@@ -14,7 +14,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from security.choices import EventKind
 from security.detections.base import Context, Row
 from security.models import SecurityEvent
 
@@ -102,7 +101,7 @@ def by_source(rows: list[Row], source) -> dict[str, list[Row]]:
 class Known:
     """The events of one kind already recorded near a batch, by source: one query."""
 
-    def __init__(self, ctx: Context, kind: EventKind, span: timedelta) -> None:
+    def __init__(self, ctx: Context, kind: str, span: timedelta) -> None:
         self.span = span
         self.events: dict[str, list[tuple[str, datetime, datetime]]] = defaultdict(list)
         # The detections read two spans of history either side of the batch (`HISTORY`); an

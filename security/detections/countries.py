@@ -27,9 +27,11 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import Severity
 from m365admin.models import SignIn
-from security.choices import EventKind
+from m365admin.registry.detections import Kind, Number, detection
 from security.detections import history
 from security.detections.base import Context, Finding, Row
+
+NEW_COUNTRY = Kind("new_country", _("Sign-in from a new country"), Severity.INFO)
 
 # How much stored history a tenant, or a user, needs before a country can be new for them.
 TENANT_HISTORY = timedelta(days=7)
@@ -43,6 +45,9 @@ class Scope(models.TextChoices):
     TENANT = "tenant", _("New for the tenant")
 
 
+@detection(NEW_COUNTRY, settings=[
+    Number("new_country_days", 90, _("new country: history (days)"), minimum=1),
+])
 def detect(ctx: Context) -> list[Finding]:
     new = {r.id: r for r in ctx.new if r.succeeded and r.country and r.user_graph_id}
     if not new:
@@ -70,7 +75,7 @@ def detect(ctx: Context) -> list[Finding]:
             if (_since(user_last.get(user), at - window)
                     and user_first[user] <= at - USER_HISTORY):
                 finding = Finding(
-                    EventKind.NEW_COUNTRY, f"new_country:{ctx.tenant.pk}:{user}:{country}",
+                    NEW_COUNTRY, f"new_country:{ctx.tenant.pk}:{user}:{country}",
                     [row], users=[row.user],
                     details={"scope": Scope.USER.value, "country": country})
                 found[finding.dedup_key] = finding
@@ -106,7 +111,7 @@ def _tenant_findings(ctx: Context, candidates: list[Row], window: timedelta,
     for row in candidates:
         if not _since(tenant_last.get(row.country), row.created - window):
             finding = Finding(
-                EventKind.NEW_COUNTRY, f"new_country:{ctx.tenant.pk}:{row.country}", [row],
+                NEW_COUNTRY, f"new_country:{ctx.tenant.pk}:{row.country}", [row],
                 users=[row.user], severity=Severity.WARNING,
                 details={"scope": Scope.TENANT.value, "country": row.country})
             found[finding.dedup_key] = finding

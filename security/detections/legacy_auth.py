@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.utils.translation import gettext_lazy as _
+
 from m365admin.choices import Severity
-from security.choices import EventKind
+from m365admin.registry.detections import Kind, detection
 from security.detections.base import Context, Finding, Row
+
+LEGACY_AUTH = Kind("legacy_auth", _("Legacy authentication"), Severity.ERROR)
 
 # Lower-cased clientAppUsed values documented or seen for legacy protocols.
 LEGACY_CLIENTS = {
@@ -27,6 +31,7 @@ def is_legacy(row: Row) -> bool:
     return row.client_app_used.strip().lower() in LEGACY_CLIENTS
 
 
+@detection(LEGACY_AUTH)
 def detect(ctx: Context) -> list[Finding]:
     groups: dict[tuple[str, str, bool], list[Row]] = defaultdict(list)
     for row in ctx.new:
@@ -34,7 +39,7 @@ def detect(ctx: Context) -> list[Finding]:
             groups[(row.user, row.created.date().isoformat(), row.succeeded)].append(row)
     return [
         Finding(
-            EventKind.LEGACY_AUTH,
+            LEGACY_AUTH,
             f"legacy_auth:{ctx.tenant.pk}:{user}:{day}:{'ok' if ok else 'failed'}",
             evidence, users=[user],
             severity=Severity.ERROR if ok else Severity.INFO,

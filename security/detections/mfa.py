@@ -20,11 +20,12 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import Severity, UserType
 from m365admin.models import DirectoryUser
-from security.choices import EventKind
+from m365admin.registry.detections import Kind, detection
 from security.detections.base import Context, Finding, Row
 from security.detections.history import user_key
 from security.models import DetectionSettings
 
+MFA_GAP = Kind("mfa_gap", _("Single-factor sign-in"), Severity.WARNING)
 SINGLE_FACTOR = "singlefactorauthentication"  # compared lower-cased: Graph's enums vary in case
 
 
@@ -40,6 +41,7 @@ def single_factor(row: Row) -> bool:
             and row.authentication_requirement.strip().lower() == SINGLE_FACTOR)
 
 
+@detection(MFA_GAP)  # reads privileged_accounts, a setting of security/detections/accounts.py
 def detect(ctx: Context) -> list[Finding]:
     single = [r for r in ctx.new if single_factor(r)]
     if not single:
@@ -62,7 +64,7 @@ def detect(ctx: Context) -> list[Finding]:
         groups[(user_key(row), row.created.date().isoformat(), reason)].append(row)
     return [
         Finding(
-            EventKind.MFA_GAP, f"mfa_gap:{ctx.tenant.pk}:{user}:{day}", evidence,
+            MFA_GAP, f"mfa_gap:{ctx.tenant.pk}:{user}:{day}", evidence,
             users=sorted({r.user for r in evidence}),
             severity=Severity.ERROR if reason == Reason.PRIVILEGED else None,
             details={"reason": reason.value,

@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from m365admin.choices import SEVERITY_RANK
 from m365admin.models import SignIn, Tenant
+from m365admin.registry import detections as registry
 from security import feed
-from security.choices import EVENT_SEVERITY
-from security.detections import exceptions, registry
+from security.detections import exceptions
 from security.detections.base import Context, Finding, Row, rows
 from security.models import DetectionCursor, DetectionSettings, SecurityEvent
 
@@ -68,8 +68,8 @@ def _detect(tenant: Tenant, new: list[Row], summary: Summary, backfill: bool) ->
     settings, _ = DetectionSettings.objects.get_or_create(tenant=tenant)
     ctx = Context(tenant, settings, new)
     accepted = exceptions.active(tenant)
-    for detect in registry.DETECTIONS:
-        for finding in detect(ctx):
+    for detection in registry.DETECTIONS:
+        for finding in detection.detect(ctx):
             if exceptions.suppresses(accepted, finding):
                 summary.suppressed += 1
             elif _store(tenant, finding, backfill):
@@ -116,7 +116,7 @@ def _store(tenant: Tenant, finding: Finding, backfill: bool = False) -> bool:
     event = SecurityEvent.objects.create(
         created=now, kind=finding.kind, tenant=tenant,
         historical=backfill or _historical(evidence, now),
-        severity=finding.severity or EVENT_SEVERITY[finding.kind],
+        severity=finding.severity or registry.SEVERITIES[finding.kind],
         ip_address=finding.ip_address, username=finding.users[0] if len(finding.users) == 1 else "",
         users=sorted(finding.users), countries=finding.countries,
         window_start=evidence[0].created, window_end=evidence[-1].created,

@@ -36,10 +36,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 
-from security.choices import EventKind
+from django.utils.translation import gettext_lazy as _
+
+from m365admin.choices import Severity
+from m365admin.registry.detections import Kind, Number, detection
 from security.detections import bursts
 from security.detections.base import Context, Finding, Row
 from security.models import DetectionSettings
+
+PASSWORD_SPRAY = Kind("password_spray", _("Password spray"), Severity.ERROR)
+DISTRIBUTED_SPRAY = Kind("distributed_spray", _("Distributed password spray"), Severity.ERROR)
 
 SPRAY_FAILURES = bursts.PASSWORD_FAILURES | {bursts.UNKNOWN_ACCOUNT}
 IPV4_PREFIX = 24
@@ -119,6 +125,16 @@ class _Tally:
         self.answered_accounts += now[1] - was[1]
 
 
+@detection(PASSWORD_SPRAY, DISTRIBUTED_SPRAY, settings=[
+    Number("spray_accounts", 10, _("spray: accounts"), minimum=2,
+           help_text=_("Distinct accounts failing from one IP address within the window.")),
+    Number("spray_attempts_per_account", 3, _("spray: attempts per account at most"),
+           minimum=1),
+    Number("spray_minutes", 60, _("spray: window (minutes)"), minimum=1),
+    Number("distributed_spray_ips", 5, _("distributed spray: IP addresses"), minimum=2,
+           help_text=_("Distinct addresses, each with few attempts, failing the same way across "
+                       "many accounts within the spray window.")),
+])
 def detect(ctx: Context) -> list[Finding]:
     if not ctx.new:
         return []
@@ -142,14 +158,14 @@ def detect(ctx: Context) -> list[Finding]:
     new = {r.id for r in ctx.new}
 
     found: dict[str, Finding] = {}
-    known = bursts.Known(ctx, EventKind.PASSWORD_SPRAY, span)
+    known = bursts.Known(ctx, PASSWORD_SPRAY, span)
     # Every spray in the history read, reported now or before: none is part of a wider one.
     sprayed: set[int] = set()
     heavy = _heavy(failures, lambda r: (ip_of[r.id], r.user), span, limit)
     for ip, rows in bursts.by_source(failures, lambda r: ip_of[r.id]).items():
         for burst in bursts.bursts(rows, span, _Tally(settings, heavy, answered, ip_of)):
             sprayed.update(r.id for r in burst)
-            _add(found, burst, new, answered, known, ctx, EventKind.PASSWORD_SPRAY, ip,
+            _add(found, burst, new, answered, known, ctx, PASSWORD_SPRAY, ip,
                  {"source": ip}, ip_address=ip)
     rest = [r for r in failures if r.id not in sprayed]
     net_of = {r.id: network(ip_of[r.id]) for r in failures}
@@ -157,18 +173,18 @@ def detect(ctx: Context) -> list[Finding]:
     for net, rows in bursts.by_source(rest, lambda r: net_of[r.id]).items():
         for burst in bursts.bursts(rows, span, _Tally(settings, heavy, answered, ip_of)):
             sprayed.update(r.id for r in burst)
-            _add(found, burst, new, answered, known, ctx, EventKind.PASSWORD_SPRAY, net,
+            _add(found, burst, new, answered, known, ctx, PASSWORD_SPRAY, net,
                  {"source": net, "network": net,
                   "addresses": len({ip_of[r.id] for r in burst})})
 
-    known = bursts.Known(ctx, EventKind.DISTRIBUTED_SPRAY, span)
+    known = bursts.Known(ctx, DISTRIBUTED_SPRAY, span)
     rest = [r for r in failures if r.id not in sprayed]
     heavy = _heavy(rest, lambda r: (_pattern(r), ip_of[r.id], r.user), span, limit)
     for pattern, rows in bursts.by_source(rest, _pattern).items():
         tally = _Tally(settings, heavy, answered, ip_of, by_address=True)
         for burst in bursts.bursts(rows, span, tally):
             first = burst[0]
-            _add(found, burst, new, answered, known, ctx, EventKind.DISTRIBUTED_SPRAY, pattern,
+            _add(found, burst, new, answered, known, ctx, DISTRIBUTED_SPRAY, pattern,
                  {"source": pattern, "error_code": first.error_code,
                   "app": first.app_display_name, "client_app": first.client_app_used,
                   "addresses": len({ip_of[r.id] for r in burst})})
@@ -207,14 +223,14 @@ def _near(times: list[datetime], at: datetime, span: timedelta) -> bool:
 
 
 def _add(found: dict[str, Finding], burst: list[Row], new: set[int], answered: set[int],
-         known: bursts.Known, ctx: Context, kind: EventKind, source: str, details: dict,
+         known: bursts.Known, ctx: Context, kind: str, source: str, details: dict,
          ip_address: str | None = None) -> None:
     if not any(r.id in new for r in burst):
         return  # reported when these sign-ins were new
     first = burst[0]
     # A spray's key names its source (an address's burst and its network's may start alike);
     # a distributed spray's first failure implies its pattern.
-    named = f"{source}:" if kind == EventKind.PASSWORD_SPRAY else ""
+    named = f"{source}:" if kind == PASSWORD_SPRAY else ""
     fresh = f"{kind.value}:{ctx.tenant.pk}:{named}{first.graph_id}"
     key = known.key(source, first.created, burst[-1].created, fresh)
     succeeded = sorted({r.user for r in burst if r.id in answered})

@@ -20,13 +20,16 @@ from datetime import timedelta
 
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import Severity
 from m365admin.models import SignIn
 from m365admin.models.signins import SUCCESS_CODE
-from security.choices import EventKind
+from m365admin.registry.detections import Kind, Number, detection
 from security.detections.base import Context, Finding, Row, rows
 from security.detections.history import TICK
+
+IMPOSSIBLE_TRAVEL = Kind("impossible_travel", _("Impossible travel"), Severity.ERROR)
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius
 # No two places on Earth are farther apart than half its circumference, so a pair more than
@@ -47,6 +50,11 @@ def located(row: Row) -> bool:
     return row.latitude is not None and row.longitude is not None
 
 
+@detection(IMPOSSIBLE_TRAVEL, settings=[
+    Number("travel_speed_kmh", 900, _("impossible travel: speed (km/h)"), minimum=100),
+    Number("travel_min_km", 500, _("impossible travel: minimum distance (km)"),
+           help_text=_("Shorter hops are within the error of IP geolocation.")),
+])
 def detect(ctx: Context) -> list[Finding]:
     new = [r for r in ctx.new if r.succeeded and located(r) and r.user_graph_id]
     if not new:
@@ -120,7 +128,7 @@ def _judge(ctx: Context, earlier: Row, later: Row) -> Finding | None:
     if anonymized:
         details["anonymized"] = True
     return Finding(
-        EventKind.IMPOSSIBLE_TRAVEL,
+        IMPOSSIBLE_TRAVEL,
         f"impossible_travel:{ctx.tenant.pk}:{later.user_graph_id}:{earlier.graph_id}:"
         f"{later.graph_id}",
         [earlier, later], users=sorted({earlier.user, later.user}),

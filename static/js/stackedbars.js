@@ -1,8 +1,6 @@
 // A stacked bar chart of counts over dates, shared by the security and threats pages
 // (SVG bars: no unsafe-eval in the CSP).
-import { CONFIG, wallClock } from "./plotlysetup.js";
-
-const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+import { CONFIG, css, TRANSPARENT, wallClock } from "./plotting.js";
 
 // `series`: [{name, x: [Date or "YYYY-MM-DD"], y: [count]}]; `xaxis`: what differs (range or
 // tick format). Dates are drawn on the page zone's clock.
@@ -24,7 +22,6 @@ export function drawStackedBars(element, series, xaxis, hovertemplate) {
     xaxis: { type: "date", gridcolor: css("--line"), ...xaxis, ...range },
     yaxis: { rangemode: "tozero", tickformat: ",d", gridcolor: css("--line"), ...wholeTicks },
     legend: { orientation: "h", y: -0.2 },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "rgba(0,0,0,0)",
+    ...TRANSPARENT,
   }, CONFIG);
 }

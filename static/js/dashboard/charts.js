@@ -1,6 +1,6 @@
 // The Plotly charts: a full draw with Plotly.react, then each tick with Plotly.extendTraces.
 // SVG traces only: WebGL ones (scattergl) would need 'unsafe-eval' in the CSP.
-import { CONFIG, wallClock } from "../plotlysetup.js";
+import { CONFIG, css, TRANSPARENT, wallClock } from "../plotting.js";
 import { t } from "./text.js";
 
 const SPECS = {
@@ -26,9 +26,9 @@ const UNITS = {
   errors: { axis: { autorangeoptions: { include: [0, 5] }, ticksuffix: " %" }, hover: "%{y:.2f} %" },
 };
 
-// Colours live in dashboard.css, beside the rest of the palette.
-const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-// On the clock of the zone the page names, not the browser's (plotlysetup.js).
+// Colours (css(), plotting.js) live in dashboard.css, beside the rest of the palette.
+
+// On the clock of the zone the page names, not the browser's (plotting.js).
 const dates = (seconds) => seconds.map((s) => wallClock(s * 1000));
 const timeRange = (since, until) => [wallClock(since * 1000), wallClock(until * 1000)];
 
@@ -58,8 +58,7 @@ function layout(spec, range) {
   return {
     autosize: true,
     margin: { l: 8, r: 12, t: multi ? 26 : 8, b: 28 },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "rgba(0,0,0,0)",
+    ...TRANSPARENT,
     font: { family: getComputedStyle(document.body).fontFamily, size: 12, color: css("--muted") },
     showlegend: multi,
     legend: { orientation: "h", x: 0, xanchor: "left", y: 1, yanchor: "bottom", font: { color: css("--text") } },

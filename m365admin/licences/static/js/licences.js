@@ -1,8 +1,7 @@
 // The licences page's chart: assigned vs purchased seats per product (SVG bars: no
 // unsafe-eval in the CSP).
-import { CONFIG } from "./plotlysetup.js";
+import { CONFIG, css, TRANSPARENT } from "./plotting.js";
 
-const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const data = JSON.parse(document.getElementById("licence-data").textContent);
 
 const bar = (name, y) => ({ type: "bar", name, x: data.products, y, hovertemplate: "%{y:,}<extra>%{fullData.name}</extra>" });
@@ -17,6 +16,5 @@ Plotly.newPlot(document.getElementById("licence-chart"), [
   xaxis: { automargin: true, gridcolor: css("--line") },
   yaxis: { rangemode: "tozero", tickformat: ",d", gridcolor: css("--line") },
   legend: { orientation: "h", y: -0.35 },
-  paper_bgcolor: "rgba(0,0,0,0)",
-  plot_bgcolor: "rgba(0,0,0,0)",
+  ...TRANSPARENT,
 }, CONFIG);

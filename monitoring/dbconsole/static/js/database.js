@@ -1,10 +1,9 @@
 // The database console: three small charts (size growth, the top queries' share of time,
 // connections by state) and the per-table "Measure bloat" buttons. SVG traces only (no
 // WebGL, which would need 'unsafe-eval' in the CSP).
-import { CONFIG, wallClock } from "./plotlysetup.js";
+import { CONFIG, css, wallClock } from "./plotting.js";
 
 const data = JSON.parse(document.getElementById("database-charts").textContent);
-const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const LANG = document.documentElement.lang || undefined;
 const decimal = new Intl.NumberFormat(LANG, { maximumFractionDigits: 1 });
 
@@ -27,7 +26,7 @@ const DAY_MS = 86400000;
 
 function drawSizes(element) {
   const x = data.sizes.captured.map((at) => new Date(at));
-  const clock = x.map(wallClock); // the page zone's clock (plotlysetup.js)
+  const clock = x.map(wallClock); // the page zone's clock (plotting.js)
   const traces = Object.entries(data.sizes.tables).map(([name, bytes]) => ({
     type: "scatter", mode: x.length > 1 ? "lines" : "markers",
     name: name.replace(/^public\./, ""), x: clock, y: bytes, connectgaps: false,

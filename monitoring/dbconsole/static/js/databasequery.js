@@ -1,11 +1,10 @@
 // A statement's history on its plan page: calls and mean time per 5-minute snapshot interval.
 // SVG traces only (no WebGL, which would need 'unsafe-eval' in the CSP).
-import { CONFIG, wallClock } from "./plotlysetup.js";
+import { CONFIG, css, wallClock } from "./plotting.js";
 
 const history = JSON.parse(document.getElementById("query-history").textContent);
-const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 const x = history.captured.map((at) => new Date(at));
-const clock = x.map(wallClock); // the page zone's clock (plotlysetup.js)
+const clock = x.map(wallClock); // the page zone's clock (plotting.js)
 const INTERVAL_MS = 5 * 60 * 1000;
 // With one interval so far, show the ten minutes around it rather than milliseconds.
 const range = x.length > 1 ? {} : { range: [wallClock(x[0] - INTERVAL_MS), wallClock(x[0].getTime() + INTERVAL_MS)] };

@@ -1,5 +1,5 @@
 // What every Plotly chart shares: times in the zone the page names, dates and numbers in the
-// page's language.
+// page's language, colours from the stylesheet, a transparent background.
 //
 // Plotly draws a Date in the browser's own zone, which need not be the reader's chosen one
 // (/account/time-zone/, named in the top bar): dates go to Plotly as wall-clock strings in
@@ -48,6 +48,12 @@ Plotly.register({
     dayMonthYear: "%Y年%b%-d日",
   },
 });
+
+/** A colour (or any custom property) of the stylesheet, e.g. css("--line"). */
+export const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+/** Layout: the chart on the page's own background. */
+export const TRANSPARENT = { paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)" };
 
 /** Plotly's config for a static chart in this page's language. */
 export const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, locale: LANG };
