@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -141,7 +141,7 @@ class PartitionedTable:
 
     def periods_ahead(self, now: datetime | None = None, ahead: int | None = None) -> list[date]:
         """From the previous period to `ahead` periods after the current one."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         ahead = self._ahead() if ahead is None else ahead
         period = self.period.start(self.period.start(now) - timedelta(days=1))
         periods = []
@@ -162,7 +162,7 @@ class PartitionedTable:
     def expired(self, now: datetime | None = None,
                 retention: timedelta | None = None) -> list[Partition]:
         """Partitions whose whole range is older than the retention."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         cutoff = now - (self._retention() if retention is None else retention)
         return [partition for partition in self.list() if partition.end <= cutoff]
 

@@ -100,7 +100,7 @@ def _attempt(delivery: Delivery, now) -> None:
         alerts = list(delivery.alerts.select_related("rule", "tenant")
                       .order_by("-severity", "pk"))
         delivery.status_code = TRANSPORTS[channel.kind](channel, delivery, alerts)
-    except Exception as exc:  # noqa: BLE001 — a bug or a bad backend must not leave it sending
+    except Exception as exc:  # a bug or a bad backend must not leave it sending
         if not isinstance(exc, TransportError):
             logger.exception("notification failed delivery=%s", delivery.pk)
             exc = TransportError(f"{type(exc).__name__}: {exc}")
@@ -141,8 +141,8 @@ def send_email(channel: NotificationChannel, delivery: Delivery, alerts: list[Al
     messages = []
     for address in recipients:
         chosen = preferences.get(address.lower())
-        zone = chosen and chosen.time_zone or settings.TIME_ZONE_DEFAULT
-        language = chosen and chosen.language or settings.LANGUAGE_CODE
+        zone = (chosen and chosen.time_zone) or settings.TIME_ZONE_DEFAULT
+        language = (chosen and chosen.language) or settings.LANGUAGE_CODE
         with timezone.override(zone), translation.override(language):
             for alert in alerts:
                 alert.why = why(alert)  # why it holds, in this recipient's language

@@ -33,7 +33,7 @@ class Caller:
 # Set per request by security.middleware.CallerMiddleware: who and from where, for entries
 # written deep inside models (an alert's transition) without passing the request down.
 current_caller: contextvars.ContextVar[Caller] = contextvars.ContextVar(
-    "audit_caller", default=Caller()
+    "audit_caller", default=Caller()  # noqa: B039 — Caller is a frozen dataclass
 )
 
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import msgspec
@@ -26,7 +26,6 @@ from .stats import GraphStats
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 BATCH_LIMIT = 20  # Graph rejects a $batch holding more
 _VERSIONS = frozenset({"v1.0", "beta"})
@@ -35,7 +34,7 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DAMAGED_BODY_ATTEMPTS = 3
 
 
-class _Envelope(msgspec.Struct, Generic[T]):
+class _Envelope[T](msgspec.Struct):
     """A collection response decoded straight into typed items (only their declared fields)."""
 
     value: list[T]

@@ -11,7 +11,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -53,7 +53,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are UTC anyway
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - now
     if not math.isfinite(seconds):
         return None

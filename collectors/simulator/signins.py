@@ -101,7 +101,8 @@ class SignInStream:
         app = data.APPS[(h >> 44) % len(data.APPS)]
         if 7700 <= roll < 8100:
             client, app = data.LEGACY_CLIENTS[(h >> 40) % len(data.LEGACY_CLIENTS)], data.EXCHANGE_APP
-            code = 0 if client == "Exchange ActiveSync" and (h >> 50) & 1 else (53003 if (h >> 51) & 1 else 50126)
+            code = (0 if client == "Exchange ActiveSync" and (h >> 50) & 1
+                    else (53003 if (h >> 51) & 1 else 50126))
             ca = "failure" if code == 53003 else "notApplied"
         elif roll < 8700 and roll >= 8100:
             code = 50126
@@ -127,7 +128,7 @@ class SignInStream:
 
     # Episodes
 
-    @lru_cache(maxsize=256)  # cached per (stream, e): a page touches one or two episodes
+    @lru_cache(maxsize=256)  # noqa: B019 — bounded, and the stream lives as long as the process; cached per (stream, e): a page touches one or two episodes
     def episode(self, e: int) -> list[tuple[int, str, int]]:
         """Sorted (time, kind, index) of episode e."""
         h = mix64(self.key ^ (e << 8) ^ 0xE)

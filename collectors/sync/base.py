@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -30,7 +29,6 @@ from m365admin.texts import Message, english, message
 
 logger = logging.getLogger("collectors.sync")
 
-T = TypeVar("T")
 
 
 # The licence Graph asks for before it gives out sign-in data (CONTRACT 1.5, 2.3).
@@ -136,7 +134,7 @@ def count_graph(run: SyncRun, graph: GraphStats) -> None:
                     retries=snapshot.retries)
 
 
-def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+def prefetch[T](items: Iterable[T], depth: int = 2) -> Iterator[T]:
     """Iterate `items` in a background thread, `depth` ahead of the consumer.
 
     Lets the next Graph page download and parse while the current one is written. An
@@ -181,7 +179,7 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         thread.join(timeout=5)
 
 
-def dedupe_by(items: Iterable[T], key: Callable[[T], object]) -> list[T]:
+def dedupe_by[T](items: Iterable[T], key: Callable[[T], object]) -> list[T]:
     """Keep the last item per key: one statement must not touch the same row twice."""
     return list({key(item): item for item in items}.values())
 

@@ -8,7 +8,7 @@ starts a full round; users not seen in a completed full round are marked deleted
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -76,7 +76,7 @@ def _round(ctx: SyncContext) -> None:
     checkpoint = ctx.checkpoint
     url = checkpoint.next_link or checkpoint.delta_link or INITIAL_URL
     if url == INITIAL_URL and checkpoint.round_started is None:
-        checkpoint.round_started = datetime.now(timezone.utc)
+        checkpoint.round_started = datetime.now(UTC)
     for page in ctx.client.iter_pages(url):
         with transaction.atomic():
             written, removed = write_page(ctx, page.items)
@@ -109,7 +109,7 @@ def write_page(ctx: SyncContext, items: list[dict[str, Any]]) -> tuple[int, int]
             tenant=ctx.tenant, graph_id__in=[item["id"] for item in items]
         )
     }
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     users, removed = [], 0
     for item in items:
         user = existing.get(item["id"])

@@ -26,6 +26,6 @@ __all__ = [
     "Subscription",
     "SyncCheckpoint",
     "SyncRun",
-    "Tenant",
     "Team",
+    "Tenant",
 ]

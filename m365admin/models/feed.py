@@ -28,7 +28,7 @@ class FeedType(models.TextChoices):
     ALERT = "alert", _("Alert")
 
 
-class FeedRecord(models.Model):
+class FeedRecord(models.Model):  # noqa: DJ008 — a queue row, never shown by name
     # Served in (txid, id) order, and only below the oldest transaction still running that
     # may write here (m365admin.feed.horizon): a row whose id was taken by a transaction that
     # has not committed yet can never appear behind a reader's cursor.
@@ -49,7 +49,7 @@ class FeedRecord(models.Model):
         indexes = [models.Index(fields=["txid", "id"], name="feedrecord_order")]
 
 
-class FeedDelivery(models.Model):
+class FeedDelivery(models.Model):  # noqa: DJ008 — progress row, never shown by name
     """How far a forwarder has delivered the feed, and how it is doing."""
 
     name = models.CharField(max_length=40, unique=True)

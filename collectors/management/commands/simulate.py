@@ -48,7 +48,9 @@ class Command(BaseCommand):
         try:
             simulator.start()
         except OSError as exc:
-            raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc.strerror}") from None
+            raise CommandError(
+                f"cannot listen on {options['host']}:{options['port']}: {exc.strerror}"
+            ) from None
         self.stdout.write(
             f"Graph simulator on {simulator.base_url}\n"
             f"  tenant ID      {spec.tenant_id}\n"

@@ -74,9 +74,7 @@ def check_user_filter(node: Node) -> tuple[bool, bool]:
     variables = {part[3] for part in walk(node) if part[0] == "lambda"}
     for part in walk(node):
         kind = part[0]
-        if kind == "not":
-            advanced = True
-        elif kind == "count":
+        if kind == "not" or kind == "count":
             advanced = True
         elif kind == "lambda":
             if part[2][0].lower() not in _LAMBDA_PATHS:
@@ -177,7 +175,8 @@ def list_users(ctx: Ctx) -> SimResponse:
     order = ctx.query.get("$orderby")
     if order is not None:
         field, _, direction = order.strip().partition(" ")
-        if field.lower() not in ("displayname", "userprincipalname") or direction.lower() not in ("", "asc", "desc"):
+        if (field.lower() not in ("displayname", "userprincipalname")
+                or direction.lower() not in ("", "asc", "desc")):
             raise unsupported(f"Sorting not supported for '{field}'.")
         advanced = advanced or node is not None
     count = _require_advanced(ctx, advanced)
