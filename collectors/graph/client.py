@@ -122,7 +122,8 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         url = self._url(path_or_url, params)
-        return self._get_json(url, headers, dict[str, Any])
+        body: dict[str, Any] = self._get_json(url, headers, dict[str, Any])
+        return body
 
     def iter_pages(
         self,
@@ -137,7 +138,9 @@ class GraphClient:
         fields: several times cheaper than dicts for large pages such as sign-ins.
         """
         url: str | None = self._url(path_or_url, params)
-        envelope = _Envelope[item_type] if item_type is not None else _Envelope[dict[str, Any]]
+        # A Struct parametrised at run time, which no static type can name.
+        envelope = (_Envelope[item_type]  # type: ignore[valid-type]
+                    if item_type is not None else _Envelope[dict[str, Any]])
         while url is not None:
             body = self._get_json(url, headers, envelope)
             yield Page(body.value, body.next_link, body.delta_link, body.count, url)
@@ -330,7 +333,8 @@ def _raise_for_status(response: requests.Response, url: str) -> None:
 
 
 def _json_object(response: requests.Response, url: str) -> dict[str, Any]:
-    return _decode(response, url, dict[str, Any])
+    body: dict[str, Any] = _decode(response, url, dict[str, Any])
+    return body
 
 
 def _decode(response: requests.Response, url: str, type_: Any) -> Any:
@@ -359,7 +363,7 @@ def _decode(response: requests.Response, url: str, type_: Any) -> Any:
 
 
 @cache
-def _decoder(type_: Any) -> msgspec.json.Decoder:
+def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(type_)
 
 

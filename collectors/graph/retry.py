@@ -68,7 +68,7 @@ def backoff_seconds(attempt: int, rand: float) -> float:
     second (full jitter could retry after a few milliseconds and be throttled again).
     """
     floor = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
-    return min(BACKOFF_CAP_SECONDS, floor * (1.0 + rand))
+    return float(min(BACKOFF_CAP_SECONDS, floor * (1.0 + rand)))
 
 
 def header(headers: Mapping[str, Any], name: str) -> str | None:

@@ -95,7 +95,7 @@ class SignInStream:
         h = mix64(self.key ^ (n << 1) ^ 0x51)
         roll = h % 10000
         user = self.pool[(h >> 14) % len(self.pool)]
-        place = user[4]
+        place: Place | None = user[4]
         client = data.MODERN_CLIENTS[(h >> 40) & 1]
         code, risk, mfa, ca = 0, None, roll < 6000, "success" if roll < 6000 else "notApplied"
         app = data.APPS[(h >> 44) % len(data.APPS)]
@@ -200,7 +200,7 @@ class SignInStream:
             for given in items:
                 seq = next(self._seq)
                 user = by_id.get(str(given.get("userId", "")).lower()) or by_upn.get(
-                    str(given.get("userPrincipalName", "")).lower()) or (self.pool or [None])[0]
+                    str(given.get("userPrincipalName", "")).lower()) or (self.pool[0] if self.pool else None)
                 if "createdDateTime" not in given:
                     given = {**given, "createdDateTime": iso(to_us(datetime.now(UTC)))}
                 at = parse_iso(given["createdDateTime"])
@@ -226,7 +226,7 @@ class SignInStream:
         """Positions of the three sources for sign-ins with lo <= createdDateTime <= hi."""
         with self._lock:
             extra = list(self._extra)
-        firsts = (self.uniform_first, self.episode_first,
+        firsts: tuple[Callable[[int], int], ...] = (self.uniform_first, self.episode_first,
                   lambda t: bisect.bisect_left(extra, (t, -1)))
         bounds = []
         for index, first in enumerate(firsts):
@@ -260,7 +260,7 @@ class SignInStream:
             time_of = times[best]
             at = heads[best]
             while True:
-                item = self._item(best, pos, beta, extra, at)  # type: ignore[arg-type]
+                item = self._item(best, pos, beta, extra, at)
                 pos += step
                 scanned += 1
                 if keep is None or keep(item):

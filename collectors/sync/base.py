@@ -12,10 +12,11 @@ import contextvars
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -184,7 +185,7 @@ def dedupe_by[T](items: Iterable[T], key: Callable[[T], object]) -> list[T]:
     return list({key(item): item for item in items}.values())
 
 
-def upsert(model: type[models.Model], objs: list[models.Model], unique_fields: list[str]) -> None:
+def upsert(model: type[models.Model], objs: Sequence[models.Model], unique_fields: list[str]) -> None:
     """One multi-row INSERT … ON CONFLICT DO UPDATE for a page of a small entity."""
     if not objs:
         return
@@ -204,12 +205,12 @@ def remove_unseen(model: type[models.Model], tenant: Tenant, since: datetime) ->
 
 
 def sync_snapshot(ctx: SyncContext, path: str, model: type[models.Model],
-                  to_model: Callable[[SyncContext, dict, datetime], models.Model | None],
+                  to_model: Callable[[SyncContext, dict[str, Any], datetime], models.Model | None],
                   unique_fields: list[str]) -> list[models.Model]:
     """A small listing read whole (every page), then written in one transaction: rows upserted,
     rows it no longer lists removed. Returns the rows written."""
     started = timezone.now()
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     for page in ctx.client.iter_pages(path):
         items.extend(page.items)
     rows = [row for item in items if (row := to_model(ctx, item, started)) is not None]

@@ -35,7 +35,7 @@ def parse_date(value: Any) -> date | None:
     return None if parsed.year == 1 else parsed
 
 
-def parse_ip(value: Any) -> str | None:
+def parse_ip(value: object) -> str | None:
     """An IPv4 or IPv6 address, or None; the database normalises its spelling."""
     if not isinstance(value, str):
         return None

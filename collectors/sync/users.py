@@ -8,6 +8,7 @@ starts a full round; users not seen in a completed full round are marked deleted
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ INITIAL_URL = f"/v1.0/users/delta?$select={SELECT}"
 
 # Graph property -> (model field, converter). Properties absent from an item are left as they
 # are: in a delta round an updated user may carry only some of them.
-_PROPERTIES = {
+_PROPERTIES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "userPrincipalName": ("user_principal_name", lambda v: text(v, 320)),
     "displayName": ("display_name", lambda v: text(v, 256)),
     "mail": ("mail", lambda v: text(v, 320)),

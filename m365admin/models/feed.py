@@ -3,9 +3,13 @@ written in the transaction that records it (m365admin.feed), and where forwardin
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, Value
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +22,8 @@ class TransactionId(Func):
     template = "%(function)s()::text::bigint"
     output_field = models.BigIntegerField()
 
-    def as_sqlite(self, compiler, connection, **extra):
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
+                  **extra: Any) -> tuple[str, Any]:
         return compiler.compile(Value(0))
 
 

@@ -191,7 +191,7 @@ def list_users(ctx: Ctx) -> SimResponse:
         field, _, direction = order.strip().partition(" ")
         key = _CANONICAL[field.lower()]
         users.sort(key=lambda u: str(u.get(key) or "").casefold(), reverse=direction.lower() == "desc")
-    extra = {"props": props, "context": _context(ctx, props, "$select" in ctx.query)}
+    extra: dict[str, Any] = {"props": props, "context": _context(ctx, props, "$select" in ctx.query)}
     return serve_list(ctx, "users", [u["id"] for u in users], top,
                       lambda uid: _render(ctx, uid, props), extra["context"], count=count,
                       extra=extra)
@@ -277,9 +277,11 @@ def delta(ctx: Ctx) -> SimResponse:
     ids = _delta_ids_filter(ctx)
     with tenant.lock:
         version = tenant.version
-        live = [(uid, "add", frozenset()) for uid in tenant.users if ids is None or uid in ids]
-        removed = [(uid, kind, frozenset()) for uid, kind in tenant.tombstones()
-                   if ids is None or uid in ids]
+        live: list[tuple[str, str, frozenset[str]]] = [
+            (uid, "add", frozenset()) for uid in tenant.users if ids is None or uid in ids]
+        removed: list[tuple[str, str, frozenset[str]]] = [
+            (uid, kind, frozenset()) for uid, kind in tenant.tombstones()
+            if ids is None or uid in ids]
     if token is not None:  # $deltatoken=latest: "sync from now", no objects
         live, removed = [], []
     state = _round(ctx, live + removed, props, ids)
