@@ -193,7 +193,8 @@ class Sorting:
 # Pages --------------------------------------------------------------------------------------
 
 
-def offset_page(queryset: QuerySet, number: str | None) -> tuple[Page, str | None]:
+def offset_page(queryset: QuerySet[Any] | Sequence[Any],
+                number: str | None) -> tuple[Page[Any], str | None]:
     """One page of a small table, and a problem if the page asked for does not exist."""
     paginator = Paginator(queryset, PAGE_SIZE)
     try:
