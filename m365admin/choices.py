@@ -41,7 +41,8 @@ class Severity(models.TextChoices):
 
 
 # Higher is worse; the dashboard and notifications order by it.
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
+SEVERITY_RANK: dict[str, int] = {
+    Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 
 
 class Collector(models.TextChoices):

@@ -21,7 +21,8 @@ class DataGZipMiddleware(GZipMiddleware):
     """Django's GZipMiddleware (streamed answers stay streamed, Vary and ETag handled, random
     padding), applied only to the data types above."""
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    def process_response(self, request: HttpRequest,
+                         response: HttpResponseBase) -> HttpResponseBase:
         content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
         if not content_type.startswith(COMPRESSED_TYPES):
             return response

@@ -140,7 +140,8 @@ class PartitionedTable:
         return [f'ALTER TABLE "{self.table}" DETACH PARTITION "{partition.name}"',
                 f'DROP TABLE "{partition.name}"']
 
-    def periods_ahead(self, now: datetime | None = None, ahead: int | None = None) -> builtins.list[date]:
+    def periods_ahead(self, now: datetime | None = None,
+                      ahead: int | None = None) -> builtins.list[date]:
         """From the previous period to `ahead` periods after the current one."""
         now = now or datetime.now(UTC)
         ahead = self._ahead() if ahead is None else ahead
@@ -157,7 +158,8 @@ class PartitionedTable:
         return [period for period in self.periods_ahead(now)
                 if self.partition_name(period) not in existing]
 
-    def create_ahead(self, now: datetime | None = None, ahead: int | None = None) -> builtins.list[str]:
+    def create_ahead(self, now: datetime | None = None,
+                     ahead: int | None = None) -> builtins.list[str]:
         return self.ensure(set(self.periods_ahead(now, ahead)))
 
     def expired(self, now: datetime | None = None,

@@ -144,7 +144,8 @@ class LeaderLock:
 
     def _try_file(self) -> bool:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        handle = open(settings.VAR_DIR / "scheduler.lock", "w")  # noqa: SIM115 — held until release()
+        # Held open until release(), so no context manager (SIM115).
+        handle = open(settings.VAR_DIR / "scheduler.lock", "w")  # noqa: SIM115
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -78,7 +78,8 @@ _ROW_DEFAULTS: dict[type[models.Model], Callable[[int], dict[str, Any]]] = {
 }
 
 
-def make_rows[M: models.Model](model: type[M], tenant: Tenant, count: int = 1, **fields: Any) -> list[M]:
+def make_rows[M: models.Model](model: type[M], tenant: Tenant, count: int = 1,
+                               **fields: Any) -> list[M]:
     """`count` rows of a tenant's `model` in one INSERT.
 
     A field given as a callable is called with the row number (0, 1, …), so rows can differ:

@@ -23,7 +23,8 @@ from . import GraphSimulator, SimTenant
 TENANT = "b3c0ffee-0000-4000-8000-000000000001"
 
 
-def _client(url: str, token: str, ca_bundle: str, pages: int, out: multiprocessing.Queue[Any]) -> None:
+def _client(url: str, token: str, ca_bundle: str, pages: int,
+            out: multiprocessing.Queue[Any]) -> None:
     session = requests.Session()
     headers = {"Authorization": f"Bearer {token}"}
     count = items = 0

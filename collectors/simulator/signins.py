@@ -128,7 +128,8 @@ class SignInStream:
 
     # Episodes
 
-    @lru_cache(maxsize=256)  # noqa: B019 — bounded, and the stream lives as long as the process; cached per (stream, e): a page touches one or two episodes
+    # Bounded, and the stream lives as long as the process (B019).
+    @lru_cache(maxsize=256)  # noqa: B019 — per (stream, e): a page touches one or two episodes
     def episode(self, e: int) -> list[tuple[int, str, int]]:
         """Sorted (time, kind, index) of episode e."""
         h = mix64(self.key ^ (e << 8) ^ 0xE)
@@ -200,7 +201,8 @@ class SignInStream:
             for given in items:
                 seq = next(self._seq)
                 user = by_id.get(str(given.get("userId", "")).lower()) or by_upn.get(
-                    str(given.get("userPrincipalName", "")).lower()) or (self.pool[0] if self.pool else None)
+                    str(given.get("userPrincipalName", "")).lower()) or (
+                    self.pool[0] if self.pool else None)
                 if "createdDateTime" not in given:
                     given = {**given, "createdDateTime": iso(to_us(datetime.now(UTC)))}
                 at = parse_iso(given["createdDateTime"])

@@ -185,7 +185,8 @@ def dedupe_by[T](items: Iterable[T], key: Callable[[T], object]) -> list[T]:
     return list({key(item): item for item in items}.values())
 
 
-def upsert(model: type[models.Model], objs: Sequence[models.Model], unique_fields: list[str]) -> None:
+def upsert(model: type[models.Model], objs: Sequence[models.Model],
+           unique_fields: list[str]) -> None:
     """One multi-row INSERT … ON CONFLICT DO UPDATE for a page of a small entity."""
     if not objs:
         return

@@ -67,7 +67,8 @@ def test_postgresql_refuses_updates_and_deletes():
     entry = audit.record("test.step", "x")
     for attempt in (lambda: AuditEntry.objects.filter(pk=entry.pk).update(action="forged"),
                     lambda: AuditEntry.objects.filter(pk=entry.pk).delete()):
-        with pytest.raises(DatabaseError, match="the audit log is append-only"), transaction.atomic():
+        with (pytest.raises(DatabaseError, match="the audit log is append-only"),
+              transaction.atomic()):
             attempt()
     assert AuditEntry.objects.get(pk=entry.pk).action == "test.step"
 

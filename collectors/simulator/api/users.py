@@ -191,7 +191,8 @@ def list_users(ctx: Ctx) -> SimResponse:
         field, _, direction = order.strip().partition(" ")
         key = _CANONICAL[field.lower()]
         users.sort(key=lambda u: str(u.get(key) or "").casefold(), reverse=direction.lower() == "desc")
-    extra: dict[str, Any] = {"props": props, "context": _context(ctx, props, "$select" in ctx.query)}
+    extra: dict[str, Any] = {"props": props,
+                             "context": _context(ctx, props, "$select" in ctx.query)}
     return serve_list(ctx, "users", [u["id"] for u in users], top,
                       lambda uid: _render(ctx, uid, props), extra["context"], count=count,
                       extra=extra)
