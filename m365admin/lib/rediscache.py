@@ -28,6 +28,7 @@ class _Redis(redis.Redis):
             raise redis.ConnectionError(
                 f"Redis failed less than {FAIL_FAST_SECONDS:g} s ago; not asked again yet")
         try:
+            # redis-py leaves execute_command unannotated.
             return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
         except (redis.ConnectionError, redis.TimeoutError):
             _failed_until = time.monotonic() + FAIL_FAST_SECONDS
