@@ -12,7 +12,7 @@ def main() -> None:
     try:
         from django.conf import settings
 
-        settings.INSTALLED_APPS  # reading one setting loads them all
+        settings.INSTALLED_APPS  # noqa: B018 — reading one setting loads them all
     except ImproperlyConfigured as exc:
         # A configuration mistake is the operator's to fix: one line, no traceback.
         sys.exit(f"m365admin: configuration error: {exc}")

@@ -62,7 +62,7 @@ def _evaluation(rules: int, runs: int) -> list[object]:
     from tests.factories import make_rows, make_tenant
 
     _rules(rules)
-    for n in range(5):  # tenants with a failing collector and a degraded service
+    for _n in range(5):  # tenants with a failing collector and a degraded service
         tenant = make_tenant()
         make_rows(SyncRun, tenant, 3, collector="users", status="failed")
         make_rows(ServiceHealth, tenant, 3, status="serviceDegradation")

@@ -136,7 +136,8 @@ def start_server(site, command: Callable[[int], list[str]], log: str) -> int:
     port = free_port()
     process = subprocess.Popen(
         command(port), cwd=ROOT, env=site.env, stdout=subprocess.DEVNULL,
-        stderr=open(site.var_dir / log, "w"), start_new_session=True,
+        stderr=open(site.var_dir / log, "w"),  # noqa: SIM115 — the child owns it
+        start_new_session=True,
     )
     site.processes.append(process)
     deadline = time.monotonic() + 60

@@ -79,7 +79,7 @@ def demo_login() -> tuple[str, str]:
     again on every start without being stored in the database in clear.
     """
     path = settings.VAR_DIR / "demo-login.txt"
-    User = get_user_model()
+    User = get_user_model()  # noqa: N806 — a model class, named like one
     if not path.exists() or not User.objects.filter(username=DEMO_USERNAME).exists():
         password = secrets.token_urlsafe(12)
         user = User.objects.filter(username=DEMO_USERNAME).first() or User(username=DEMO_USERNAME)

@@ -155,7 +155,7 @@ def _sign_in_problem(exc: GraphAuthError, config: GraphConfig) -> str:
                  "or domain.") % where
     code = _AADSTS.search(exc.message)
     meaning = _SIGN_IN_ERRORS.get(code.group(1) if code else "")
-    if meaning:
+    if meaning and code:
         return f"{meaning} ({code.group(0)})"
     return _("Entra ID refused the sign-in: %(error)s") % {"error": exc.message}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Max
@@ -10,7 +11,7 @@ from django.db.models import Max
 from m365admin.choices import Collector
 from m365admin.models import SyncRun, Tenant
 
-_INTERVAL_SETTING = {
+_INTERVAL_SETTING: dict[str, str] = {
     Collector.SIGNINS: "SYNC_SIGNINS_MINUTES",
     Collector.SERVICE_HEALTH: "SYNC_SERVICE_HEALTH_MINUTES",
     Collector.USERS: "SYNC_DIRECTORY_MINUTES",
@@ -31,7 +32,7 @@ def sync_interval(collector: str) -> timedelta:
 def due_runs(now: datetime) -> list[tuple[Tenant, str]]:
     """(tenant, collector) pairs whose last run started at least one interval ago, in the
     collectors' order, so users sync before their sign-in activity."""
-    last = {
+    last: dict[tuple[Any, str], datetime] = {
         (row["tenant"], row["collector"]): row["last"]
         for row in SyncRun.objects.values("tenant", "collector").annotate(last=Max("started"))
     }

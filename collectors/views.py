@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
@@ -78,7 +80,7 @@ def _consent_url(form: TenantForm) -> str:
 def _save(form: TenantForm, creating: bool) -> Tenant:
     """Save the tenant and record it in the audit log (never the secret itself)."""
     with transaction.atomic():
-        tenant = form.save()
+        tenant: Tenant = form.save()
         if creating:
             audit.record("tenant.create", tenant, {
                 "tenant_id": tenant.tenant_id, "client_id": tenant.client_id,
@@ -143,7 +145,7 @@ def tenant_sync_status(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _run_row(collector: str, run: SyncRun | None) -> dict:
+def _run_row(collector: str, run: SyncRun | None) -> dict[str, Any]:
     return {
         "collector": collector,
         "label": str(Collector(collector).label),

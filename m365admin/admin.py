@@ -4,11 +4,12 @@ the audit log (browsed, filtered and exported, never edited)."""
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from django.contrib import admin
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from m365admin.lib import csvstream
@@ -34,6 +35,7 @@ from m365admin.models import (
     Tenant,
 )
 from m365admin.models.audit import AuditEntry
+from m365admin.models.licences import ProductQuerySet
 from m365admin.tenant_form import TenantForm
 
 
@@ -52,7 +54,7 @@ class GraphSourcedAdmin(ReadOnlyAdmin):
     """Rows that Graph owns: viewable and searchable, never edited by hand."""
 
     list_select_related = ["tenant"]
-    list_filter: list = ["tenant"]
+    list_filter = ["tenant"]
 
 
 @admin.register(DirectoryUser)
@@ -74,7 +76,8 @@ class SignInAdmin(GraphSourcedAdmin):
     # Counting millions of rows for the paginator costs more than the page itself.
     show_full_result_count = False
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any],
+                           search_term: str) -> tuple[QuerySet[Any], bool]:
         # Exact matches only: a LIKE '%…%' over every partition would scan them all.
         if not search_term:
             return queryset, False
@@ -113,8 +116,9 @@ class SubscribedSkuAdmin(GraphSourcedAdmin):
     list_filter = ["tenant", "capability_status"]
     search_fields = ["sku_part_number", "sku_id"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).with_product()
+    def get_queryset(self, request: HttpRequest) -> ProductQuerySet:
+        # The model's manager makes a ProductQuerySet; ModelAdmin's stubs cannot know it.
+        return cast(ProductQuerySet, super().get_queryset(request)).with_product()
 
 
 @admin.register(Subscription)
@@ -124,8 +128,9 @@ class SubscriptionAdmin(GraphSourcedAdmin):
     list_filter = ["tenant", "status", "is_trial"]
     search_fields = ["sku_part_number", "sku_id", "graph_id"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).with_product()
+    def get_queryset(self, request: HttpRequest) -> ProductQuerySet:
+        # The model's manager makes a ProductQuerySet; ModelAdmin's stubs cannot know it.
+        return cast(ProductQuerySet, super().get_queryset(request)).with_product()
 
 
 @admin.register(HeldLicence)
@@ -144,7 +149,7 @@ class LicenceIdleAdmin(GraphSourcedAdmin):
 
 
 @admin.register(LicenceProduct)
-class LicenceProductAdmin(admin.ModelAdmin):
+class LicenceProductAdmin(admin.ModelAdmin[LicenceProduct]):
     """Administrators rename a SKU and set its monthly price (roles: change_licenceproduct);
     rows appear by themselves when a tenant's licences are synced."""
 
@@ -154,7 +159,8 @@ class LicenceProductAdmin(admin.ModelAdmin):
     search_fields = ["sku_part_number", "sku_id", "name"]
     readonly_fields = ["created"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
+    def get_readonly_fields(self, request: HttpRequest,
+                            obj: LicenceProduct | None = None) -> list[str]:
         # The SKU a row describes is fixed once it exists.
         return [*self.readonly_fields, "sku_id", "sku_part_number"] if obj else self.readonly_fields
 
@@ -189,7 +195,7 @@ class SyncCheckpointAdmin(GraphSourcedAdmin):
     list_filter = ["tenant", "collector"]
     search_fields = ["tenant__name"]
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Deleting a checkpoint is how an administrator forces a full resync.
         return request.user.has_perm("m365admin.delete_synccheckpoint")
 
@@ -222,7 +228,8 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     actions = ["export_csv"]
 
     @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet):
+    def export_csv(self, request: HttpRequest,
+                   queryset: QuerySet[AuditEntry]) -> StreamingHttpResponse:
         # "Select all N" exports every entry the filters match, streamed.
         entries = queryset.order_by("id").iterator(chunk_size=2000)
         rows = ([entry.pk, entry.at.isoformat(), entry.actor, entry.actor_id, entry.ip_address,

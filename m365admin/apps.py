@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _create_partitions(sender, using, **kwargs) -> None:
+def _create_partitions(sender: object, using: str, **kwargs: object) -> None:
     # Sign-ins need their monthly partitions before the first sync writes a row.
     from m365admin import partitions
 

@@ -12,13 +12,17 @@ import ipaddress
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from m365admin.models.audit import GENESIS, AuditEntry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 # "audit" as a number: pg_advisory_xact_lock key, released when the transaction ends.
 _APPEND_LOCK = 0x61756469
@@ -33,7 +37,7 @@ class Caller:
 # Set per request by security.middleware.CallerMiddleware: who and from where, for entries
 # written deep inside models (an alert's transition) without passing the request down.
 current_caller: contextvars.ContextVar[Caller] = contextvars.ContextVar(
-    "audit_caller", default=Caller()
+    "audit_caller", default=Caller()  # noqa: B039 — Caller is a frozen dataclass
 )
 
 
@@ -46,7 +50,8 @@ def _ip(value: str | None) -> str | None:
         return None
 
 
-def record(action: str, target: Any = "", details: dict | None = None, *, user=None,
+def record(action: str, target: Any = "", details: dict[str, Any] | None = None, *,
+           user: AbstractBaseUser | AnonymousUser | None = None,
            ip_address: str | None = None) -> AuditEntry:
     """Append one entry. The actor and IP default to the current request's."""
     caller = current_caller.get()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -24,10 +26,10 @@ class HealthStatus(models.TextChoices):
 
 
 # Worse statuses sort higher: a component is as healthy as its worst part.
-SEVERITY = {HealthStatus.UP: 0, HealthStatus.DEGRADED: 1, HealthStatus.DOWN: 2}
+SEVERITY: dict[str, int] = {HealthStatus.UP: 0, HealthStatus.DEGRADED: 1, HealthStatus.DOWN: 2}
 
 
-def worst(statuses) -> str:
+def worst(statuses: Iterable[str]) -> str:
     return max(statuses, key=SEVERITY.__getitem__, default=HealthStatus.UP)
 
 
@@ -39,7 +41,8 @@ class Severity(models.TextChoices):
 
 
 # Higher is worse; the dashboard and notifications order by it.
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
+SEVERITY_RANK: dict[str, int] = {
+    Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 
 
 class Collector(models.TextChoices):

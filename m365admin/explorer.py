@@ -36,7 +36,7 @@ DEFAULT_WINDOW = timedelta(hours=24)
 
 def form_problems(form: forms.Form) -> list[str]:
     """The form's errors as sentences a page can show (validates the form)."""
-    problems = []
+    problems: list[str] = []
     for name, errors in form.errors.items():
         field = form.fields.get(name)
         for error in errors:
@@ -47,7 +47,8 @@ def form_problems(form: forms.Form) -> list[str]:
     return problems
 
 
-def filtered(filterset: django_filters.FilterSet, queryset: QuerySet) -> tuple[QuerySet, list[str]]:
+def filtered(filterset: django_filters.FilterSet,
+             queryset: QuerySet[Any]) -> tuple[QuerySet[Any], list[str]]:
     """The queryset narrowed by the filterset, or as it was with the reasons why not."""
     problems = form_problems(filterset.form)
     if problems:
@@ -72,8 +73,8 @@ def time_window(since: datetime | None, until: datetime | None) -> tuple[datetim
 
 
 def filtered_window(
-    filterset: django_filters.FilterSet, between: Callable[[datetime, datetime], QuerySet]
-) -> tuple[QuerySet, tuple[datetime, datetime], list[str]]:
+    filterset: django_filters.FilterSet, between: Callable[[datetime, datetime], QuerySet[Any]]
+) -> tuple[QuerySet[Any], tuple[datetime, datetime], list[str]]:
     """`between(start, end)` narrowed by the filterset, whose `since` and `until` pick the
     window; with any problem, the default window unfiltered."""
     problems = form_problems(filterset.form)
@@ -193,7 +194,8 @@ class Sorting:
 # Pages --------------------------------------------------------------------------------------
 
 
-def offset_page(queryset: QuerySet, number: str | None) -> tuple[Page, str | None]:
+def offset_page(queryset: QuerySet[Any] | Sequence[Any],
+                number: str | None) -> tuple[Page[Any], str | None]:
     """One page of a small table, and a problem if the page asked for does not exist."""
     paginator = Paginator(queryset, PAGE_SIZE)
     try:
@@ -202,7 +204,8 @@ def offset_page(queryset: QuerySet, number: str | None) -> tuple[Page, str | Non
         return paginator.page(1), _("That page does not exist; showing the first page.")
 
 
-def keyset_page(queryset: QuerySet, cursor: str | None) -> tuple[list[Any], str | None, str | None]:
+def keyset_page(queryset: QuerySet[Any],
+                cursor: str | None) -> tuple[list[Any], str | None, str | None]:
     """One page of a newest-first table past `cursor` (no OFFSET: as cheap at row 10 million
     as at row 1): the rows, the next page's cursor, and a problem with the cursor given."""
     problem = None
@@ -221,7 +224,7 @@ def keyset_page(queryset: QuerySet, cursor: str | None) -> tuple[list[Any], str 
 def directory_context(
     request: HttpRequest,
     filterset_class: type[django_filters.FilterSet],
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     sorting: Sorting,
     shown: Sequence[str],
 ) -> dict[str, Any]:

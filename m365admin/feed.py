@@ -18,12 +18,16 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Q
 
 from m365admin.models.feed import FeedRecord
+
+if TYPE_CHECKING:
+    from m365admin.models import Tenant
 
 
 class BadCursor(ValueError):
@@ -60,8 +64,8 @@ def publish(records: list[FeedRecord]) -> None:
     FeedRecord.objects.bulk_create(records)
 
 
-def record(type: str, object_id, *, time: datetime, severity: str, tenant=None,
-           **fields) -> FeedRecord:
+def record(type: str, object_id: object, *, time: datetime, severity: str,
+           tenant: Tenant | None = None, **fields: Any) -> FeedRecord:
     """An unsaved record; `tenant` a Tenant or None, `fields` JSON-ready values."""
     return FeedRecord(
         type=type, object_id=str(object_id), time=time, severity=severity,
@@ -94,7 +98,8 @@ def horizon() -> int | None:
             SELECT coalesce((SELECT min(xid) FROM running),
                             (SELECT pg_snapshot_xmax(snap)::text::bigint FROM s))
         """)
-        return cursor.fetchone()[0]
+        xid: int | None = cursor.fetchone()[0]
+        return xid
 
 
 def page(after: Cursor, limit: int) -> list[FeedRecord]:
@@ -108,7 +113,7 @@ def page(after: Cursor, limit: int) -> list[FeedRecord]:
     return list(records[:limit])
 
 
-def line(record: FeedRecord) -> dict:
+def line(record: FeedRecord) -> dict[str, Any]:
     """One record as the feed and the syslog messages carry it."""
     return {
         "type": record.type,
@@ -123,7 +128,7 @@ def line(record: FeedRecord) -> dict:
     }
 
 
-def dumps(value) -> str:
+def dumps(value: Any) -> str:
     """Compact JSON, UTF-8 left as it is: a feed line, a syslog body."""
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
 

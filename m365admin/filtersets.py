@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
@@ -25,7 +26,7 @@ from m365admin.models import (
     Team,
     Tenant,
 )
-from m365admin.models.signins import RISKY
+from m365admin.models.signins import RISKY, SignInQuerySet
 
 
 class IPAddressFilter(django_filters.Filter):
@@ -43,7 +44,7 @@ class DateTimeInRangeField(IsoDateTimeField):
         "out_of_range": _("Enter a date between %(earliest)s and %(latest)s."),
     }
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         try:
             result = super().to_python(value)
         except OverflowError:  # an offset that pushes a date past year 1 or 9999
@@ -64,7 +65,7 @@ class TenantScoped(django_filters.FilterSet):
 
     tenant = django_filters.UUIDFilter(method="filter_tenant", label=_("Tenant"))
 
-    def filter_tenant(self, queryset, name, value):
+    def filter_tenant(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         # By the tenant's pk, not a join on its code: the planner can then walk
         # (tenant, created) indexes newest first and stop after one page.
         pk = Tenant.objects.filter(code=value).values_list("pk", flat=True).first()
@@ -78,7 +79,7 @@ class Searchable(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label=_("Search"))
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         match = Q()
         for field in self.search_fields:
             match |= Q(**{f"{field}__icontains": value})
@@ -125,16 +126,16 @@ class SignInFilterSet(TenantScoped):
             "client_app_used", "error_code", "risk_level_during_sign_in", "risk_state",
         ]
 
-    def filter_status(self, queryset, name, value):
+    def filter_status(self, queryset: SignInQuerySet, name: str, value: Any) -> SignInQuerySet:
         return queryset.failed() if value == SignInStatus.FAILED else queryset.succeeded()
 
-    def filter_failed(self, queryset, name, value):
+    def filter_failed(self, queryset: SignInQuerySet, name: str, value: Any) -> SignInQuerySet:
         return queryset.failed() if value else queryset.succeeded()
 
-    def filter_risky(self, queryset, name, value):
+    def filter_risky(self, queryset: SignInQuerySet, name: str, value: Any) -> SignInQuerySet:
         return queryset.risky() if value else queryset.exclude(RISKY)
 
-    def filter_user(self, queryset, name, value):
+    def filter_user(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         """A user by UPN (any case, as in Entra ID) or object id.
 
         Resolved through the directory to (tenant, user id) pairs, which the sign-ins'
@@ -153,7 +154,7 @@ class SignInFilterSet(TenantScoped):
             return queryset.filter(user_principal_name__iexact=value)
         return queryset.filter(user_graph_id=value)
 
-    def filter_app(self, queryset, name, value):
+    def filter_app(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return queryset.filter(Q(app_display_name__icontains=value) | Q(app_id=value))
 
 
@@ -162,7 +163,7 @@ class NearQuota(django_filters.FilterSet):
 
     near_quota = django_filters.BooleanFilter(method="filter_near_quota", label=_("Near quota"))
 
-    def filter_near_quota(self, queryset, name, value):
+    def filter_near_quota(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         near = queryset.model.near_quota()
         return queryset.filter(near) if value else queryset.exclude(near)
 

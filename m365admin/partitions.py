@@ -10,11 +10,12 @@ mean UTC whatever the session's time zone. On SQLite every function is a no-op.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -97,7 +98,7 @@ class PartitionedTable:
             rows = cursor.fetchall()
         return [_parse_bound(name, bound) for name, bound in rows]
 
-    def ensure(self, periods: set[date]) -> list[str]:
+    def ensure(self, periods: set[date]) -> builtins.list[str]:
         """Create the partitions for these periods if missing; returns the names created."""
         if not is_partitioned():
             return []
@@ -118,7 +119,7 @@ class PartitionedTable:
             self._known.update(missing)
         return created
 
-    def ensure_for(self, moments) -> list[str]:
+    def ensure_for(self, moments: Iterable[datetime]) -> builtins.list[str]:
         """Create the partitions these timestamps fall in."""
         return self.ensure({self.period.start(moment) for moment in moments})
 
@@ -135,13 +136,14 @@ class PartitionedTable:
             f"TO ('{self.period.next(period):%Y-%m-%d} 00:00:00+00')"
         )
 
-    def drop_sql(self, partition: Partition) -> list[str]:
+    def drop_sql(self, partition: Partition) -> builtins.list[str]:
         return [f'ALTER TABLE "{self.table}" DETACH PARTITION "{partition.name}"',
                 f'DROP TABLE "{partition.name}"']
 
-    def periods_ahead(self, now: datetime | None = None, ahead: int | None = None) -> list[date]:
+    def periods_ahead(self, now: datetime | None = None,
+                      ahead: int | None = None) -> builtins.list[date]:
         """From the previous period to `ahead` periods after the current one."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         ahead = self._ahead() if ahead is None else ahead
         period = self.period.start(self.period.start(now) - timedelta(days=1))
         periods = []
@@ -150,25 +152,26 @@ class PartitionedTable:
             period = self.period.next(period)
         return periods
 
-    def missing_ahead(self, now: datetime | None = None) -> list[date]:
+    def missing_ahead(self, now: datetime | None = None) -> builtins.list[date]:
         """The periods ahead that have no partition yet (asks the catalogue, not the cache)."""
         existing = {partition.name for partition in self.list()}
         return [period for period in self.periods_ahead(now)
                 if self.partition_name(period) not in existing]
 
-    def create_ahead(self, now: datetime | None = None, ahead: int | None = None) -> list[str]:
+    def create_ahead(self, now: datetime | None = None,
+                     ahead: int | None = None) -> builtins.list[str]:
         return self.ensure(set(self.periods_ahead(now, ahead)))
 
     def expired(self, now: datetime | None = None,
-                retention: timedelta | None = None) -> list[Partition]:
+                retention: timedelta | None = None) -> builtins.list[Partition]:
         """Partitions whose whole range is older than the retention."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         cutoff = now - (self._retention() if retention is None else retention)
         return [partition for partition in self.list() if partition.end <= cutoff]
 
     def drop_expired(
         self, now: datetime | None = None, retention: timedelta | None = None
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         """Detach and drop partitions whose whole range is older than the retention."""
         if not is_partitioned():
             return []

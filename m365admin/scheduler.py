@@ -13,6 +13,7 @@ definition, an exclusive lock on a file under var/ does the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import inspect
 import logging
@@ -98,10 +99,8 @@ class LeaderLock:
 
     def release(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 self._conn.close()  # closing the session releases the advisory lock
-            except psycopg.Error:
-                pass
             self._conn = None
         if self._file is not None:
             self._file.close()
@@ -145,7 +144,8 @@ class LeaderLock:
 
     def _try_file(self) -> bool:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-        handle = open(settings.VAR_DIR / "scheduler.lock", "w")
+        # Held open until release(), so no context manager (SIM115).
+        handle = open(settings.VAR_DIR / "scheduler.lock", "w")  # noqa: SIM115
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -179,10 +179,8 @@ class Scheduler:
                             job.last_started = now
                             job.task = asyncio.create_task(self._run(job), name=job.name)
                     wait = min([wait, *(job.next_due(time.monotonic()) for job in self.jobs.values())])
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=max(wait, 0.05))
-                except TimeoutError:
-                    pass
         finally:
             await self._finish()
 

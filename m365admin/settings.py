@@ -11,9 +11,11 @@ import os
 import socket
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+import django_stubs_ext
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
@@ -33,6 +35,10 @@ from m365admin.lib.env import (
     env_str,
     secret_in_var,
 )
+
+# ModelAdmin[LicenceProduct], ModelForm[Any]: the generics the type checker reads, subscriptable
+# at run time too (django-tasks-db, a dependency, does the same on import).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("M365ADMIN_VAR_DIR", str(BASE_DIR / "var")))
@@ -419,7 +425,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # REST API
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",

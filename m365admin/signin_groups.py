@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from m365admin.choices import ClientApp, graph_words
 from m365admin.lib import aadsts
+from m365admin.models import SignIn
 
 # The most groups a page shows; the rest are summed into "Other".
 TOP = 50
@@ -93,7 +94,7 @@ class Groups:
     other: int  # rows in groups past TOP
 
 
-def group(rows: QuerySet, key: str) -> Groups:
+def group(rows: QuerySet[SignIn], key: str) -> Groups:
     """The TOP largest groups of `rows` by GROUPINGS[key], largest first, with the total over
     all groups taken by a window function in the same query (one scan of the window)."""
     grouping = GROUPINGS[key]

@@ -24,6 +24,7 @@ import struct
 import termios
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -180,7 +181,7 @@ class Forwarder:
                    next_attempt=now + timedelta(seconds=delay), last_error=reason)
 
     @staticmethod
-    def _save(delivery: FeedDelivery, **fields) -> None:
+    def _save(delivery: FeedDelivery, **fields: Any) -> None:
         for name, value in fields.items():
             setattr(delivery, name, value)
         delivery.save()

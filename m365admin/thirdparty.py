@@ -8,14 +8,17 @@ in the reader's language, and makemessages finds the strings here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from axes.apps import AppConfig as AxesAppConfig
+from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_static.apps import DefaultConfig as StaticConfig
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPConfig
 
 
-def _name_models(config, names: dict[str, tuple]) -> None:
+def _name_models(config: AppConfig, names: dict[str, tuple[Any, ...]]) -> None:
     """`names`: model name → (verbose_name, verbose_name_plural), the packages' own words."""
     for model_name, (singular, plural) in names.items():
         meta = config.get_model(model_name)._meta

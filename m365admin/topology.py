@@ -55,7 +55,8 @@ def check_requirements() -> str:
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
@@ -153,6 +154,6 @@ def answers(url: str) -> bool:
                                          urllib.request.HTTPSHandler(context=context))
     try:
         with opener.open(url, timeout=2) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except OSError:
         return False

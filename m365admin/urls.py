@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from m365admin import views
 from m365admin.api import urls as api_urls
@@ -16,7 +16,7 @@ from security import urls as security_urls
 from security.ratelimits import login_limited
 
 # The base's own pages, in the "m365admin" namespace: the tenants, the explorers, the licences.
-pages = [
+pages: list[URLPattern | URLResolver] = [
     path("", views.tenant_list, name="tenant-list"),
     path("signins/", views.signin_list, name="signin-list"),
     path("signins/<int:pk>/", views.signin_detail, name="signin-detail"),

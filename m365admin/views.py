@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -141,7 +142,7 @@ def signin_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 @permission_required("m365admin.view_signin", raise_exception=True)
-def signin_export(request: HttpRequest) -> HttpResponse:
+def signin_export(request: HttpRequest) -> HttpResponseBase:
     """The filtered sign-ins as CSV, streamed: the same filters and window as the list."""
     _filterset, rows, (start, end), problems = _search_signins(request)
     if problems:

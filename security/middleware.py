@@ -274,7 +274,7 @@ def _socket_user(session):
 
 
 def _forget_stale(now: float) -> None:
-    for key, (seen, _) in list(_recent_users.items()):
+    for key, (seen, _user) in list(_recent_users.items()):
         if now - seen >= SOCKET_USER_SECONDS:
             _recent_users.pop(key, None)
 

@@ -207,7 +207,7 @@ class DetectionException(models.Model):
         return bool(ended)
 
 
-class DetectionCursor(models.Model):
+class DetectionCursor(models.Model):  # noqa: DJ008 — a cursor row, never shown by name
     """How far the detections have read the sign-ins (by id: late arrivals have new ids)."""
 
     name = models.CharField(max_length=40, unique=True)

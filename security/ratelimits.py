@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
@@ -144,11 +145,11 @@ class APIRateThrottle(BaseThrottle):
         return self.retry_after
 
 
-def login_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def login_limited(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """The sign-in view, with each POST counted per address and per username posted."""
 
     @wraps(view)
-    def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def limited(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if request.method == "POST":
             retry_after = count(request, "login", LOGIN_LIMITS,
                                 username=request.POST.get("username", ""))

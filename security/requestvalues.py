@@ -77,7 +77,7 @@ def _body(request: HttpRequest) -> Iterator[tuple[str, str]]:
         yield from _json(document)
     elif request.method == "POST" and (
         content_type == "application/x-www-form-urlencoded"
-        or content_type == "multipart/form-data" and length <= settings.INSPECTION_MAX_BODY_BYTES
+        or (content_type == "multipart/form-data" and length <= settings.INSPECTION_MAX_BODY_BYTES)
     ):
         yield from _fields("form", _lists(request, "POST"))
 

@@ -6,7 +6,7 @@ import itertools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import models
 
@@ -28,8 +28,6 @@ from m365admin.models import (
     Team,
     Tenant,
 )
-
-M = TypeVar("M", bound=models.Model)
 
 
 def make_tenant(*, secret: str = "not-a-real-secret", **fields) -> Tenant:
@@ -80,7 +78,8 @@ _ROW_DEFAULTS: dict[type[models.Model], Callable[[int], dict[str, Any]]] = {
 }
 
 
-def make_rows(model: type[M], tenant: Tenant, count: int = 1, **fields: Any) -> list[M]:
+def make_rows[M: models.Model](model: type[M], tenant: Tenant, count: int = 1,
+                               **fields: Any) -> list[M]:
     """`count` rows of a tenant's `model` in one INSERT.
 
     A field given as a callable is called with the row number (0, 1, …), so rows can differ:

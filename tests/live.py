@@ -83,7 +83,7 @@ class LiveSite:
         ))
 
     def start(self, *args: str, log: str) -> subprocess.Popen:
-        handle = open(self.var_dir / log, "w")
+        handle = open(self.var_dir / log, "w")  # noqa: SIM115 — the child owns it
         process = subprocess.Popen(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
             stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,

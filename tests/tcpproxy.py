@@ -14,6 +14,7 @@ that drops packets (nothing answers, everything waits for its timeout).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -30,10 +31,8 @@ def _reset(sock: socket.socket) -> None:
         lambda: sock.shutdown(socket.SHUT_RDWR),
         sock.close,
     ):
-        try:
+        with contextlib.suppress(OSError):
             step()
-        except OSError:
-            pass
 
 
 class TCPProxy:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import msgspec
@@ -26,7 +26,6 @@ from .stats import GraphStats
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 BATCH_LIMIT = 20  # Graph rejects a $batch holding more
 _VERSIONS = frozenset({"v1.0", "beta"})
@@ -35,7 +34,7 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DAMAGED_BODY_ATTEMPTS = 3
 
 
-class _Envelope(msgspec.Struct, Generic[T]):
+class _Envelope[T](msgspec.Struct):
     """A collection response decoded straight into typed items (only their declared fields)."""
 
     value: list[T]
@@ -123,7 +122,8 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         url = self._url(path_or_url, params)
-        return self._get_json(url, headers, dict[str, Any])
+        body: dict[str, Any] = self._get_json(url, headers, dict[str, Any])
+        return body
 
     def iter_pages(
         self,
@@ -138,7 +138,9 @@ class GraphClient:
         fields: several times cheaper than dicts for large pages such as sign-ins.
         """
         url: str | None = self._url(path_or_url, params)
-        envelope = _Envelope[item_type] if item_type is not None else _Envelope[dict[str, Any]]
+        # A Struct parametrised at run time, which no static type can name.
+        envelope = (_Envelope[item_type]  # type: ignore[valid-type]
+                    if item_type is not None else _Envelope[dict[str, Any]])
         while url is not None:
             body = self._get_json(url, headers, envelope)
             yield Page(body.value, body.next_link, body.delta_link, body.count, url)
@@ -331,7 +333,8 @@ def _raise_for_status(response: requests.Response, url: str) -> None:
 
 
 def _json_object(response: requests.Response, url: str) -> dict[str, Any]:
-    return _decode(response, url, dict[str, Any])
+    body: dict[str, Any] = _decode(response, url, dict[str, Any])
+    return body
 
 
 def _decode(response: requests.Response, url: str, type_: Any) -> Any:
@@ -360,7 +363,7 @@ def _decode(response: requests.Response, url: str, type_: Any) -> Any:
 
 
 @cache
-def _decoder(type_: Any) -> msgspec.json.Decoder:
+def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(type_)
 
 

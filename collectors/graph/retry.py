@@ -11,7 +11,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -54,7 +54,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are UTC anyway
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - now
     if not math.isfinite(seconds):
         return None
@@ -69,7 +69,7 @@ def backoff_seconds(attempt: int, rand: float) -> float:
     second (full jitter could retry after a few milliseconds and be throttled again).
     """
     floor = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
-    return min(BACKOFF_CAP_SECONDS, floor * (1.0 + rand))
+    return float(min(BACKOFF_CAP_SECONDS, floor * (1.0 + rand)))
 
 
 def header(headers: Mapping[str, Any], name: str) -> str | None:

@@ -13,6 +13,7 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import requests
@@ -22,7 +23,8 @@ from . import GraphSimulator, SimTenant
 TENANT = "b3c0ffee-0000-4000-8000-000000000001"
 
 
-def _client(url: str, token: str, ca_bundle: str, pages: int, out: multiprocessing.Queue) -> None:
+def _client(url: str, token: str, ca_bundle: str, pages: int,
+            out: multiprocessing.Queue[Any]) -> None:
     session = requests.Session()
     headers = {"Authorization": f"Bearer {token}"}
     count = items = 0
@@ -53,7 +55,7 @@ def main() -> None:
         built = time.perf_counter() - started
         sim.start()
         version = "beta" if args.beta else "v1.0"
-        queue: multiprocessing.Queue = multiprocessing.Queue()
+        queue: multiprocessing.Queue[Any] = multiprocessing.Queue()
         client = multiprocessing.Process(target=_client, args=(
             f"{sim.base_url}/{version}/auditLogs/signIns?$top=1000", sim.issue_token(TENANT),
             sim.ca_bundle, args.pages, queue))

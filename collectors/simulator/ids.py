@@ -36,7 +36,7 @@ def guid_from_int(x: int) -> str:
     """A GUID-shaped id from an already well-mixed integer, for hot paths (no hashlib call).
     The multiply is a bijection on 128 bits; only the six version/variant bits are lost."""
     v = (x * _MUL128) & _MASK128
-    return "%08x-%04x-4%03x-%04x-%012x" % (v >> 96, (v >> 80) & 0xFFFF, (v >> 64) & 0xFFF,
+    return "%08x-%04x-4%03x-%04x-%012x" % (v >> 96, (v >> 80) & 0xFFFF, (v >> 64) & 0xFFF,  # noqa: UP031
                                            0x8000 | ((v >> 48) & 0x3FFF), v & 0xFFFFFFFFFFFF)
 
 

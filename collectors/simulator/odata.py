@@ -85,7 +85,8 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
             tokens.append(("lit", value[1:-1].replace("''", "'")))
         elif kind == "dt":
             try:
-                tokens.append(("lit", DateLiteral(parse_iso(value if "T" in value else value + "T00:00:00Z"))))
+                moment = value if "T" in value else value + "T00:00:00Z"
+                tokens.append(("lit", DateLiteral(parse_iso(moment))))
             except ValueError as exc:
                 raise FilterError(f"Invalid DateTimeOffset literal '{value}'.") from exc
         elif kind == "guid":
@@ -284,7 +285,9 @@ def _eval(node: Node, obj: Any, env: dict[str, Any]) -> Any:
         return part in text
     if kind == "lambda":
         items = _resolve(node[2], obj, env) or []
-        test = (lambda item: _eval(node[4], obj, {**env, node[3]: item}))
+        def test(item: Any) -> Any:
+            return _eval(node[4], obj, {**env, node[3]: item})
+
         return any(map(test, items)) if node[1] == "any" else all(map(test, items))
     raise FilterError(f"Unsupported node {kind}")
 

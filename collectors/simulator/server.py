@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import socket
 import ssl
@@ -275,7 +276,7 @@ class GraphSimulator:
                                            fault.message or "The service is temporarily "
                                            "unavailable.", request), headers)
         if status == 401:
-            scheme, _, token = (request.header("authorization") or "").partition(" ")
+            _scheme, _, token = (request.header("authorization") or "").partition(" ")
             self.tokens.revoke(token.strip())
             headers["WWW-Authenticate"] = ('Bearer realm="", authorization_uri='
                                            '"https://login.microsoftonline.com/common/oauth2/authorize"')
@@ -348,10 +349,8 @@ class _Server(ThreadingHTTPServer):
         with self._conn_lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients dropping keep-alive connections or failing TLS are routine here.
@@ -379,7 +378,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+    # http.server names its handlers do_<METHOD>.
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
 
     def _serve(self) -> None:
         sim = self.server.sim

@@ -170,7 +170,7 @@ class SimTenant:
         elif kind in ("member", "leaver"):
             roll = r.random()
             if roll >= 0.08:
-                parts.append("ENTERPRISEPACK" if roll < 0.5 or not self.premium and roll < 0.68
+                parts.append("ENTERPRISEPACK" if roll < 0.5 or (not self.premium and roll < 0.68)
                              else "SPE_E5" if roll < 0.68 else "EXCHANGESTANDARD")
                 if r.random() < 0.2:
                     parts.append("POWER_BI_PRO")
@@ -202,7 +202,8 @@ class SimTenant:
             else -1 - r.randrange(len(data.HOME_PLACES))
         return {
             "kind": kind, "home": home, "last_interactive": last,
-            "last_noninteractive": last + int(r.uniform(0, 0.5) * DAY_US) if last and r.random() < 0.7 else None,
+            "last_noninteractive": (last + int(r.uniform(0, 0.5) * DAY_US)
+                                    if last and r.random() < 0.7 else None),
             "last_success": last if last and r.random() < 0.9 else None,
             "none_style": r.randrange(3), "rid": r.getrandbits(64),
             "mailbox": kind in ("admin", "member", "leaver", "room", "service"),

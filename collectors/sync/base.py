@@ -12,11 +12,11 @@ import contextvars
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -30,7 +30,6 @@ from m365admin.texts import Message, english, message
 
 logger = logging.getLogger("collectors.sync")
 
-T = TypeVar("T")
 
 
 # The licence Graph asks for before it gives out sign-in data (CONTRACT 1.5, 2.3).
@@ -136,7 +135,7 @@ def count_graph(run: SyncRun, graph: GraphStats) -> None:
                     retries=snapshot.retries)
 
 
-def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+def prefetch[T](items: Iterable[T], depth: int = 2) -> Iterator[T]:
     """Iterate `items` in a background thread, `depth` ahead of the consumer.
 
     Lets the next Graph page download and parse while the current one is written. An
@@ -181,12 +180,13 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
         thread.join(timeout=5)
 
 
-def dedupe_by(items: Iterable[T], key: Callable[[T], object]) -> list[T]:
+def dedupe_by[T](items: Iterable[T], key: Callable[[T], object]) -> list[T]:
     """Keep the last item per key: one statement must not touch the same row twice."""
     return list({key(item): item for item in items}.values())
 
 
-def upsert(model: type[models.Model], objs: list[models.Model], unique_fields: list[str]) -> None:
+def upsert(model: type[models.Model], objs: Sequence[models.Model],
+           unique_fields: list[str]) -> None:
     """One multi-row INSERT … ON CONFLICT DO UPDATE for a page of a small entity."""
     if not objs:
         return
@@ -206,12 +206,12 @@ def remove_unseen(model: type[models.Model], tenant: Tenant, since: datetime) ->
 
 
 def sync_snapshot(ctx: SyncContext, path: str, model: type[models.Model],
-                  to_model: Callable[[SyncContext, dict, datetime], models.Model | None],
+                  to_model: Callable[[SyncContext, dict[str, Any], datetime], models.Model | None],
                   unique_fields: list[str]) -> list[models.Model]:
     """A small listing read whole (every page), then written in one transaction: rows upserted,
     rows it no longer lists removed. Returns the rows written."""
     started = timezone.now()
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     for page in ctx.client.iter_pages(path):
         items.extend(page.items)
     rows = [row for item in items if (row := to_model(ctx, item, started)) is not None]

@@ -7,7 +7,7 @@ value", enums in either case with new members appearing at any time, and nulls a
 from __future__ import annotations
 
 import socket
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 # Graph's "no value" for a timestamp (signInActivity and others).
@@ -22,7 +22,7 @@ def parse_datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     # Graph's timestamps are UTC; a value without an offset is read as UTC, not local time.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_date(value: Any) -> date | None:
@@ -35,7 +35,7 @@ def parse_date(value: Any) -> date | None:
     return None if parsed.year == 1 else parsed
 
 
-def parse_ip(value: Any) -> str | None:
+def parse_ip(value: object) -> str | None:
     """An IPv4 or IPv6 address, or None; the database normalises its spelling."""
     if not isinstance(value, str):
         return None

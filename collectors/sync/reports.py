@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.db import models, transaction
 
@@ -28,7 +28,7 @@ def sync_report(
     unique_fields: list[str],
     to_model: Callable[[SyncContext, Row, datetime], models.Model | None],
 ) -> None:
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     ctx.progress.start(None, "rows")
     body = ctx.client.download_report(f"/v1.0/reports/{function}(period='{PERIOD}')")
     rows = list(csv.DictReader(io.StringIO(body)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -25,7 +25,7 @@ NEEDS = Needs(
 
 
 def sync(ctx: SyncContext) -> None:
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     ctx.progress.start(None, "items")
     for page in ctx.client.iter_pages(f"{BASE}/healthOverviews", headers=MAX_PAGE):
         services = [s for item in page.items if (s := overview(ctx, item, started)) is not None]

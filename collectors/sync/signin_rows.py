@@ -85,8 +85,8 @@ GRAPH_ID, CREATED = COLUMNS.index("graph_id"), COLUMNS.index("created")
 JSON_INDEX = COLUMNS.index("risk_event_types")
 _MAX_LENGTHS = {f.column: f.max_length for f in SignIn._meta.local_fields}
 _TEXT_LIMITS = [
-    (index, _MAX_LENGTHS[column]) for index, column in enumerate(COLUMNS)
-    if _MAX_LENGTHS.get(column) and column != "ip_address"
+    (index, limit) for index, column in enumerate(COLUMNS)
+    if (limit := _MAX_LENGTHS.get(column)) and column != "ip_address"
 ]
 
 Row = list[Any]

@@ -23,7 +23,7 @@ import logging
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from django.conf import settings
@@ -84,7 +84,7 @@ def sync(ctx: SyncContext) -> None:
 
 
 def _sync(ctx: SyncContext) -> None:
-    run_started = datetime.now(timezone.utc)
+    run_started = datetime.now(UTC)
     checkpoint = ctx.checkpoint
     if checkpoint.watermark is None:
         start = run_started - timedelta(days=settings.SIGNIN_INITIAL_DAYS)
@@ -177,7 +177,7 @@ def _query(start: datetime, end: datetime) -> dict[str, str]:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass
@@ -270,7 +270,7 @@ def _copy_upsert(rows: list[Row]) -> int:
     with connection.cursor() as cursor:
         # A per-connection scratch table (temporary tables live as long as the connection).
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS signin_stage AS "
+            f"CREATE TEMP TABLE IF NOT EXISTS signin_stage AS "  # noqa: S608 — names from COLUMNS
             f"SELECT {columns} FROM m365admin_signin WITH NO DATA"
         )
         _binary_copy(cursor, "signin_stage", rows)
@@ -280,7 +280,8 @@ def _copy_upsert(rows: list[Row]) -> int:
         )
         existing = cursor.fetchone()[0]
         cursor.execute(
-            f"INSERT INTO m365admin_signin ({columns}) SELECT {columns} FROM signin_stage "
+            f"INSERT INTO m365admin_signin ({columns}) "  # noqa: S608
+            f"SELECT {columns} FROM signin_stage "
             f"ON CONFLICT ({', '.join(_CONFLICT)}) DO UPDATE SET {updates}"
         )
         cursor.execute("TRUNCATE signin_stage")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +20,7 @@ NEEDS = Needs(
 
 
 def sync(ctx: SyncContext) -> None:
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     ctx.progress.start(None, "teams")
     for page in ctx.client.iter_pages("/v1.0/teams"):
         listed = [item for item in page.items if item.get("id")]

@@ -8,7 +8,8 @@ starts a full round; users not seen in a completed full round are marked deleted
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +29,7 @@ INITIAL_URL = f"/v1.0/users/delta?$select={SELECT}"
 
 # Graph property -> (model field, converter). Properties absent from an item are left as they
 # are: in a delta round an updated user may carry only some of them.
-_PROPERTIES = {
+_PROPERTIES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "userPrincipalName": ("user_principal_name", lambda v: text(v, 320)),
     "displayName": ("display_name", lambda v: text(v, 256)),
     "mail": ("mail", lambda v: text(v, 320)),
@@ -76,7 +77,7 @@ def _round(ctx: SyncContext) -> None:
     checkpoint = ctx.checkpoint
     url = checkpoint.next_link or checkpoint.delta_link or INITIAL_URL
     if url == INITIAL_URL and checkpoint.round_started is None:
-        checkpoint.round_started = datetime.now(timezone.utc)
+        checkpoint.round_started = datetime.now(UTC)
     for page in ctx.client.iter_pages(url):
         with transaction.atomic():
             written, removed = write_page(ctx, page.items)
@@ -109,7 +110,7 @@ def write_page(ctx: SyncContext, items: list[dict[str, Any]]) -> tuple[int, int]
             tenant=ctx.tenant, graph_id__in=[item["id"] for item in items]
         )
     }
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     users, removed = [], 0
     for item in items:
         user = existing.get(item["id"])

@@ -7,6 +7,8 @@ Redoc the request's nonce for the <style> elements it writes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.utils.csp import CSP
 from django.utils.decorators import method_decorator
@@ -38,7 +40,7 @@ _REDOC_STYLE_HASHES = [
     "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
     "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
 ]
-_REDOC_CSP = {
+_REDOC_CSP: dict[str, Any] = {
     **settings.SECURE_CSP,
     "style-src": [CSP.SELF, CSP.NONCE, *_REDOC_STYLE_HASHES],
     "worker-src": [CSP.SELF, "blob:"],

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from m365admin import feed
@@ -30,7 +34,8 @@ class NDJSONRenderer(BaseRenderer):
     format = "ndjson"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: Mapping[str, Any] | None = None) -> bytes:
         rows = data if isinstance(data, list) else [data]
         return "".join(feed.dumps(row) + "\n" for row in rows).encode()
 
@@ -39,15 +44,15 @@ class ByAcceptHeader(DefaultContentNegotiation):
     """The Accept header alone picks NDJSON or JSON (for errors): DRF's `?format=` would make
     an unknown value a 404."""
 
-    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)  # type: ignore[assignment]  # duck-typed
 
 
-class TenantRefSerializer(serializers.Serializer):
+class TenantRefSerializer(serializers.Serializer[Any]):
     id = serializers.CharField(help_text="The tenant's Entra ID tenant ID (or domain).")
     name = serializers.CharField()
 
 
-class FeedLineSerializer(serializers.Serializer):
+class FeedLineSerializer(serializers.Serializer[Any]):
     """One line of the feed (documentation only: the fields after `severity` depend on the
     type, see docs/security.md)."""
 
@@ -99,7 +104,7 @@ class SecurityFeedView(APIView):
         responses={(200, NDJSONRenderer.media_type): OpenApiResponse(
             FeedLineSerializer(many=True), description="One record a line.")},
     )
-    def get(self, request):
+    def get(self, request: Request) -> HttpResponseBase:
         after = self._after(request.query_params.get("after", ""))
         limit = self._limit(request.query_params.get("limit", ""))
         records = feed.page(after, limit)

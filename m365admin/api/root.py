@@ -4,11 +4,13 @@ configuration, so the endpoints other apps add are listed without being named he
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,7 +19,8 @@ PREFIX = "api/v1/"
 _PLAIN = re.compile(r"[\w/.-]+")
 
 
-def routes(patterns=None, prefix: str = ""):
+def routes(patterns: Sequence[URLPattern | URLResolver] | None = None,
+           prefix: str = "") -> Iterator[str]:
     """Every route of the URL configuration, as written (converters, regular expressions)."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         piece = str(pattern.pattern).removeprefix("^").removesuffix("$")
@@ -41,7 +44,7 @@ class ApiRootView(APIView):
 
     @extend_schema(summary="Index of the API's endpoints", responses=OpenApiResponse(
         OpenApiTypes.OBJECT, description="Endpoint path → absolute URL."))
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         index = {route.rstrip("/"): request.build_absolute_uri(f"/{PREFIX}{route}")
                  for route in endpoint_index()}
         index["schema"] = request.build_absolute_uri(reverse("api-docs:schema"))

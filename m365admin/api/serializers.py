@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from m365admin.api.rows import Computed
@@ -20,7 +22,7 @@ from m365admin.models import (
 )
 
 
-class TenantSerializer(serializers.ModelSerializer):
+class TenantSerializer(serializers.ModelSerializer[Tenant]):
     # The client secret is never serialized, not even encrypted.
     class Meta:
         model = Tenant
@@ -28,7 +30,7 @@ class TenantSerializer(serializers.ModelSerializer):
                   "enabled", "is_demo", "created"]
 
 
-class TenantOwnedSerializer(serializers.ModelSerializer):
+class TenantOwnedSerializer(serializers.ModelSerializer[Any]):
     # Rows are retrieved by `id` (/api/v1/<kind>/<id>/); Graph IDs repeat across tenants.
     tenant = serializers.UUIDField(source="tenant.code", read_only=True)
 

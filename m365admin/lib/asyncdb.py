@@ -14,15 +14,11 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 
 from django.db import close_old_connections, connections
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
-
-def with_db(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+def with_db[**P, R](func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Call func in this (worker) thread with a fresh connection, returned to the pool after."""
     close_old_connections()
     try:
@@ -31,7 +27,7 @@ def with_db(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         connections.close_all()
 
 
-async def in_worker_thread(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+async def in_worker_thread[**P, R](func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     # Not asyncio.to_thread: it runs each call in a copy of the caller's context, where
     # Django keeps its cache clients, so every call opened a Redis connection of its own.
     # A pool thread's own context keeps them from one call to the next.

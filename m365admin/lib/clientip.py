@@ -55,7 +55,10 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
     return address.ipv4_mapped or address if address.version == 6 else address
 
 
-def is_trusted(address, trusted: tuple[Network, ...]) -> bool:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def is_trusted(address: Address, trusted: tuple[Network, ...]) -> bool:
     return any(address in network for network in trusted)
 
 

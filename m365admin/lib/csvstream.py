@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -34,7 +34,7 @@ class _Echo:
         return line
 
 
-def _lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+def _lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Generator[str]:
     writer = csv.writer(_Echo())
     yield _BOM + writer.writerow(header)
     for row in rows:
@@ -46,7 +46,7 @@ def _chunks(lines: Iterator[str]) -> Iterator[str]:
         yield chunk
 
 
-async def _chunks_async(lines: Iterator[str]) -> AsyncIterator[str]:
+async def _chunks_async(lines: Generator[str]) -> AsyncIterator[str]:
     # Under ASGI, Django reads a sync iterator to its end, in memory, before sending a byte.
     # Pulling each chunk through sync_to_async runs it in the thread the view ran in, so the
     # database cursor stays on the connection that opened it.

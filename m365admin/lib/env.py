@@ -10,11 +10,17 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
@@ -101,7 +107,7 @@ def env_secret(name: str) -> str | None:
     return env_str(name)
 
 
-def secret_in_var(name: str, var_dir: Path, filename: str, generate) -> str:
+def secret_in_var(name: str, var_dir: Path, filename: str, generate: Callable[[], str]) -> str:
     """`NAME` (or `NAME_FILE`) if set, else a value generated once into `var_dir/filename`.
 
     The generated file is created with mode 0600 and never committed (var/ is ignored), so a

@@ -34,7 +34,7 @@ COUNTRY_CODES = frozenset({
 def country_code(value: object) -> str:
     """The upper-case ISO code, or "" for a missing or unknown one."""
     if value in COUNTRY_CODES:  # the common case, first: this runs for every sign-in
-        return value  # type: ignore[return-value]
+        return value
     code = value.strip().upper() if isinstance(value, str) else ""
     return code if code in COUNTRY_CODES else ""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -24,7 +25,7 @@ FILE = _DJANGO + "filebased.EmailBackend"
 _OPTIONLESS = {_DJANGO + name + ".EmailBackend" for name in ("console", "locmem", "dummy")}
 
 
-def mailer_options(backend: str) -> dict:
+def mailer_options(backend: str) -> dict[str, Any]:
     """The OPTIONS of the MAILERS entry for `backend`, from the environment."""
     if backend == SMTP:
         return _smtp_options()
@@ -39,7 +40,7 @@ def mailer_options(backend: str) -> dict:
     return _json_options()
 
 
-def _smtp_options() -> dict:
+def _smtp_options() -> dict[str, Any]:
     use_tls, use_ssl = env_bool("EMAIL_USE_TLS", False), env_bool("EMAIL_USE_SSL", False)
     if use_tls and use_ssl:
         raise ImproperlyConfigured(
@@ -59,7 +60,7 @@ def _smtp_options() -> dict:
     return {name: value for name, value in options.items() if value is not None}
 
 
-def _json_options() -> dict:
+def _json_options() -> dict[str, Any]:
     text = os.environ.get("EMAIL_OPTIONS") or "{}"
     try:
         options = json.loads(text)
@@ -73,7 +74,7 @@ def _json_options() -> dict:
 
 
 @checks.register(checks.Tags.mail)
-def check_mailer(app_configs, **kwargs) -> list[checks.CheckMessage]:
+def check_mailer(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
     """Build the default mailer once, so that a backend refusing its options stops start-up
     instead of every notification email."""
     from django.core import mail

@@ -4,11 +4,13 @@ transaction and may be cancelled by its backend PID."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from django.db import connection
 
 
-def own_connection(**params) -> psycopg.Connection:
+def own_connection(**params: Any) -> psycopg.Connection[tuple[Any, ...]]:
     """An autocommit connection to the default database, `params` overriding its settings
     (application_name, dbname …)."""
     settings = connection.get_connection_params()

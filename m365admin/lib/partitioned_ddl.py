@@ -9,9 +9,11 @@ SQLite it is an ordinary table.
 from __future__ import annotations
 
 from django.db import models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 
-def create_partitioned_table(schema_editor, model, key: str = "created") -> None:
+def create_partitioned_table(schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model],
+                             key: str = "created") -> None:
     if schema_editor.connection.vendor != "postgresql":
         schema_editor.create_model(model)
         return
@@ -46,5 +48,5 @@ def create_partitioned_table(schema_editor, model, key: str = "created") -> None
         schema_editor.add_index(model, index)
 
 
-def drop_table(schema_editor, model) -> None:
+def drop_table(schema_editor: BaseDatabaseSchemaEditor, model: type[models.Model]) -> None:
     schema_editor.execute(f"DROP TABLE {schema_editor.quote_name(model._meta.db_table)}")

@@ -3,11 +3,14 @@ the same functions (m365admin.licences.report)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from m365admin.api.schema import OBJECT
@@ -24,12 +27,12 @@ from m365admin.licences.report import (
 from m365admin.models import SubscribedSku
 
 
-def _totals(totals: WasteTotals) -> dict:
+def _totals(totals: WasteTotals) -> dict[str, Any]:
     return {"unused": totals.unused, "disabled": totals.disabled, "inactive": totals.inactive,
             "cost": {currency: amount_text(amount) for currency, amount in totals.cost.items()}}
 
 
-def _sku(figures: SkuFigures) -> dict:
+def _sku(figures: SkuFigures) -> dict[str, Any]:
     return {
         "tenant": str(figures.tenant_code), "tenant_name": figures.tenant_name,
         "sku_id": figures.sku_id, "sku_part_number": figures.sku_part_number,
@@ -45,7 +48,7 @@ def _sku(figures: SkuFigures) -> dict:
     }
 
 
-def _product(product: ProductFigures) -> dict:
+def _product(product: ProductFigures) -> dict[str, Any]:
     return {
         "sku_id": product.sku_id, "product_name": product.product_name,
         "tenants": product.tenants, "purchased": product.purchased,
@@ -55,7 +58,7 @@ def _product(product: ProductFigures) -> dict:
     }
 
 
-def _account(row: ReclaimAccount) -> dict:
+def _account(row: ReclaimAccount) -> dict[str, Any]:
     user = row.user
     return {
         "id": user.pk, "tenant": str(user.tenant.code),
@@ -67,10 +70,10 @@ def _account(row: ReclaimAccount) -> dict:
     }
 
 
-class _LicenceView(GenericAPIView):
+class _LicenceView(GenericAPIView[Any]):
     # Read with the page's permission (view_subscribedsku, through ModelViewPermission).
     queryset = SubscribedSku.objects.none()
-    filter_backends: list = []
+    filter_backends: list[Any] = []
 
     def report(self) -> LicenceReport:
         try:
@@ -97,7 +100,7 @@ class LicencesView(_LicenceView):
 
     @extend_schema(summary="Licences per SKU per tenant, with waste", parameters=QUERY,
                    responses={200: OBJECT})
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         report = self.report()
         return Response({
             "days": report.days,
@@ -110,8 +113,8 @@ class LicencesView(_LicenceView):
         })
 
 
-def _per_tenant(report: LicenceReport):
-    seen = {}
+def _per_tenant(report: LicenceReport) -> list[tuple[SkuFigures, WasteTotals]]:
+    seen: dict[int, SkuFigures] = {}
     for figures in report.skus:
         seen.setdefault(figures.tenant_id, figures)
     return [(figures, report.per_tenant[tenant_id]) for tenant_id, figures in seen.items()]
@@ -131,7 +134,7 @@ class ReclaimView(_LicenceView):
 
     @extend_schema(summary="Accounts holding paid licences to reclaim", parameters=QUERY,
                    responses={200: OBJECT})
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         report = self.report()
-        page = self.paginate_queryset(reclaim_accounts(report))
+        page = self.paginate_queryset(reclaim_accounts(report)) or []  # never None: paginated
         return self.get_paginated_response([_account(row) for row in describe(report, page)])

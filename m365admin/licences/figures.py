@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Min, Q
 from django.db.models.functions import Lower
@@ -17,6 +18,9 @@ from m365admin.choices import LicenceKind, SubscriptionStatus
 from m365admin.licences.names import named_free, product_name
 from m365admin.models import LicenceIdle, SubscribedSku, Subscription, Tenant
 from m365admin.models.licences import INACTIVE_DAYS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Free and self-service SKUs come with 10,000 or more units (docs/graph-contract.md §9).
 FREE_UNITS = 10_000
@@ -73,7 +77,7 @@ class SkuFigures:
         return self.tenant_id, self.sku_id.lower()
 
     @property
-    def kind_label(self) -> str:
+    def kind_label(self) -> StrOrPromise:
         return LicenceKind(self.kind).label
 
     def _cost(self, seats: int | None) -> Decimal | None:
@@ -219,7 +223,7 @@ class ProductFigures:
         return self.purchased - self.assigned
 
     @property
-    def kind_label(self) -> str:
+    def kind_label(self) -> StrOrPromise:
         """"Free" or "Trial" when every tenant has it so; "" when some pay for it."""
         if len(self.kinds) == 1 and LicenceKind.PAID not in self.kinds:
             return LicenceKind(next(iter(self.kinds))).label
@@ -228,7 +232,7 @@ class ProductFigures:
     @property
     def monthly_waste(self) -> Decimal | None:
         """The sort key of the waste column: one currency is the rule, so the amounts' sum."""
-        return sum(self.waste.cost.values()) if self.waste.cost else None
+        return sum(self.waste.cost.values(), Decimal(0)) if self.waste.cost else None
 
     def add(self, sku: SkuFigures) -> None:
         self.tenants += 1
@@ -255,7 +259,7 @@ def per_product(figures: list[SkuFigures]) -> list[ProductFigures]:
 
 def waste_totals(figures: list[SkuFigures]) -> tuple[WasteTotals, dict[int, WasteTotals]]:
     """Across tenants, and per tenant id."""
-    overall, per_tenant = WasteTotals(), {}
+    overall, per_tenant = WasteTotals(), dict[int, WasteTotals]()
     for sku in figures:
         overall.add(sku)
         per_tenant.setdefault(sku.tenant_id, WasteTotals()).add(sku)

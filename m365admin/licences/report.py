@@ -4,7 +4,7 @@ and the reclaim list, for one tenant or all and one inactivity threshold."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -48,7 +48,7 @@ class LicenceReport:
     without_activity: list[Tenant]
 
 
-def parse_query(params) -> tuple[Tenant | None, int, str]:
+def parse_query(params: Mapping[str, str]) -> tuple[Tenant | None, int, str]:
     """`tenant` (the tenant's code), `days` (14, 30, 60 or 90) and `product` (a SKU ID) from
     a query string."""
     tenant = None
@@ -100,7 +100,8 @@ class ReclaimAccount:
         return costs_text(self.cost, separator)
 
 
-def reclaim_accounts(report: LicenceReport, now: datetime | None = None) -> QuerySet:
+def reclaim_accounts(report: LicenceReport,
+                     now: datetime | None = None) -> QuerySet[DirectoryUser]:
     """Accounts holding a paid SKU that are disabled, or enabled and without a sign-in for
     `report.days` (never in a tenant whose activity is unknown)."""
     cutoff = (now or timezone.now()) - timedelta(days=report.days)
@@ -116,8 +117,8 @@ def reclaim_accounts(report: LicenceReport, now: datetime | None = None) -> Quer
     for tenant_id, sku_ids in paid.items():
         tenants_of.setdefault(frozenset(sku_ids), []).append(tenant_id)
     holds_paid = Q()
-    for sku_ids, tenant_ids in tenants_of.items():
-        holds_paid |= Q(tenant_id__in=tenant_ids, sku_id__in=sorted(sku_ids))
+    for shared, tenant_ids in tenants_of.items():
+        holds_paid |= Q(tenant_id__in=tenant_ids, sku_id__in=sorted(shared))
     inactive = (Q(account_enabled=True)
                 & (Q(created_in_graph__isnull=True) | Q(created_in_graph__lt=cutoff))
                 & (Q(last_seen__isnull=True) | Q(last_seen__lt=cutoff))
@@ -132,7 +133,7 @@ def reclaim_accounts(report: LicenceReport, now: datetime | None = None) -> Quer
             .order_by(F("last_seen").asc(nulls_first=True), "pk"))
 
 
-def describe(report: LicenceReport, users) -> Iterator[ReclaimAccount]:
+def describe(report: LicenceReport, users: Iterable[DirectoryUser]) -> Iterator[ReclaimAccount]:
     """The paid SKUs, reason and monthly cost of each account (lazily: the CSV streams)."""
     by_sku = {s.key: s for s in report.skus if s.kind == LicenceKind.PAID}
     for user in users:

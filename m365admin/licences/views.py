@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -68,7 +69,7 @@ RECLAIM_CSV_COLUMNS: dict[str, Callable[[ReclaimAccount], Any]] = {
 }
 
 
-def _sorted(rows: list, sort: str) -> list:
+def _sorted(rows: list[Any], sort: str) -> list[Any]:
     """Python-side: the figures are computed, not columns. Empty values last either way, and
     rows without the key (products have no tenant) keep their order (by name)."""
     key = SORTING.fields[sort.removeprefix("-")]
@@ -79,7 +80,7 @@ def _sorted(rows: list, sort: str) -> list:
     return present + missing
 
 
-def _chart(products: list[ProductFigures]) -> dict:
+def _chart(products: list[ProductFigures]) -> dict[str, Any]:
     """Assigned vs purchased per product, summed over the tenants shown."""
     return {
         "products": [p.product_name for p in products],
@@ -138,13 +139,14 @@ def _product_link(request: HttpRequest) -> str:
     return f"?{params.urlencode()}"
 
 
-def _csv_view(filename: str, columns: dict[str, Callable], rows_of: Callable) -> Callable:
+def _csv_view(filename: str, columns: dict[str, Callable[[Any], Any]],
+              rows_of: Callable[[Any], Iterable[Any]]) -> Callable[[HttpRequest], HttpResponseBase]:
     """A CSV download of the report's rows; a bad filter answers 400 instead of other rows."""
 
     @require_GET
     @login_required
     @permission_required("m365admin.view_subscribedsku", raise_exception=True)
-    def view(request: HttpRequest) -> HttpResponse:
+    def view(request: HttpRequest) -> HttpResponseBase:
         try:
             report = licence_report(*parse_query(request.GET))
         except BadQuery as exc:

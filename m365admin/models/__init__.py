@@ -29,6 +29,6 @@ __all__ = [
     "Subscription",
     "SyncCheckpoint",
     "SyncRun",
-    "Tenant",
     "Team",
+    "Tenant",
 ]

@@ -3,9 +3,13 @@ written in the transaction that records it (m365admin.feed), and where forwardin
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, Value
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +22,8 @@ class TransactionId(Func):
     template = "%(function)s()::text::bigint"
     output_field = models.BigIntegerField()
 
-    def as_sqlite(self, compiler, connection, **extra):
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
+                  **extra: Any) -> tuple[str, Any]:
         return compiler.compile(Value(0))
 
 
@@ -28,7 +33,7 @@ class FeedType(models.TextChoices):
     ALERT = "alert", _("Alert")
 
 
-class FeedRecord(models.Model):
+class FeedRecord(models.Model):  # noqa: DJ008 — a queue row, never shown by name
     # Served in (txid, id) order, and only below the oldest transaction still running that
     # may write here (m365admin.feed.horizon): a row whose id was taken by a transaction that
     # has not committed yet can never appear behind a reader's cursor.
@@ -49,7 +54,7 @@ class FeedRecord(models.Model):
         indexes = [models.Index(fields=["txid", "id"], name="feedrecord_order")]
 
 
-class FeedDelivery(models.Model):
+class FeedDelivery(models.Model):  # noqa: DJ008 — progress row, never shown by name
     """How far a forwarder has delivered the feed, and how it is doing."""
 
     name = models.CharField(max_length=40, unique=True)

@@ -6,6 +6,8 @@ rows are rebuilt for the hours a sign-in sync touched (m365admin.rollups) and su
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +15,7 @@ from m365admin.models.tenants import TenantOwned
 
 
 class SignInHourlyQuerySet(models.QuerySet["SignInHourly"]):
-    def between(self, start, end) -> SignInHourlyQuerySet:
+    def between(self, start: datetime, end: datetime) -> SignInHourlyQuerySet:
         return self.filter(hour__gte=start, hour__lt=end)
 
 

@@ -7,6 +7,8 @@ the identity sequence. See m365admin/partitions.py for partition maintenance.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -24,11 +26,11 @@ RISKY = Q(risk_level_during_sign_in__in=[RiskLevel.LOW, RiskLevel.MEDIUM, RiskLe
 
 
 class SignInQuerySet(models.QuerySet["SignIn"]):
-    def between(self, start, end) -> SignInQuerySet:
+    def between(self, start: datetime, end: datetime) -> SignInQuerySet:
         """Always bound the time range, so PostgreSQL prunes partitions."""
         return self.filter(created__gte=start, created__lt=end)
 
-    def older_than(self, created, pk) -> SignInQuerySet:
+    def older_than(self, created: datetime, pk: int) -> SignInQuerySet:
         """The rows after (created, pk) in newest-first order: the next keyset page."""
         # `created <= …` alone is a plain index range PostgreSQL can seek on; the OR then
         # only sorts out the rows that share the boundary instant.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import psutil
 from django.conf import settings
@@ -22,19 +23,19 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _process_alive(owner: str, started) -> bool | None:
+def _process_alive(owner: str, started: datetime) -> bool | None:
     """Whether the owning process still runs; None when it ran on another host."""
     host, _, pid = owner.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return None
     try:
         # A pid reused by a process started after the run is not its owner.
-        return psutil.Process(int(pid)).create_time() <= started.timestamp() + 1
+        return bool(psutil.Process(int(pid)).create_time() <= started.timestamp() + 1)
     except psutil.Error:
         return False
 
 
-class SyncRunQuerySet(models.QuerySet):
+class SyncRunQuerySet(models.QuerySet["SyncRun"]):
     def abandon_orphans(self) -> int:
         """Mark running runs whose process is gone as abandoned; returns how many.
 
@@ -117,7 +118,7 @@ class SyncRun(models.Model):
                                  "pages", "written", "removed", "rejected", *GRAPH_COUNTS])
 
     @staticmethod
-    def error_fields(error: Message) -> dict:
+    def error_fields(error: Message) -> dict[str, Any]:
         return {"error": english(error), "error_message": error or None}
 
     def localized_error(self) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -25,6 +25,9 @@ from m365admin.choices import Severity
 
 if TYPE_CHECKING:  # a str or a lazily translated one (gettext_lazy)
     from django_stubs_ext import StrOrPromise
+
+
+Detect = TypeVar("Detect", bound=Callable[..., Any])
 
 
 class Kind(str):
@@ -48,7 +51,7 @@ class Kind(str):
     def value(self) -> str:
         return str(self)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Kind], tuple[str, StrOrPromise, str, int]]:
         return (Kind, (str(self), self.label, self.severity, self.alert_threshold))
 
 
@@ -110,7 +113,7 @@ Setting = Number | Text
 class Detection:
     kinds: tuple[Kind, ...]
     settings: tuple[Setting, ...]
-    detect: Callable  # detect(ctx) -> list[Finding] (security/detections/base.py)
+    detect: Callable[..., Any]  # detect(ctx) -> list[Finding] (security/detections/base.py)
 
 
 # Every kind by value: the app's own, then the detections', in registration order.
@@ -134,7 +137,8 @@ def register_kinds(*kinds: Kind) -> None:
         SEVERITIES[kind] = kind.severity
 
 
-def detection(kind: Kind, *also: Kind, settings: tuple[Setting, ...] | list[Setting] = ()):
+def detection(kind: Kind, *also: Kind, settings: tuple[Setting, ...] | list[Setting] = ()
+              ) -> Callable[[Detect], Detect]:
     """Register `detect(ctx)` as a detection recording `kind` (and the `also` kinds, for a
     detection that finds two related things, like a spray and a distributed spray), with its
     settings. Raises ImproperlyConfigured for a kind or setting name already registered or a
@@ -142,7 +146,7 @@ def detection(kind: Kind, *also: Kind, settings: tuple[Setting, ...] | list[Sett
     kinds = (kind, *also)
     declared = tuple(settings)
 
-    def register(detect: Callable) -> Callable:
+    def register(detect: Detect) -> Detect:
         _check_settings(declared)
         register_kinds(*kinds)  # checked before anything is registered
         DETECTION_KINDS.extend(kinds)

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from django import template
+from django.db import models
 
 from m365admin import choices
 
 register = template.Library()
 
-KINDS = {
+KINDS: dict[str, type[models.TextChoices]] = {
     "authentication": choices.AuthenticationRequirement,
     "client_app": choices.ClientApp,
     "conditional_access": choices.ConditionalAccessStatus,

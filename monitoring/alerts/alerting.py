@@ -268,8 +268,8 @@ def evaluate(observations: list[Observation], now: datetime | None = None) -> No
         changes.save(now)
         inhibit()
         for event, ids in ((NotificationEvent.FIRING, changes.fired),
-                           (NotificationEvent.RESOLVED, [i for ids in changes.resolved.values()
-                                                         for i in ids])):
+                           (NotificationEvent.RESOLVED, [i for group in changes.resolved.values()
+                                                         for i in group])):
             if ids:
                 notify.enqueue(event, list(Alert.objects.filter(pk__in=ids).select_related("rule")),
                                now)

@@ -20,7 +20,7 @@ from monitoring.choices import AlertSource, Comparison
 
 
 def seed(sender: AppConfig, *, apps: Apps = global_apps, using: str = DEFAULT_DB_ALIAS,
-         **kwargs) -> None:
+         **kwargs: object) -> None:
     """post_migrate receiver (MonitoringConfig.ready): one rule per kind that has none, at the
     kind's severity and alert threshold, named after its label in English (translated when
     shown, monitoring/titles.py). Also after `flush`, which sends no `apps`."""

@@ -49,8 +49,8 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["code", "rule", "source", "tenant", "tenant_name", "labels", "status", "severity", "summary",
-                  "value", "count", "first_seen", "last_seen", "fired", "acknowledged",
+        fields = ["code", "rule", "source", "tenant", "tenant_name", "labels", "status", "severity",
+                  "summary", "value", "count", "first_seen", "last_seen", "fired", "acknowledged",
                   "acknowledged_by", "resolved", "resolved_by", "silenced", "transitions",
                   "kind", "previous", "silenced_until", "title"]
         read_only_fields = fields

@@ -111,7 +111,7 @@ def _table(target: str) -> dict:
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname || '.' || c.relname = %s AND c.relkind IN ('r', 'p')
           AND {_APPLICATION_SCHEMA}
-    """, [target])
+    """, [target])  # noqa: S608 — constant SQL; the target is a parameter
     if found is None:
         raise Refused(_("There is no table %(target)s (it may have been dropped); refresh the "
                         "console.") % {"target": target})
@@ -133,7 +133,7 @@ def _index(target: str) -> dict:
             AND con.contype IN ('p', 'u', 'x')
         WHERE n.nspname || '.' || idx.relname = %s AND NOT idx.relispartition
           AND {_APPLICATION_SCHEMA}
-    """, [target])
+    """, [target])  # noqa: S608
     if found is None:
         raise Refused(_("There is no index %(target)s (it may have been dropped); refresh the "
                         "console.") % {"target": target})

@@ -89,20 +89,23 @@ class QueryHistoryView(ConsoleView):
 
 
 class TablesView(ConsoleView):
-    @extend_schema(summary="Tables: sizes, dead rows, scans, vacuum times", responses={200: OBJECT, 409: CONFLICT})
+    @extend_schema(summary="Tables: sizes, dead rows, scans, vacuum times",
+                   responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         tables = insight.tables()
         return Response({"tables": tables, "sequential_scans": insight.sequential_scans(tables)})
 
 
 class BloatView(ConsoleView):
-    @extend_schema(summary="Measured bloat of one table (schema.table)", responses={200: OBJECT, 409: CONFLICT})
+    @extend_schema(summary="Measured bloat of one table (schema.table)",
+                   responses={200: OBJECT, 409: CONFLICT})
     def get(self, request, name: str):
         return Response(insight.bloat(name))
 
 
 class IndexesView(ConsoleView):
-    @extend_schema(summary="Unused, duplicate and invalid indexes, and suggested ones", responses={200: OBJECT, 409: CONFLICT})
+    @extend_schema(summary="Unused, duplicate and invalid indexes, and suggested ones",
+                   responses={200: OBJECT, 409: CONFLICT})
     def get(self, request):
         return Response({**insight.indexes(), "suggested": insight.missing_indexes()})
 

@@ -52,13 +52,14 @@ class _Collector(visitors.Visitor):
         super().__init__()
         self.found: list[Filter] = []
 
-    def visit_SelectStmt(self, ancestors, node):
+    # pglast calls visit_<NodeClass>.
+    def visit_SelectStmt(self, ancestors, node):  # noqa: N802
         self._statement(_relations(node.fromClause or ()), node.whereClause)
 
-    def visit_UpdateStmt(self, ancestors, node):
+    def visit_UpdateStmt(self, ancestors, node):  # noqa: N802
         self._statement(_relations((node.relation, *(node.fromClause or ()))), node.whereClause)
 
-    def visit_DeleteStmt(self, ancestors, node):
+    def visit_DeleteStmt(self, ancestors, node):  # noqa: N802
         self._statement(_relations((node.relation, *(node.usingClause or ()))), node.whereClause)
 
     def _statement(self, relations: dict, where) -> None:

@@ -4,6 +4,7 @@ chart)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from django.conf import settings
@@ -80,7 +81,7 @@ def query_history(queryid: int) -> dict:
     points = list(QueryStatsSnapshot.objects.filter(queryid=queryid).order_by("captured")
                   .values("captured", "calls", "total_ms", "rows", "query"))
     history["query"] = points[-1]["query"] if points else ""
-    for before, after in zip(points, points[1:]):
+    for before, after in itertools.pairwise(points):
         reset = after["calls"] < before["calls"]
         calls, total, rows = ((after["calls"], after["total_ms"], after["rows"]) if reset else
                               (after["calls"] - before["calls"],

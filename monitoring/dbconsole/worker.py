@@ -318,7 +318,9 @@ def progress(action: DatabaseAction) -> dict | None:
     reported = {}
     view = actions.PROGRESS_VIEW.get(action.kind)
     if view and action.backend_pid:
-        found = insight.rows(f"SELECT * FROM {view} WHERE pid = %s", [action.backend_pid])
+        # The view name comes from actions.PROGRESS_VIEW; the pid is a parameter.
+        found = insight.rows(
+            f"SELECT * FROM {view} WHERE pid = %s", [action.backend_pid])  # noqa: S608
         reported = found[0] if found else {}
     return {**(action.progress or {}), **_percent(action.kind, reported), "postgresql": reported}
 

@@ -343,7 +343,7 @@ class Alert(models.Model):
 STALE_INTERVALS = 3
 
 
-class AlertTransition(models.Model):
+class AlertTransition(models.Model):  # noqa: DJ008 — shown as history lines, not by name
     """Who moved an alert, when, and why (the scheduler's moves have no actor)."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="transitions",

@@ -67,7 +67,7 @@ class DatabaseAction(models.Model):
         return None
 
 
-class QueryStatsSnapshot(models.Model):
+class QueryStatsSnapshot(models.Model):  # noqa: DJ008 — chart data, never shown by name
     """pg_stat_statements' top queries at one moment (cumulative since its last reset), every
     5 minutes."""
 
@@ -86,7 +86,7 @@ class QueryStatsSnapshot(models.Model):
         indexes = [models.Index(fields=["queryid", "captured"])]
 
 
-class TableSizeSnapshot(models.Model):
+class TableSizeSnapshot(models.Model):  # noqa: DJ008 — chart data, never shown by name
     """A table's size (partitions included) at one moment, for the size-growth chart."""
 
     captured = models.DateTimeField(_("captured"), db_index=True)

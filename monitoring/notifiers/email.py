@@ -75,8 +75,8 @@ class EmailNotifier(Notifier):
         messages = []
         for address in recipients:
             chosen = preferences.get(address.lower())
-            zone = chosen and chosen.time_zone or settings.TIME_ZONE_DEFAULT
-            language = chosen and chosen.language or settings.LANGUAGE_CODE
+            zone = (chosen and chosen.time_zone) or settings.TIME_ZONE_DEFAULT
+            language = (chosen and chosen.language) or settings.LANGUAGE_CODE
             with timezone.override(zone), translation.override(language):
                 for alert in alerts:
                     alert.why = why(alert)  # type: ignore[attr-defined]  # in their language

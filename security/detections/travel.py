@@ -106,8 +106,8 @@ def _nearest(signins: QuerySet[SignIn], *, latest: bool) -> QuerySet[SignIn]:
 
 
 def _judge(ctx: Context, earlier: Row, later: Row) -> Finding | None:
-    assert earlier.latitude is not None and earlier.longitude is not None
-    assert later.latitude is not None and later.longitude is not None
+    assert earlier.latitude is not None and earlier.longitude is not None  # noqa: S101 — for mypy
+    assert later.latitude is not None and later.longitude is not None  # noqa: S101
     distance = haversine_km(earlier.latitude, earlier.longitude, later.latitude, later.longitude)
     if distance < ctx.settings.travel_min_km:
         return None

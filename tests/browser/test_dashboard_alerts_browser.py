@@ -32,7 +32,8 @@ CPU = "00000000-0000-0000-0000-00000000000b"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, collected_static):
-    with served_site(tmp_path_factory, collected_static, "alerts-site", _SEED, MONITORING_INTERVAL="1") as site:
+    with served_site(tmp_path_factory, collected_static, "alerts-site", _SEED,
+                     MONITORING_INTERVAL="1") as site:
         yield site
 
 

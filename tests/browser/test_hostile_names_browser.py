@@ -93,7 +93,7 @@ def test_hostile_names_break_no_page(watched, site_url, viewport):
     page.wait_for_selector("#tenants .tile", timeout=TIMEOUT_MS)
     signin_pk = None
     wrong = []
-    for path in PAGES + ["/signins/{pk}/"]:
+    for path in [*PAGES, "/signins/{pk}/"]:
         if "{pk}" in path:
             path = path.format(pk=signin_pk)
         page.goto(site_url + path)

@@ -4,6 +4,8 @@ downloads the reclaim CSV."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.browser.conftest import DESKTOP, served_site
@@ -32,9 +34,11 @@ for name in ("Contoso", "Fabrikam"):
     tenant = Tenant(name=name, tenant_id=name.lower() + ".onmicrosoft.com", client_id="c")
     tenant.set_client_secret("s")
     tenant.save()
-    SubscribedSku.objects.create(tenant=tenant, sku_id=E3, sku_part_number="ENTERPRISEPACK", prepaid_enabled=10, consumed_units=2)
+    SubscribedSku.objects.create(tenant=tenant, sku_id=E3, sku_part_number="ENTERPRISEPACK",
+                                 prepaid_enabled=10, consumed_units=2)
     for i, enabled in enumerate((False, True)):
-        DirectoryUser.objects.create(tenant=tenant, graph_id=f"{{name}}{{i}}", user_principal_name=f"user{{i}}@{{name.lower()}}.com",
+        DirectoryUser.objects.create(tenant=tenant, graph_id=f"{{name}}{{i}}",
+            user_principal_name=f"user{{i}}@{{name.lower()}}.com",
             account_enabled=enabled, is_licensed=True, created_in_graph=old, last_sign_in=old,
             assigned_licenses=[{{"skuId": E3}}])
     refresh_activity(tenant)
@@ -73,7 +77,7 @@ def test_a_viewer_filters_a_tenant_and_exports_the_reclaim_list(watched, site):
     assert page.locator("#reclaim-table tbody tr").count() == 2
     with page.expect_download(timeout=TIMEOUT_MS) as download:
         page.click("#reclaim-export")
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("tenant,user_principal_name")
     assert text.count("fabrikam.com") == 2 and "contoso.com" not in text
     assert "20.00 EUR" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 import pytest
@@ -27,7 +27,7 @@ from m365admin.models import DirectoryUser, SignIn, SyncCheckpoint, SyncRun
 from tests.factories import make_tenant
 from tests.samples import SAMPLES, sample
 
-NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def sign_in_row(item: dict, now: datetime) -> dict | None:
@@ -50,10 +50,10 @@ def test_the_samples_are_there():
 
 def test_a_v1_sign_in_maps_to_a_row():
     item = sample("signins_list.json")["value"][0]
-    row = sign_in_row(item, datetime(2020, 3, 14, tzinfo=timezone.utc))
+    row = sign_in_row(item, datetime(2020, 3, 14, tzinfo=UTC))
     assert row["graph_id"] == "66ea54eb-6301-4ee5-be62-ff5a759b0100"
     # Seven fractional digits, rounded to microseconds, in UTC.
-    assert row["created"] == datetime(2020, 3, 13, 19, 15, 41, 619583, tzinfo=timezone.utc)
+    assert row["created"] == datetime(2020, 3, 13, 19, 15, 41, 619583, tzinfo=UTC)
     assert row["user_principal_name"] == "testaccount1@contoso.com"
     assert row["ip_address"] == "131.107.159.37"
     assert row["client_app_used"] == "Browser"
@@ -143,7 +143,7 @@ def test_sign_in_activity_maps_sentinels_to_none(ctx):
     users.write_page(ctx, items)
     assert signin_activity.write_page(ctx, items) == 2
     adele = DirectoryUser.objects.get(graph_id="1aecaf40-dc3a-461f-88a8-d06994e12898")
-    assert adele.last_sign_in == datetime(2021, 6, 17, 16, 41, 33, tzinfo=timezone.utc)
+    assert adele.last_sign_in == datetime(2021, 6, 17, 16, 41, 33, tzinfo=UTC)
     assert adele.last_non_interactive_sign_in is None  # 0001-01-01T00:00:00Z
     assert adele.last_successful_sign_in is None  # ""
 
@@ -165,8 +165,8 @@ def test_company_subscriptions_map_status_trial_and_dates(ctx):
         "860697e3-b0aa-4196-a6c6-7ec361ed58f7", "0816ccb9-3785-4d19-bf78-6c53e2106509",
         "MyPartNumber")
     assert (row.status, row.total_licenses, row.is_trial) == ("Enabled", 25, False)
-    assert row.next_lifecycle == datetime(2023, 2, 1, tzinfo=timezone.utc)
-    assert row.created_in_graph == datetime(2023, 1, 1, tzinfo=timezone.utc)
+    assert row.next_lifecycle == datetime(2023, 2, 1, tzinfo=UTC)
+    assert row.created_in_graph == datetime(2023, 1, 1, tzinfo=UTC)
     assert subscriptions.to_model(ctx, {**item, "skuId": None}, NOW) is None
 
 
@@ -179,7 +179,7 @@ def test_service_health_samples_map_with_case_insensitive_levels(ctx):
     issue = service_health.issue(ctx, sample("service_health_issues.json")["value"][0], NOW)
     assert (issue.issue_id, issue.status, issue.is_resolved) == ("EX226792", "ServiceRestored", True)
     assert issue.level() == HealthLevel.OPERATIONAL
-    assert issue.start == datetime(2020, 11, 13, 21, tzinfo=timezone.utc)
+    assert issue.start == datetime(2020, 11, 13, 21, tzinfo=UTC)
     assert issue.classification == "Incident"
 
 
@@ -248,11 +248,12 @@ def test_the_onedrive_report_sample_maps_through_the_csv_columns(ctx):
 
 @pytest.mark.django_db
 def test_a_sign_in_page_is_written_once_however_often_it_arrives(ctx):
-    items = [dict(item, createdDateTime="2026-11-27T10:00:00Z") for item in sample("signins_list.json")["value"]]
+    items = [dict(item, createdDateTime="2026-11-27T10:00:00Z")
+             for item in sample("signins_list.json")["value"]]
     ctx.run.collector = Collector.SIGNINS
     mapper = signin_rows.RowMapper(ctx.tenant.pk, NOW)
     decoded = [msgspec.convert(item, signin_rows.SignInItem) for item in items]
-    window_end = datetime(2026, 11, 27, 11, tzinfo=timezone.utc)
+    window_end = datetime(2026, 11, 27, 11, tzinfo=UTC)
     ctx.checkpoint.window_start, ctx.checkpoint.window_end = window_end - timedelta(hours=2), window_end
     signins.store_page(ctx, signins.map_page(mapper, decoded, next_link="more"), stored_until=None)
     stored = SignIn.objects.filter(tenant=ctx.tenant).latest("created").created

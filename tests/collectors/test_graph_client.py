@@ -5,6 +5,7 @@ Waits go through an injected sleep that records the requested seconds and return
 
 from __future__ import annotations
 
+import itertools
 import logging
 import socket
 import time
@@ -178,7 +179,7 @@ def test_it_follows_next_links_and_resends_consistency_level(sim: GraphSimulator
     assert len(pages) >= 2
     assert pages[0].count == sum(len(p.items) for p in pages)
     assert all(p.count is None for p in pages[1:])
-    assert all(p.next_link == q.url for p, q in zip(pages, pages[1:]))
+    assert all(p.next_link == q.url for p, q in itertools.pairwise(pages))
     assert pages[-1].next_link is None
     assert all(item["userType"] != "Guest" for p in pages for item in p.items)
     records = served_since(sim, mark, "/v1.0/users")
@@ -281,7 +282,7 @@ def test_the_limiter_caps_requests_in_flight(sim: GraphSimulator) -> None:
 
 
 def test_the_breaker_opens_rejects_half_opens_and_closes(sim: GraphSimulator) -> None:
-    client, waits = make_client(sim)
+    client, _waits = make_client(sim)
     clock = Clock()
     client.clock = clock
     sim.faults.add(Fault("status", path=r"^/v1\.0/subscribedSkus", status=503, times=None))

@@ -102,7 +102,8 @@ def test_subscribed_skus_match_the_sample_and_the_assignments(http: Any, sim: Gr
     assert by_part["SPE_E5"]["skuId"] == "06ebc4ee-1bb5-47dd-8120-11324bc54e06"
     users = sim.tenant(TENANT).users.values()
     for sku in skus:
-        assigned = sum(any(l["skuId"] == sku["skuId"] for l in u["assignedLicenses"]) for u in users)
+        assigned = sum(any(lic["skuId"] == sku["skuId"] for lic in u["assignedLicenses"])
+                       for u in users)
         assert sku["consumedUnits"] == assigned
     assert {s["capabilityStatus"] for s in skus} >= {"Enabled"}
     assert http("/v1.0/subscribedSkus?$filter=skuId eq 'x'").status_code == 400

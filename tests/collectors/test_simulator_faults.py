@@ -126,7 +126,8 @@ def test_mutating_shared_sign_in_parts_does_not_leak(sim: GraphSimulator) -> Non
         for item in body["value"]:
             item["location"]["city"] = "Nowhere"
     sim.faults.add(Fault("mutate", path="signIns", func=move))
-    assert {i["location"]["city"] for i in _get(sim, "/v1.0/auditLogs/signIns?$top=50").json()["value"]} == {"Nowhere"}
+    signins = _get(sim, "/v1.0/auditLogs/signIns?$top=50").json()["value"]
+    assert {i["location"]["city"] for i in signins} == {"Nowhere"}
     assert "Nowhere" not in {i["location"]["city"] for i in
                              _get(sim, "/v1.0/auditLogs/signIns?$top=50").json()["value"]}
 

@@ -78,7 +78,7 @@ def test_the_population_is_realistic() -> None:
 
 def test_non_premium_tenants_have_no_entra_premium_licences() -> None:
     tenant = _tenant(premium=False)
-    assigned = {l["skuId"] for u in tenant.users.values() for l in u["assignedLicenses"]}
+    assigned = {lic["skuId"] for u in tenant.users.values() for lic in u["assignedLicenses"]}
     assert not assigned & {REAL_SKUS["AAD_PREMIUM"], REAL_SKUS["SPE_E5"]}
 
 

@@ -160,7 +160,7 @@ def test_msal_reports_a_wrong_secret(sim: GraphSimulator) -> None:
 def test_a_token_endpoint_fault_reaches_msal(sim: GraphSimulator) -> None:
     sim.faults.add(Fault("status", path=r"/oauth2/v2\.0/token$", status=503, retry_after="1"))
     try:
-        with pytest.raises(Exception):  # msal raises on 5xx (MsalServiceError in 1.39)
+        with pytest.raises(Exception):  # noqa: B017 — msal raises on 5xx (MsalServiceError in 1.39)
             _app(sim).acquire_token_for_client(scopes=[SCOPE])
         assert sim.requests[-1].status == 503
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -80,7 +81,7 @@ def test_the_window_holds_exactly_the_configured_count_newest_first(http: Any) -
 def test_each_next_page_repeats_the_last_sign_in_of_the_page_before(http: Any) -> None:
     pages = _pages(http, "/v1.0/auditLogs/signIns?$top=400")
     assert len(pages) > 2
-    for before, after in zip(pages, pages[1:]):
+    for before, after in itertools.pairwise(pages):
         assert after[0]["id"] == before[-1]["id"]
         assert len({i["id"] for i in after}) == len(after) <= 400
 
@@ -195,11 +196,11 @@ def test_the_index_lookup_matches_a_brute_force_scan(sim: GraphSimulator) -> Non
     stream = sim.tenant(TENANT).signins
     uniform = [stream.uniform_time(n) for n in range(stream.uniform + 50)]
     assert uniform == sorted(set(uniform))
-    for t in uniform[::97] + [uniform[10] + 1, uniform[0] - 5, stream.epoch - DAY_US]:
+    for t in [*uniform[::97], uniform[10] + 1, uniform[0] - 5, stream.epoch - DAY_US]:
         assert stream.uniform_first(t) == next(n for n, at in enumerate(uniform) if at >= t)
     episodes = [stream.episode_time(m) for m in range(stream.episodes * stream.episode_size + 5)]
     assert episodes == sorted(episodes)
-    for t in episodes[::5] + [episodes[3] + 1]:
+    for t in [*episodes[::5], episodes[3] + 1]:
         assert stream.episode_first(t) == next(m for m, at in enumerate(episodes) if at >= t)
 
 

@@ -137,7 +137,7 @@ def test_basic_filters(http: Any, sim: GraphSimulator) -> None:
     assert [u["userPrincipalName"] for u in found["value"]] == [upn]
     licensed = http(f"/v1.0/users?$filter=assignedLicenses/any(x:x/skuId eq {E3})&$top=999").json()
     assert len(licensed["value"]) == sum(
-        any(l["skuId"] == E3 for l in u["assignedLicenses"]) for u in users)
+        any(lic["skuId"] == E3 for lic in u["assignedLicenses"]) for u in users)
     assert http("/v1.0/users?$filter=contains(displayName,'a')").status_code == 400
     assert http("/v1.0/users?$filter=aboutMe eq 'x'").status_code == 400
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def graph_now(simulator):
     """The simulator's clock, held still: what Graph shows cannot grow between the sync's last
     request and the test's count (the stream adds a sign-in every minute or so)."""
-    simulator.now = datetime.now(timezone.utc)
+    simulator.now = datetime.now(UTC)
     yield simulator.now
     simulator.now = None
 
@@ -161,7 +161,7 @@ def test_new_and_late_sign_ins_are_picked_up_incrementally(sim_tenant, settings)
     tenant, spec = sim_tenant
     run_collector(tenant, Collector.SIGNINS)
     count = len(stored(tenant))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     late = now - timedelta(minutes=settings.SIGNIN_OVERLAP_MINUTES - 5)  # arrived late
     user = next(iter(spec.users.values()))
     spec.add_signins([
@@ -226,7 +226,7 @@ def test_a_page_that_is_not_json_fails_the_run_clearly(sim_tenant, simulator):
 def test_addresses_and_risk_events_keep_their_types(sim_tenant):
     tenant, spec = sim_tenant
     user = next(iter(spec.users.values()))
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     spec.add_signins([{"userId": user["id"], "createdDateTime": now, "ipAddress": "2001:db8::1",
                        "riskEventTypes_v2": ["unlikelyTravel", "anonymizedIPAddress"]}])
     run_collector(tenant, Collector.SIGNINS)
@@ -238,7 +238,7 @@ def test_addresses_and_risk_events_keep_their_types(sim_tenant):
 def test_a_page_another_writer_stored_meanwhile_is_upserted(sim_tenant, graph_now):
     tenant, spec = sim_tenant
     run_collector(tenant, Collector.SIGNINS)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     items = [msgspec.convert(item, SignInItem)
              for item in list(spec.signins.iter_all(0, to_us(now)))[:5]]
     run = SyncRun.objects.create(tenant=tenant, collector=Collector.SIGNINS)
@@ -248,7 +248,7 @@ def test_a_page_another_writer_stored_meanwhile_is_upserted(sim_tenant, graph_no
     # Told (wrongly) that nothing since 2000 is stored, the COPY collides with the rows
     # already there: the page falls back to the upsert instead of failing.
     page = signins.map_page(signins.RowMapper(tenant.pk, now), items, next_link="more")
-    signins.store_page(ctx, page, stored_until=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    signins.store_page(ctx, page, stored_until=datetime(2000, 1, 1, tzinfo=UTC))
     assert SignIn.objects.filter(tenant=tenant).count() == len(visible_signins(spec, graph_now))
     assert run.written == 0  # all five were stored before
 
@@ -259,7 +259,7 @@ def test_sign_ins_graph_could_not_place_are_stored_as_unknown_and_raise_no_findi
 
     tenant, spec = sim_tenant
     user = next(iter(spec.users.values()))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     tokyo = {"city": "Tokyo", "countryOrRegion": "JP",
              "geoCoordinates": {"latitude": 35.69, "longitude": 139.69}}
     unplaced = [

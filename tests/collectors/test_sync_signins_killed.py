@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -31,7 +31,7 @@ PAGE = 1000
 
 @pytest.fixture
 def held_clock(simulator):
-    simulator.now = datetime.now(timezone.utc)
+    simulator.now = datetime.now(UTC)
     yield simulator.now
     simulator.now = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -69,7 +69,7 @@ def test_the_next_round_brings_only_changes(sim_tenant, simulator):
 def test_a_410_starts_a_full_round_and_marks_vanished_users(sim_tenant, simulator):
     tenant, spec = sim_tenant
     run_collector(tenant, Collector.USERS)
-    gone = list(spec.users)[0]
+    gone = next(iter(spec.users))
     spec.delete_user(gone, permanent=True)
     simulator.faults.add(Fault("gone", path=r"/users/delta", tenant=spec.tenant_id))
     run = run_collector(tenant, Collector.USERS)
@@ -82,7 +82,7 @@ def test_a_410_starts_a_full_round_and_marks_vanished_users(sim_tenant, simulato
 def test_an_expired_delta_token_resyncs(sim_tenant, simulator):
     tenant, spec = sim_tenant
     run_collector(tenant, Collector.USERS)
-    simulator.now = datetime.now(timezone.utc) + timedelta(days=8)  # past the 7-day token life
+    simulator.now = datetime.now(UTC) + timedelta(days=8)  # past the 7-day token life
     try:
         run = run_collector(tenant, Collector.USERS)
     finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib import admin
@@ -27,7 +27,7 @@ from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 MODELS = [getattr(m365_models, name) for name in m365_models.__all__]
 # Tenants and licence products (names and prices) are what people edit.
 GRAPH_SOURCED = [model for model in MODELS if model not in (Tenant, LicenceProduct)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 URL = "/admin/m365admin/signin/"
 
 

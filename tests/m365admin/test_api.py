@@ -7,7 +7,7 @@ Each endpoint is one row of ENDPOINTS; the tests run once per row. Endpoint-spec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +33,7 @@ from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
-WHEN = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+WHEN = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def detail_url(endpoint: Endpoint, obj: models.Model) -> str:
 def as_json(value: Any) -> Any:
     """A Python value as DRF's JSON renderer writes it."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -9,7 +9,7 @@ absent, time zones, JSON, IPv6, translated titles, silences).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -32,7 +32,7 @@ from tests.factories import make_alert, make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.now(timezone.utc).replace(microsecond=123456)
+NOW = datetime.now(UTC).replace(microsecond=123456)
 ZONES = pytest.mark.parametrize("zone,language", [("UTC", "en"), ("Asia/Tokyo", "ja")])
 
 

@@ -131,10 +131,7 @@ def test_sorting_sorts_both_ways_with_empty_values_last(signed_in, page):
               **{field: lambda i: ascending[order[i]], page.searched: lambda i: f"v{order[i]}"})
     values = [f"v{i}" for i in range(len(ascending))]
     assert _names(signed_in.get(page.path, {"sort": key}), page) == values
-    if ascending[-1] is None:
-        expected_descending = [*values[-2::-1], values[-1]]
-    else:
-        expected_descending = values[::-1]
+    expected_descending = [*values[-2::-1], values[-1]] if ascending[-1] is None else values[::-1]
     response = signed_in.get(page.path, {"sort": f"-{key}"})
     assert _names(response, page) == expected_descending
     html = response.content.decode()

@@ -206,7 +206,7 @@ def _in_thread(work):
 def test_a_record_committed_after_a_later_one_is_not_passed_by_the_cursor():
     """Transaction A takes id n and stays open; B takes n+1 and commits. A reader must not
     hand out n+1 (its cursor would then be past n, which A commits afterwards)."""
-    a_wrote, b_done, a_may_commit = threading.Event(), threading.Event(), threading.Event()
+    a_wrote, _b_done, a_may_commit = threading.Event(), threading.Event(), threading.Event()
     ids = {}
 
     def slow_writer():

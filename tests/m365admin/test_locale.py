@@ -41,7 +41,7 @@ def parse_po(text: str) -> list[Entry]:
             entries.append(entry)
         entry, target = Entry(), None
 
-    for line in text.splitlines() + [""]:
+    for line in [*text.splitlines(), ""]:
         line = line.strip()
         # An entry ends at a blank line, or where the next one's comments or msgid begin
         # (makemessages writes the first entry right under the header, with no blank line).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -13,7 +13,7 @@ from tests.factories import make_tenant
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def _sign_in(tenant, graph_id: str, created: datetime) -> SignIn:
@@ -37,7 +37,7 @@ def test_bounds_are_whole_utc_months():
     for partition in partitions.list_partitions():
         assert partition.start.day == 1 and partition.start.utcoffset() == timedelta(0)
         assert partition.end == datetime.combine(
-            partitions.next_month(partition.start.date()), datetime.min.time(), timezone.utc
+            partitions.next_month(partition.start.date()), datetime.min.time(), UTC
         )
 
 
@@ -57,7 +57,7 @@ def test_rows_land_in_their_months_partition():
 
 def test_a_bounded_query_touches_only_the_matching_partitions():
     tenant = make_tenant()
-    start = datetime.combine(partitions.month_start(NOW), datetime.min.time(), timezone.utc)
+    start = datetime.combine(partitions.month_start(NOW), datetime.min.time(), UTC)
     query = SignIn.objects.filter(tenant=tenant).between(start + timedelta(days=1), start + timedelta(days=2))
     plan = query.explain()
     this_month = partitions.partition_name(partitions.month_start(NOW))

@@ -65,7 +65,7 @@ def test_a_refresh_touches_only_its_tenant_and_hours():
 def test_the_sign_in_sync_keeps_the_rollups(sim_tenant):
     from collectors.sync.runner import run_collector
 
-    tenant, spec = sim_tenant
+    tenant, _spec = sim_tenant
     run_collector(tenant, "signins")
     stored = SignIn.objects.filter(tenant=tenant).count()
     assert stored > 0

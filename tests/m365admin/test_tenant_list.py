@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -15,7 +15,7 @@ from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 ERROR = "Graph answered 403: the app lacks AuditLog.Read.All."
 
 

@@ -117,7 +117,7 @@ def in_thread():
         def run():
             try:
                 outcome["value"] = function(*args)
-            except BaseException as exc:  # noqa: BLE001 - handed to the test
+            except BaseException as exc:  # handed to the test
                 outcome["error"] = exc
             finally:
                 connections.close_all()

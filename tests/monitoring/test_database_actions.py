@@ -9,7 +9,7 @@ these tests are transactional, their tables made by other sessions (tests/monito
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -220,7 +220,7 @@ def test_drop_index_concurrently_drops_it_and_refuses_an_index_behind_a_constrai
                    "CREATE INDEX dbc_drop_a ON dbc_drop (a)")
     with pytest.raises(actions.Refused, match="backs the constraint dbc_drop_pkey"):
         actions.plan(Kind.DROP_INDEX, "public.dbc_drop_pkey")
-    with pytest.raises(actions.Refused, match="no index public.dbc_drop_b"):
+    with pytest.raises(actions.Refused, match=r"no index public\.dbc_drop_b"):
         actions.plan(Kind.DROP_INDEX, "public.dbc_drop_b")
     planned, action = _run(Kind.DROP_INDEX, "public.dbc_drop_a", administrator)
     assert planned.statements == ["DROP INDEX CONCURRENTLY public.dbc_drop_a"]
@@ -255,7 +255,7 @@ def test_a_failed_unique_build_may_be_dropped_to_try_again(sessions, administrat
     (Kind.CREATE_INDEX, "pg_catalog.pg_class"),
 ])
 def test_targets_outside_the_applications_schemas_are_refused(kind, target):
-    with pytest.raises(actions.Refused, match="There is no (table|index)"):
+    with pytest.raises(actions.Refused, match=r"There is no (table|index)"):
         actions.plan(kind, target, "relname")
 
 
@@ -332,7 +332,7 @@ def test_reset_statements_keeps_a_snapshot_first_and_resets_only_this_database(
 
 def test_create_partitions_creates_a_missing_partition_ahead(sessions, signin_partitions,
                                                              administrator):
-    ahead = partitions.next_month(partitions.month_start(datetime.now(timezone.utc)))
+    ahead = partitions.next_month(partitions.month_start(datetime.now(UTC)))
     name = signin_partitions.partition_name(ahead)
     sessions.connect().execute(f'DROP TABLE "{name}"')
     planned, action = _run(Kind.CREATE_PARTITIONS, "", administrator)
@@ -357,7 +357,7 @@ def test_drop_partitions_drops_a_partition_past_retention(signin_partitions, adm
     _assert_succeeded_and_audited(planned, action, administrator)
     assert not _exists(old)
     assert _exists(signin_partitions.partition_name(
-        partitions.month_start(datetime.now(timezone.utc))))
+        partitions.month_start(datetime.now(UTC))))
     with pytest.raises(actions.Refused, match="nothing to drop"):
         actions.plan(Kind.DROP_PARTITIONS, "")
 

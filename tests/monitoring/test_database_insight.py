@@ -8,7 +8,7 @@ see nothing of the test's own transaction), so those tests are transactional."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -254,7 +254,7 @@ def test_dead_rows_after_deletes_show_in_the_table_list_and_the_measured_bloat(s
     assert measured["measured"] is True
     assert 15 <= measured["dead_percent"] <= 30
     assert insight.bloat("public.dbc_clean")["dead_percent"] == 0.0
-    with pytest.raises(LookupError, match="no table public.dbc_nowhere"):
+    with pytest.raises(LookupError, match=r"no table public\.dbc_nowhere"):
         insight.bloat("public.dbc_nowhere")
 
 
@@ -355,7 +355,7 @@ def test_the_pool_reports_its_settings_and_this_processs_connections(settings):
 
 @pytest.mark.django_db
 def test_partition_tables_list_the_signin_partitions_with_bounds_and_what_is_due():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ahead = partitions.next_month(partitions.month_start(now))
     with connection.cursor() as cursor:  # rolled back with the test
         cursor.execute(f'DROP TABLE "{partitions.SIGNINS.partition_name(ahead)}"')
@@ -365,14 +365,14 @@ def test_partition_tables_list_the_signin_partitions_with_bounds_and_what_is_due
                    if table["table"] == "m365admin_signin")
     by_name = {partition["name"]: partition for partition in signins["partitions"]}
     current = partitions.SIGNINS.partition_name(partitions.month_start(now))
-    assert by_name[current]["start"] == datetime(now.year, now.month, 1, tzinfo=timezone.utc)
+    assert by_name[current]["start"] == datetime(now.year, now.month, 1, tzinfo=UTC)
     assert by_name[current]["end"] == datetime.combine(
-        partitions.next_month(partitions.month_start(now)), datetime.min.time(), timezone.utc)
+        partitions.next_month(partitions.month_start(now)), datetime.min.time(), UTC)
     assert by_name[current]["rows"] >= 0 and by_name[current]["size_bytes"] > 0
     assert signins["due"] == [partitions.SIGNINS.partition_name(ahead)]
     assert signins["expired"] == ["m365admin_signin_p2001_01"]
     assert by_name["m365admin_signin_p2001_01"]["end"] == datetime(2001, 2, 1,
-                                                                    tzinfo=timezone.utc)
+                                                                    tzinfo=UTC)
 
 
 @pytest.mark.django_db

@@ -45,7 +45,7 @@ def test_it_is_up_when_the_tenant_answers(sim_tenant):
 
 
 def test_it_is_down_when_graph_answers_503(sim_tenant, simulator):
-    tenant, spec = sim_tenant
+    tenant, _spec = sim_tenant
     simulator.faults.add(Fault("status", path="organization", status=503, times=None))
     started = time.perf_counter()
     health = graph.check(TIMEOUT)

@@ -67,9 +67,9 @@ def test_postgresql_refuses_updates_and_deletes():
     entry = audit.record("test.step", "x")
     for attempt in (lambda: AuditEntry.objects.filter(pk=entry.pk).update(action="forged"),
                     lambda: AuditEntry.objects.filter(pk=entry.pk).delete()):
-        with pytest.raises(DatabaseError, match="the audit log is append-only"):
-            with transaction.atomic():
-                attempt()
+        with (pytest.raises(DatabaseError, match="the audit log is append-only"),
+              transaction.atomic()):
+            attempt()
     assert AuditEntry.objects.get(pk=entry.pk).action == "test.step"
 
 
@@ -82,9 +82,9 @@ def test_postgresql_refuses_updates_and_deletes():
 ])
 def test_postgresql_refuses_truncate(statement):
     entry = audit.record("test.step", "x")
-    with pytest.raises(DatabaseError, match="the audit log is append-only: TRUNCATE refused"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement)
+    with (pytest.raises(DatabaseError, match="the audit log is append-only: TRUNCATE refused"),
+          transaction.atomic(), connection.cursor() as cursor):
+        cursor.execute(statement)
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 

@@ -127,7 +127,7 @@ def test_a_success_right_after_the_burst_makes_it_an_error(tenant):
     runner.run(tenant)
     (event,) = events(EventKind.BRUTE_FORCE)
     assert event.severity == Severity.ERROR and event.details["followed_by_success"] is True
-    assert event.evidence == ids(failures) + [success.graph_id]
+    assert event.evidence == [*ids(failures), success.graph_id]
 
 
 def test_a_success_a_window_after_the_burst_is_not_its_end(tenant):

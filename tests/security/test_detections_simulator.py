@@ -31,7 +31,7 @@ BRUTE = data.BRUTE_IPS + "."
 
 @pytest.fixture
 def synced(make_sim_tenant):
-    tenant, spec = make_sim_tenant(users=60, signins=3000, days=21, seed=11)
+    tenant, _spec = make_sim_tenant(users=60, signins=3000, days=21, seed=11)
     for collector in (Collector.USERS, Collector.SIGNINS):
         run = run_collector(tenant, collector)
         assert run.status == SyncStatus.SUCCEEDED, run.error
@@ -57,7 +57,7 @@ def _travel_starts(stored: list[SignIn]) -> set[str]:
 def _anomalous(row: SignIn, planted: set[str]) -> bool:
     """A sign-in the simulator planted as unusual: what an event may rest on."""
     return (row.graph_id in planted or row.country in UNUSUAL
-            or (row.ip_address or "").startswith(SPRAY + (BRUTE,))
+            or (row.ip_address or "").startswith((*SPRAY, BRUTE))
             or row.client_app_used.lower() in legacy_auth.LEGACY_CLIENTS
             or row.risk_level_during_sign_in in ("medium", "high"))
 

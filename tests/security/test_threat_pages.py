@@ -174,7 +174,7 @@ def test_the_event_page_shows_exactly_its_evidence(client, viewer):
 def test_evidence_no_longer_stored_is_counted(client, viewer):
     tenant = make_tenant()
     event = _event(tenant, _signins(tenant, 1))
-    event.evidence = event.evidence + ["gone-1", "gone-2"]
+    event.evidence = [*event.evidence, "gone-1", "gone-2"]
     event.details = {"sign_ins": 300}
     event.save()
     response, page = _page(client, viewer, f"/threats/events/{event.pk}/")
@@ -262,7 +262,7 @@ def test_an_accepted_risk_is_validated(client, operator, fields, message):
 def test_the_risk_form_is_prefilled_with_the_events_scope(client, operator):
     tenant = make_tenant()
     event = _event(tenant, _signins(tenant, 2))
-    _response, page = _page(client, operator, f"/threats/events/{event.pk}/")
+    _response, _ = _page(client, operator, f"/threats/events/{event.pk}/")
     form = _response.context["risk_form"]
     assert form.initial == {"kind": "legacy_auth", "user": KIM, "network": "203.0.113.7",
                             "country": "NL"}

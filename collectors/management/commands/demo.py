@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from collectors.demo import demo_login, start_simulator
 from collectors.progress import BarProgress
@@ -24,11 +25,11 @@ TWO_FACTOR_NOTE = ("{username} is an administrator: the first sign-in asks you t
 class Command(BaseCommand):
     help = "Start the built-in Graph simulator, sync the demo tenants from it, and serve the app."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
 
-    def handle(self, *args, host: str, port: int, **options) -> None:
+    def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
         # `make run` starts the demo: the refusal names the way to pick a port from there too.
         ensure_port_free(host, port, advice=f"use `make run PORT={port + 1}` (or --port)")
         # Each run is summed up below; the per-page and per-run log lines would repeat it.

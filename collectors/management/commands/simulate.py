@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from collectors.simulator import GraphSimulator, SimTenant
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
             "seeded tenant. Point a tenant's authority and Graph URLs at the printed address and "
             "set GRAPH_CA_BUNDLE to the printed certificate.")
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8443)
         parser.add_argument("--state-dir", type=Path, default=None,
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-premium", action="store_true",
                             help="A tenant without Entra ID P1/P2: sign-in logs are refused.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["users"] < 1 or options["signins"] < 0 or options["days"] < 1:
             raise CommandError("--users and --days must be at least 1, --signins at least 0")
         spec = SimTenant(
@@ -48,7 +49,9 @@ class Command(BaseCommand):
         try:
             simulator.start()
         except OSError as exc:
-            raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc.strerror}") from None
+            raise CommandError(
+                f"cannot listen on {options['host']}:{options['port']}: {exc.strerror}"
+            ) from None
         self.stdout.write(
             f"Graph simulator on {simulator.base_url}\n"
             f"  tenant ID      {spec.tenant_id}\n"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
 from collectors.progress import BarProgress
@@ -19,7 +20,7 @@ from m365admin.models import Tenant
 class Command(BaseCommand):
     help = "Sync tenants from Microsoft Graph. Exits non-zero when a collector failed."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--tenant", action="append", default=[], metavar="TENANT",
             help="Tenant ID, name or code; repeat for several (default: every enabled tenant).",
@@ -33,7 +34,8 @@ class Command(BaseCommand):
             help="Log one line per page instead of drawing progress bars.",
         )
 
-    def handle(self, *args, tenant: list[str], collector: list[str], no_progress: bool, **options) -> None:
+    def handle(self, *args: Any, tenant: list[str], collector: list[str], no_progress: bool,
+               **options: Any) -> None:
         tenants = select_tenants(tenant)
         collectors = [c for c in COLLECTORS if c in collector] if collector else list(COLLECTORS)
         bars = not no_progress and sys.stderr.isatty()

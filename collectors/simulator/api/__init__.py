@@ -20,8 +20,9 @@ __all__ = ["dispatch_graph", "download_report"]
 
 Handler = Callable[..., SimResponse]
 # (method, path, handler, the permissions of which the token must hold one; None: no check).
-_ROUTES: list[tuple[str, re.Pattern[str], Handler, frozenset[str] | None]] = [
-    (method, re.compile(pattern, re.IGNORECASE), handler, needs)
+# The handlers' signatures differ, so mypy joins them to `function` [misc].
+_ROUTES: list[tuple[str, re.Pattern[str], Handler | None, frozenset[str] | None]] = [
+    (method, re.compile(pattern, re.IGNORECASE), handler, needs)  # type: ignore[misc]
     for method, pattern, handler, needs in [
         ("GET", r"/users", users.list_users, perms.USERS),
         ("GET", r"/users/\$count", users.count_users, perms.USERS),

@@ -72,7 +72,8 @@ def _run(ctx: Ctx, item: dict[str, Any], dispatch: Dispatch) -> tuple[int, dict[
         if ctx.request.header(name):
             headers.setdefault(name, ctx.request.header(name) or "")
     raw_body = item.get("body")
-    body = raw_body.encode() if isinstance(raw_body, str) else msgspec.json.encode(raw_body) if raw_body is not None else b""
+    body = (raw_body.encode() if isinstance(raw_body, str)
+            else msgspec.json.encode(raw_body) if raw_body is not None else b"")
     target = f"/{ctx.version}/{url.lstrip('/')}"
     inner = SimRequest(method, target, headers, body)
     if url.lower().startswith(("http://", "https://")) or inner.path.lower().endswith("/$batch"):

@@ -36,7 +36,7 @@ def _people(tenant: SimTenant) -> list[tuple[dict[str, Any], bool]]:
 
 
 def _parts(user: dict[str, Any]) -> list[str]:
-    return [SKU_PART_BY_ID.get(l["skuId"], "") for l in user.get("assignedLicenses") or []]
+    return [SKU_PART_BY_ID.get(lic["skuId"], "") for lic in user.get("assignedLicenses") or []]
 
 
 def _last_activity(tenant: SimTenant, user: dict[str, Any], refresh: int) -> str | None:

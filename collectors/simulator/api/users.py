@@ -74,9 +74,7 @@ def check_user_filter(node: Node) -> tuple[bool, bool]:
     variables = {part[3] for part in walk(node) if part[0] == "lambda"}
     for part in walk(node):
         kind = part[0]
-        if kind == "not":
-            advanced = True
-        elif kind == "count":
+        if kind == "not" or kind == "count":
             advanced = True
         elif kind == "lambda":
             if part[2][0].lower() not in _LAMBDA_PATHS:
@@ -177,7 +175,8 @@ def list_users(ctx: Ctx) -> SimResponse:
     order = ctx.query.get("$orderby")
     if order is not None:
         field, _, direction = order.strip().partition(" ")
-        if field.lower() not in ("displayname", "userprincipalname") or direction.lower() not in ("", "asc", "desc"):
+        if (field.lower() not in ("displayname", "userprincipalname")
+                or direction.lower() not in ("", "asc", "desc")):
             raise unsupported(f"Sorting not supported for '{field}'.")
         advanced = advanced or node is not None
     count = _require_advanced(ctx, advanced)
@@ -192,7 +191,8 @@ def list_users(ctx: Ctx) -> SimResponse:
         field, _, direction = order.strip().partition(" ")
         key = _CANONICAL[field.lower()]
         users.sort(key=lambda u: str(u.get(key) or "").casefold(), reverse=direction.lower() == "desc")
-    extra = {"props": props, "context": _context(ctx, props, "$select" in ctx.query)}
+    extra: dict[str, Any] = {"props": props,
+                             "context": _context(ctx, props, "$select" in ctx.query)}
     return serve_list(ctx, "users", [u["id"] for u in users], top,
                       lambda uid: _render(ctx, uid, props), extra["context"], count=count,
                       extra=extra)
@@ -278,9 +278,11 @@ def delta(ctx: Ctx) -> SimResponse:
     ids = _delta_ids_filter(ctx)
     with tenant.lock:
         version = tenant.version
-        live = [(uid, "add", frozenset()) for uid in tenant.users if ids is None or uid in ids]
-        removed = [(uid, kind, frozenset()) for uid, kind in tenant.tombstones()
-                   if ids is None or uid in ids]
+        live: list[tuple[str, str, frozenset[str]]] = [
+            (uid, "add", frozenset()) for uid in tenant.users if ids is None or uid in ids]
+        removed: list[tuple[str, str, frozenset[str]]] = [
+            (uid, kind, frozenset()) for uid, kind in tenant.tombstones()
+            if ids is None or uid in ids]
     if token is not None:  # $deltatoken=latest: "sync from now", no objects
         live, removed = [], []
     state = _round(ctx, live + removed, props, ids)

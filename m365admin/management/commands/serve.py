@@ -108,7 +108,8 @@ class Command(BaseCommand):
                               key=key),
             cwd=Path(settings.BASE_DIR), out=self.stdout,
         )
-        public = f"https://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        any_address = host in ("0.0.0.0", "::")  # noqa: S104 — a comparison, not a bind
+        public = f"https://{'127.0.0.1' if any_address else host}:{port}"
         supervisor.say(f"m365admin on {public}/ (certificate {cert})")
         # The backends first, so Caddy is not asked to proxy to a port nobody listens on yet.
         probes = [f"http://127.0.0.1:{ports.wsgi}/healthz",
