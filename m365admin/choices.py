@@ -86,6 +86,11 @@ class HealthLevel(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+# The healthOverviews id of Exchange Online (CONTRACT 2.7; samples/service_health_overviews.json):
+# the Exchange component's health is read from it, and its alert explains that component's.
+EXCHANGE_SERVICE_ID = "Exchange"
+
+
 # serviceHealthStatus values (camelCase, compared case-insensitively) by level.
 HEALTH_STATUS_LEVELS: dict[str, str] = {
     **dict.fromkeys(

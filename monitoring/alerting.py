@@ -25,12 +25,17 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from m365admin import syslog
-from m365admin.choices import SEVERITY, SEVERITY_RANK, Severity, SyncStatus
+from m365admin.choices import (
+    EXCHANGE_SERVICE_ID,
+    SEVERITY,
+    SEVERITY_RANK,
+    Severity,
+    SyncStatus,
+)
 from m365admin.models import ServiceHealth, Subscription, SyncRun, Tenant
 from monitoring import feed as alert_feed
 from monitoring import notify
 from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, NotificationEvent
-from monitoring.health.exchange import EXCHANGE_SERVICE_ID
 from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
 from monitoring.models.alerts import (
     AlertConflict,

@@ -9,10 +9,12 @@ from django.conf import settings
 
 from collectors.graph.errors import describe_exception
 from m365admin.choices import Component, HealthStatus
+from m365admin.lib.health import Health, ms, ms_since
+from m365admin.registry.health import health_check
 from m365admin.texts import Message, message
-from monitoring.health.base import Health, ms, ms_since
 
 
+@health_check(Component.API)
 def check(timeout: float) -> Health:
     url = settings.HEALTH_API_URL
     started = time.perf_counter()

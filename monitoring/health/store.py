@@ -7,8 +7,8 @@ from datetime import datetime
 from django.utils import timezone
 
 from m365admin.choices import Component
+from m365admin.lib.health import Health
 from m365admin.texts import render
-from monitoring.health.base import Health
 from monitoring.models import ComponentHealth
 
 _ORDER = {component.value: index for index, component in enumerate(Component)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from m365admin.choices import Component, HealthStatus
-from monitoring.health import auth
+from collectors.health import auth
 
 pytestmark = pytest.mark.django_db
 

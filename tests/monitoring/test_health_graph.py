@@ -13,7 +13,7 @@ from collectors.graph import GraphUnavailable
 from collectors.simulator import Fault
 from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
 from m365admin.models import SyncRun
-from monitoring.health import graph
+from collectors.health import graph
 from tests.factories import make_rows
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from m365admin.choices import Component, HealthStatus
-from monitoring.health import Health, record
+from m365admin.lib.health import Health
+from monitoring.health import record
 from monitoring.models import ComponentHealth
 
 pytestmark = pytest.mark.django_db
