@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from m365admin.choices import Component, HealthStatus
 from collectors.health import auth
+from m365admin.choices import Component, HealthStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,10 @@ from django.utils import timezone, translation
 from collectors.graph.errors import GraphUnavailable
 from m365admin.asgi import application
 from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
+from m365admin.lib.health import Health
 from m365admin.models import SyncRun
 from m365admin.texts import english, message, render
 from monitoring import alerting, health, notify
-from m365admin.lib.health import Health
 from monitoring.models import Alert, ComponentHealth, NotificationChannel
 from tests.factories import make_tenant
 
