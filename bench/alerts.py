@@ -37,8 +37,7 @@ def main() -> None:
 
 
 def _rules(count: int) -> None:
-    from m365admin.choices import Component
-    from monitoring.choices import AlertSource
+    from m365admin.choices import AlertSource, Component
     from monitoring.models import AlertRule
 
     kinds = [

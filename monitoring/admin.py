@@ -15,10 +15,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from m365admin.choices import AlertSource
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from monitoring import alert_moves, notify
-from monitoring.choices import AlertSource, ChannelKind, DeliveryStatus
+from monitoring.choices import ChannelKind, DeliveryStatus
 from monitoring.forms import AlertNoteForm
 from monitoring.models import (
     Alert,

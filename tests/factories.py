@@ -118,8 +118,8 @@ def seeded_rule(migration: str, function: str = "add_rule"):
 
 def make_alert(*, rule=None, **fields):
     """A firing alert on `rule` (a CPU rule by default), with a fingerprint of its own."""
-    from m365admin.choices import Severity
-    from monitoring.choices import AlertSource, AlertStatus
+    from m365admin.choices import AlertSource, Severity
+    from monitoring.choices import AlertStatus
     from monitoring.models import Alert, AlertRule
 
     if rule is None:

@@ -16,11 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import SEVERITY_RANK, Component, Severity
+from m365admin.choices import SEVERITY_RANK, AlertSource, Component, Severity
 from m365admin.models import Tenant
 from monitoring import feed as alert_feed
 from monitoring.alert_titles import alert_title, rule_title
-from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, Comparison
+from monitoring.choices import OPEN_STATUSES, AlertStatus, Comparison
 from security import audit
 from security.choices import EventKind
 

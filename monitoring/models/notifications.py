@@ -16,12 +16,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import SEVERITY_RANK, Severity
+from m365admin.choices import SEVERITY_RANK, AlertSource, Severity
 from m365admin.lib import crypto
 from m365admin.models import Tenant
 from monitoring.choices import (
     URL_CHANNELS,
-    AlertSource,
     ChannelKind,
     DeliveryStatus,
     NotificationEvent,

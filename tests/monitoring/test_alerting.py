@@ -10,13 +10,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from m365admin.choices import SyncStatus
+from collectors.alert_sources import sync_failures
+from m365admin.choices import AlertSource, SyncStatus
 from m365admin.models import ServiceHealth, SyncRun
+from m365admin.registry.alert_sources import Observation
 from monitoring import alerting
-from monitoring.alerting import Observation
-from monitoring.choices import AlertSource, AlertStatus
+from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertRule, AlertTransition, Silence
 from monitoring.models.alerts import AlertConflict, fingerprint
+from security.alert_sources import security_events
 from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +146,7 @@ def test_consecutive_sync_failures_are_observed_per_tenant_and_collector():
     make_rows(SyncRun, tenant, 4, collector="users", status=lambda i: statuses[i],
               started=lambda i: T0 + timedelta(minutes=i))
     make_rows(SyncRun, tenant, 1, collector="teams", status=SyncStatus.FAILED, started=T0)
-    found = {o.labels["collector"]: o.value for o in alerting._sync_failures()}
+    found = {o.labels["collector"]: o.value for o in sync_failures()}
     assert found == {"users": 3.0, "teams": 1.0}
 
 
@@ -234,7 +236,7 @@ def test_security_events_raise_one_alert_per_kind_and_source_at_its_severity(def
     for _ in range(9):  # below the threshold of 10 failed sign-ins
         events.record(EventKind.LOGIN_FAILED, username="victor")
     now = timezone.now()
-    found = alerting._security_events(now)
+    found = security_events(now)
     assert sorted((o.metric, sorted(o.labels.items()), o.value) for o in found) == [
         ("login_failed", [("user", "victor")], 9.0),
         ("sql_injection", [("ip", "198.51.100.1")], 1.0),
@@ -248,7 +250,7 @@ def test_security_events_raise_one_alert_per_kind_and_source_at_its_severity(def
     assert {a.severity for a in firing} == {"error"}
     # Fifteen quiet minutes later the events have left the window: incidents stay open.
     later = now + timedelta(minutes=16)
-    alerting.evaluate(alerting._security_events(later), now=later)
+    alerting.evaluate(security_events(later), now=later)
     assert Alert.objects.filter(status=AlertStatus.FIRING).count() == 2
 
 
@@ -259,7 +261,7 @@ def test_events_recorded_below_their_kinds_level_stay_out_of_alerts():
     # A blocked legacy sign-in is kept at INFO; a successful one is an ERROR.
     SecurityEvent.objects.create(kind=EventKind.LEGACY_AUTH, severity="info", username="kim")
     SecurityEvent.objects.create(kind=EventKind.LEGACY_AUTH, severity="error", username="lee")
-    found = alerting._security_events(timezone.now())
+    found = security_events(timezone.now())
     assert [(o.metric, o.labels) for o in found] == [("legacy_auth", {"user": "lee"})]
 
 

@@ -14,9 +14,10 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from m365admin.choices import AlertSource
+from m365admin.registry.alert_sources import Observation
 from monitoring import alerting, notify
-from monitoring.alerting import Observation
-from monitoring.choices import AlertSource, DeliveryStatus
+from monitoring.choices import DeliveryStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
 from tests.factories import make_tenant
 

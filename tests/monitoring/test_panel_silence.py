@@ -13,8 +13,9 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from m365admin.choices import AlertSource
 from monitoring import alerting
-from monitoring.choices import AlertSource, AlertStatus
+from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertRule, Silence
 from security.models import AuditEntry
 from tests.factories import make_alert

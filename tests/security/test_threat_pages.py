@@ -14,9 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from m365admin.choices import UserType
+from m365admin.choices import AlertSource, UserType
 from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, SubscribedSku
-from monitoring.choices import AlertSource
 from monitoring.models import AlertRule
 from security.choices import DETECTION_KINDS, EVENT_SEVERITY, EventKind, Verdict
 from security.detections import runner
