@@ -29,6 +29,7 @@ from m365admin.registry.alert_sources import Observation
 from monitoring import feed as alert_feed
 from monitoring import notify
 from monitoring.choices import OPEN_STATUSES, AlertStatus, NotificationEvent
+from monitoring.messages import Tick
 from monitoring.models import Alert, AlertRule, AlertTransition, Silence
 from monitoring.models.alerts import (
     AlertConflict,
@@ -40,23 +41,25 @@ from monitoring.models.alerts import (
 from security import audit
 
 
-def observe(tick: dict) -> list[Observation]:
+def observe(tick: Tick) -> list[Observation]:
     """Everything the rules can look at this tick: the tick's figures and what every
     registered source reports (a few small queries each)."""
     found = []
-    metrics = tick.get("metrics") or {}
-    for name in ("cpu", "memory", "swap", "disk"):
-        if metrics.get(name) is not None:
-            found.append(Observation(AlertSource.METRIC, name, {}, float(metrics[name])))
-    for health in tick.get("health") or []:
+    if (metrics := tick.metrics) is not None:
+        for name, value in (("cpu", metrics.cpu), ("memory", metrics.memory),
+                            ("swap", metrics.swap), ("disk", metrics.disk)):
+            if value is not None:
+                found.append(Observation(AlertSource.METRIC, name, {}, float(value)))
+    for health in tick.health:
         found.append(Observation(
-            AlertSource.COMPONENT, health["component"], {"component": health["component"]},
-            float(SEVERITY[health["status"]]),
+            AlertSource.COMPONENT, health.component, {"component": health.component},
+            float(SEVERITY[health.status]),
         ))
-    requests = tick.get("requests") or {}
-    for name in ("p95", "p99", "error_rate"):
-        if requests.get("count") and requests.get(name) is not None:
-            found.append(Observation(AlertSource.REQUESTS, name, {}, float(requests[name])))
+    if (requests := tick.requests) is not None and requests.count:
+        for name, value in (("p95", requests.p95), ("p99", requests.p99),
+                            ("error_rate", requests.error_rate)):
+            if value is not None:
+                found.append(Observation(AlertSource.REQUESTS, name, {}, float(value)))
     for source in alert_sources.sources():
         found += source()
     return found

@@ -132,3 +132,10 @@ def make_alert(*, rule=None, **fields):
     fields.setdefault("summary", f"{rule.name} #{next(_serial)}")
     fields.setdefault("fingerprint", uuid.uuid4().hex)
     return Alert.objects.create(rule=rule, **fields)
+
+
+def component_health(component: str, status: str):
+    """A tick's health entry: what alerting reads of it is the component and its status."""
+    from monitoring.messages import ComponentHealth
+
+    return ComponentHealth(component, status, latency_ms=None, reason="", since=0.0)

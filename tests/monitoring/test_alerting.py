@@ -16,10 +16,11 @@ from m365admin.models import ServiceHealth, SyncRun
 from m365admin.registry.alert_sources import Observation
 from monitoring import alerting
 from monitoring.choices import AlertStatus
+from monitoring.messages import Metrics, Requests, Tick
 from monitoring.models import Alert, AlertRule, AlertTransition, Silence
 from monitoring.models.alerts import AlertConflict, fingerprint
 from security.alert_sources import security_events
-from tests.factories import make_rows, make_tenant
+from tests.factories import component_health, make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -153,8 +154,8 @@ def test_consecutive_sync_failures_are_observed_per_tenant_and_collector():
 def test_the_seeded_rules_raise_a_component_down_and_a_service_health_alert(default_rules):
     tenant = make_tenant()
     make_rows(ServiceHealth, tenant, 1, service_id="Exchange", status="serviceInterruption")
-    tick = {"metrics": {"cpu": 10.0}, "requests": {"count": 0},
-            "health": [{"component": "graph", "status": "down"}]}
+    tick = Tick(metrics=Metrics(cpu=10.0), requests=Requests(interval_start=0.0, count=0),
+                health=[component_health("graph", "down")])
     for seconds in (0, 61):
         alerting.evaluate(alerting.observe(tick), now=T0 + timedelta(seconds=seconds))
     firing = set(Alert.objects.filter(status=AlertStatus.FIRING).values_list("rule__name", flat=True))
@@ -183,10 +184,10 @@ def test_a_zero_duration_is_refused():
 def test_a_database_outage_holds_back_the_alerts_it_explains(default_rules):
     AlertRule.objects.filter(name="Response time p95 above 2 s").update(for_seconds=1)
 
-    def tick(database: str, p95: float) -> dict:
-        return {"requests": {"count": 10, "p95": p95, "error_rate": 0.0},
-                "health": [{"component": "database", "status": database},
-                           {"component": "cache", "status": "up"}]}
+    def tick(database: str, p95: float) -> Tick:
+        return Tick(requests=Requests(interval_start=0.0, count=10, p95=p95, error_rate=0.0),
+                    health=[component_health("database", database),
+                            component_health("cache", "up")])
 
     for seconds in (0, 61, 122):
         alerting.evaluate(alerting.observe(tick("down", 5000)), now=T0 + timedelta(seconds=seconds))
