@@ -37,8 +37,7 @@ def main() -> None:
 
 
 def _rules(count: int) -> None:
-    from m365admin.choices import Component
-    from monitoring.choices import AlertSource
+    from m365admin.choices import AlertSource, Component
     from monitoring.models import AlertRule
 
     kinds = [
@@ -59,19 +58,21 @@ def _rules(count: int) -> None:
 def _evaluation(rules: int, runs: int) -> list[object]:
     from m365admin.models import ServiceHealth, SyncRun
     from monitoring.alerts import alerting
-    from tests.factories import make_rows, make_tenant
+    from monitoring.messages import Metrics, Requests, Tick
+    from tests.factories import component_health, make_rows, make_tenant
 
     _rules(rules)
     for _n in range(5):  # tenants with a failing collector and a degraded service
         tenant = make_tenant()
         make_rows(SyncRun, tenant, 3, collector="users", status="failed")
         make_rows(ServiceHealth, tenant, 3, status="serviceDegradation")
-    tick = {
-        "metrics": {"cpu": 95.0, "memory": 40.0, "swap": 0.0, "disk": 50.0},
-        "requests": {"count": 100, "p95": 2500.0, "p99": 3000.0, "error_rate": 1.0},
-        "health": [{"component": c, "status": "down" if c == "graph" else "up"}
-                   for c in ("api", "database", "graph", "exchange", "auth", "cache")],
-    }
+    tick = Tick(
+        metrics=Metrics(cpu=95.0, memory=40.0, swap=0.0, disk=50.0),
+        requests=Requests(interval_start=0.0, count=100, p95=2500.0, p99=3000.0,
+                          error_rate=1.0),
+        health=[component_health(c, "down" if c == "graph" else "up")
+                for c in ("api", "database", "graph", "exchange", "auth", "cache")],
+    )
     timings = []
     for _ in range(runs + 2):
         started = time.perf_counter()

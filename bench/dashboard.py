@@ -166,6 +166,7 @@ def _detect_and_alert(tenants: list, since) -> None:
     does."""
     from m365admin.models import SignIn
     from monitoring.alerts import alerting
+    from monitoring.messages import Tick
     from security.detections import runner
     from security.models import DetectionCursor, SecurityEvent
 
@@ -177,7 +178,7 @@ def _detect_and_alert(tenants: list, since) -> None:
         DetectionCursor.objects.get_or_create(name=f"signins:{tenant.pk}",
                                               defaults={"last_id": first.pk - 1})
         read += runner.run(tenant).read
-    alerting.evaluate(alerting.observe({"metrics": None, "health": [], "requests": None}))
+    alerting.evaluate(alerting.observe(Tick()))
     print(f"detections over {read:,} sign-ins: {SecurityEvent.objects.count():,} events in "
           f"{time.perf_counter() - started:.0f} s")
 

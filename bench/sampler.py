@@ -25,9 +25,13 @@ import argparse
 import asyncio
 import statistics
 import time
+from typing import TYPE_CHECKING
 
 import common
 import psutil
+
+if TYPE_CHECKING:
+    from monitoring.messages import Tick
 
 WARM_UP = 2
 
@@ -82,7 +86,7 @@ def _sample_and_store(runs: int) -> dict[str, Timings]:
     return parts
 
 
-async def _ticks(count: int) -> tuple[Timings, dict]:
+async def _ticks(count: int) -> tuple[Timings, Tick]:
     from monitoring.tick import Ticker
 
     ticker = Ticker()
@@ -97,7 +101,7 @@ async def _ticks(count: int) -> tuple[Timings, dict]:
     return (cpu_times, wall_times), tick
 
 
-def _report(parts: dict[str, Timings], runs: int, ticks: int, interval: float, tick: dict) -> None:
+def _report(parts: dict[str, Timings], runs: int, ticks: int, interval: float, tick: Tick) -> None:
     print(f"sampler and tick overhead: medians of {runs} sample runs and {ticks} ticks "
           f"(after {WARM_UP} warm-up), at one run per {interval:g} s")
     rows = [
@@ -107,9 +111,9 @@ def _report(parts: dict[str, Timings], runs: int, ticks: int, interval: float, t
     ]
     print(common.table(["part", "CPU ms", "CPU p95 ms", "wall ms", "% of one core"], rows))
     print(f"host: {len(psutil.pids())} processes (sample() reads each one's command line, "
-          f"to find this app's); the last tick counted {tick['metrics']['app_processes']} of ours")
+          f"to find this app's); the last tick counted {tick.metrics.app_processes} of ours")
     print("health in the last tick: " + ", ".join(
-        f"{check['component']} {check['status']}" for check in tick["health"]
+        f"{check.component} {check.status}" for check in tick.health
     ) + " (api: a serve process; graph, exchange, auth: one tenant on the simulator)")
 
 

@@ -45,6 +45,22 @@ SEVERITY_RANK: dict[str, int] = {
     Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
 
 
+class AlertSource(models.TextChoices):
+    """What an alert rule watches. The tick offers the metric, component and request
+    observations; each other source is a function an app registers beside its code
+    (m365admin/registry/alert_sources.py)."""
+
+    METRIC = "metric", _("System metric")
+    COMPONENT = "component", _("Component health")
+    REQUESTS = "requests", _("Request latency and errors")
+    SYNC = "sync", _("Collector failures")
+    SERVICE_HEALTH = "service_health", _("Microsoft 365 service health")
+    NOTIFICATION = "notification", _("Notification channels")
+    SECURITY = "security", _("Security events")
+    SUBSCRIPTION = "subscription", _("Microsoft 365 subscriptions")
+    CLIENT_SECRET = "client_secret", _("Tenant client secrets")
+
+
 class Collector(models.TextChoices):
     """The Graph collectors, one per entity (collectors/sync/<value>.py)."""
 
@@ -87,6 +103,11 @@ class HealthLevel(models.TextChoices):
     DEGRADED = "degraded", _("Degraded")
     INTERRUPTED = "interrupted", _("Interrupted")
     UNKNOWN = "unknown", _("Unknown")
+
+
+# The healthOverviews id of Exchange Online (CONTRACT 2.7; samples/service_health_overviews.json):
+# the Exchange component's health is read from it, and its alert explains that component's.
+EXCHANGE_SERVICE_ID = "Exchange"
 
 
 # serviceHealthStatus values (camelCase, compared case-insensitively) by level.

@@ -18,7 +18,7 @@ TEMPLATES = {
     "age.hours": _("%(n)s h"),
     "age.days": _("%(n)s days"),
     "tenants": ngettext_lazy("%(n)s tenant", "%(n)s tenants", "n"),
-    # Component health (monitoring/health/*).
+    # Component health (the checks registered with m365admin/registry/health.py).
     "health.no_answer": _("no answer within %(seconds)s s"),
     "health.still_running": _("still waiting for the previous check, started %(seconds)s s ago"),
     "health.check_failed": _("check failed: %(error)s"),

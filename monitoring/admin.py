@@ -18,13 +18,14 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from m365admin.choices import AlertSource
 from m365admin.lib.adminsecrets import WriteOnlySecretForm, WriteOnlySecretsAdmin
 from m365admin.lib.readonlyadmin import ReadOnlyAdmin
 from m365admin.registry import notifiers
 from monitoring import notifiers as _kinds  # noqa: F401 — registers every kind before the form
 from monitoring import notify
 from monitoring.alerts import moves
-from monitoring.choices import AlertSource, DeliveryStatus
+from monitoring.choices import DeliveryStatus
 from monitoring.forms import AlertNoteForm
 from monitoring.models import (
     Alert,

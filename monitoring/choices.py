@@ -6,20 +6,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class AlertSource(models.TextChoices):
-    """What a rule watches. Each source offers observations (monitoring.alerts.observe)."""
-
-    METRIC = "metric", _("System metric")
-    COMPONENT = "component", _("Component health")
-    REQUESTS = "requests", _("Request latency and errors")
-    SYNC = "sync", _("Collector failures")
-    SERVICE_HEALTH = "service_health", _("Microsoft 365 service health")
-    NOTIFICATION = "notification", _("Notification channels")
-    SECURITY = "security", _("Security events")
-    SUBSCRIPTION = "subscription", _("Microsoft 365 subscriptions")
-    CLIENT_SECRET = "client_secret", _("Tenant client secrets")
-
-
 class Comparison(models.TextChoices):
     GT = "gt", ">"
     GTE = "gte", "≥"

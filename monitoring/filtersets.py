@@ -5,9 +5,9 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import Severity
+from m365admin.choices import AlertSource, Severity
 from m365admin.models import Tenant
-from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus
+from monitoring.choices import OPEN_STATUSES, AlertStatus
 from monitoring.models import Alert, AlertRule
 
 

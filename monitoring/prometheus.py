@@ -24,10 +24,10 @@ from prometheus_client.core import (
     Metric,
 )
 
-from m365admin.choices import Collector, Component, HealthStatus, Severity, SyncStatus
+from m365admin.choices import AlertSource, Collector, Component, HealthStatus, Severity, SyncStatus
 from m365admin.models import GraphUsage, SignInHourly, SyncRun, Tenant
 from monitoring import requeststats, sampler
-from monitoring.choices import OPEN_STATUSES, AlertSource
+from monitoring.choices import OPEN_STATUSES
 from monitoring.models import Alert, ComponentHealth
 
 # The classic text format: every Prometheus version reads it, and our names need nothing newer.

@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from m365admin import partitions
+from monitoring.messages import Disk, Metrics
 from monitoring.models import MetricSample
 
 logger = logging.getLogger(__name__)
@@ -167,25 +168,26 @@ def latest(since: timedelta) -> MetricSample | None:
         "-created").first()
 
 
-def as_message(sample: MetricSample) -> dict:
-    disks = sample.disks
-    return {
-        "cpu": sample.cpu_percent,
-        "cpu_cores": sample.cpu_per_core,
-        "load": [sample.load_1, sample.load_5, sample.load_15],
-        "memory": sample.memory_percent,
-        "swap": sample.swap_percent,
-        "disks": disks,
-        "disk": max((disk["percent"] for disk in disks.values()), default=None),
-        "disk_read": sample.disk_read_bps,
-        "disk_write": sample.disk_write_bps,
-        "net_in": sample.net_in_bps,
-        "net_out": sample.net_out_bps,
-        "app_rss": sample.app_rss_bytes,
-        "app_cpu": sample.app_cpu_percent,
-        "app_processes": sample.app_processes,
-        "unavailable": sample.unavailable,
-    }
+def as_message(sample: MetricSample) -> Metrics:
+    disks = {label: Disk(path=disk["path"], percent=disk["percent"])
+             for label, disk in sample.disks.items()}
+    return Metrics(
+        cpu=sample.cpu_percent,
+        cpu_cores=sample.cpu_per_core,
+        load=[sample.load_1, sample.load_5, sample.load_15],
+        memory=sample.memory_percent,
+        swap=sample.swap_percent,
+        disks=disks,
+        disk=max((disk.percent for disk in disks.values()), default=None),
+        disk_read=sample.disk_read_bps,
+        disk_write=sample.disk_write_bps,
+        net_in=sample.net_in_bps,
+        net_out=sample.net_out_bps,
+        app_rss=sample.app_rss_bytes,
+        app_cpu=sample.app_cpu_percent,
+        app_processes=sample.app_processes,
+        unavailable=sample.unavailable,
+    )
 
 
 HISTORY_COLUMNS = {

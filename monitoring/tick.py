@@ -10,31 +10,43 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from django.conf import settings
 from django.utils import translation
+from msgspec import UNSET
+from msgspec.structs import replace
 
 from m365admin.lib.asyncdb import in_worker_thread
 from m365admin.overview import tenant_tiles
-from monitoring import health, push, requeststats, sampler
+from monitoring import health, messages, push, requeststats, sampler
 from monitoring.alerts import alerting
+from monitoring.messages import (
+    ComponentHealth,
+    History,
+    Metrics,
+    MetricsHistory,
+    Requests,
+    RequestsHistory,
+    Snapshot,
+    TenantTile,
+    Tick,
+)
 
 logger = logging.getLogger(__name__)
 
 HISTORY = timedelta(hours=1)
 
 
-def encode(message: dict) -> str:
+def encode(message: Tick | Snapshot | dict) -> str:
     return msgspec.json.encode(message).decode()
 
 
-def in_words(message: dict | None) -> dict | None:
+def in_words(message: Tick | Snapshot) -> Tick | Snapshot:
     """A tick or snapshot with its health reasons put into words in the active language."""
-    if message is None:
-        return None
-    if message.get("type") == "snapshot":
-        return {**message, "latest": in_words(message["latest"])}
-    return {**message, "health": health.in_words(message.get("health") or [])}
+    if isinstance(message, Snapshot):
+        latest = message.latest
+        return replace(message, latest=None if latest is None else in_words(latest))
+    return replace(message, health=health.in_words(message.health))
 
 
-def encode_per_language(message: dict) -> dict[str, str]:
+def encode_per_language(message: Tick | Snapshot) -> dict[str, str]:
     """The message in JSON once per shipped language: each dashboard gets its viewer's."""
     texts = {}
     for language, _name in settings.LANGUAGES:
@@ -50,33 +62,31 @@ class Ticker:
         self.sampler = sampler.Sampler()
         self._tiles_sent: bytes | None = None
 
-    async def tick(self) -> dict:
+    async def tick(self) -> Tick:
         """Measure everything concurrently, push the tick, refresh the snapshot; returns the tick."""
         now = time.time()
         metrics, checks, requests, tiles = await asyncio.gather(
             in_worker_thread(self._sample),
             self._health(),
             in_worker_thread(self._requests),
-            in_worker_thread(tenant_tiles),
+            in_worker_thread(_tenant_tiles),
             return_exceptions=True,
         )
-        message = {
-            "type": "tick",
-            "t": now,
-            "metrics": _or_none(metrics, "metrics"),
-            "health": _or_none(checks, "health") or [],
-            "requests": _or_none(requests, "request statistics"),
-        }
+        message = Tick(
+            t=now,
+            metrics=_or_none(metrics, "metrics"),
+            health=_or_none(checks, "health") or [],
+            requests=_or_none(requests, "request statistics"),
+        )
         try:
-            message["alerts"] = await in_worker_thread(lambda: self._alerts(message))
+            message.alerts = await in_worker_thread(lambda: self._alerts(message))
         except Exception as exc:
-            message["alerts"] = None
             logger.warning("tick: alerts not evaluated: %s", exc)
         tiles = _or_none(tiles, "tenant tiles")
         if tiles is not None:
             encoded = msgspec.json.encode(tiles)
             if encoded != self._tiles_sent:
-                message["tenants"] = tiles
+                message.tenants = tiles
                 self._tiles_sent = encoded
         try:
             # Bounded: a stalled Redis would hold the tick for the layer's 30 s read timeout.
@@ -91,26 +101,26 @@ class Ticker:
             logger.warning("dashboard snapshot not saved: %s", exc)
         return message
 
-    def _sample(self) -> dict:
+    def _sample(self) -> Metrics:
         return sampler.as_message(sampler.store(self.sampler.sample()))
 
-    async def _health(self) -> list[dict]:
+    async def _health(self) -> list[ComponentHealth]:
         results = await health.check_all()
         return await in_worker_thread(lambda: health.record(results))
 
-    def _alerts(self, message: dict) -> dict[str, int]:
+    def _alerts(self, message: Tick) -> dict[str, int]:
         alerting.evaluate(alerting.observe(message))
         return alerting.open_counts()
 
-    def _requests(self) -> dict:
+    def _requests(self) -> Requests:
         # In the embedded default the web server is this process: write its finished intervals.
         requeststats.aggregator.flush()
-        return requeststats.interval_summary(requeststats.last_complete_interval())
+        return msgspec.convert(
+            requeststats.interval_summary(requeststats.last_complete_interval()), Requests)
 
-    def _save_snapshot(self, latest: dict, tiles: list[dict] | None) -> None:
-        latest = {key: value for key, value in latest.items() if key != "tenants"}
-        push.save_snapshot(encode_per_language(build_snapshot(latest, tiles)),
-                           timeout=10 * settings.MONITORING_INTERVAL)
+    def _save_snapshot(self, latest: Tick, tiles: list[TenantTile] | None) -> None:
+        snapshot = build_snapshot(replace(latest, tenants=UNSET), tiles)
+        push.save_snapshot(encode_per_language(snapshot), timeout=10 * settings.MONITORING_INTERVAL)
 
 
 def latest_snapshot(language: str | None = None) -> str:
@@ -126,36 +136,36 @@ def latest_snapshot(language: str | None = None) -> str:
         return encode(in_words(build_snapshot(stored_tick())))
 
 
-def stored_tick() -> dict | None:
+def stored_tick() -> Tick | None:
     """The latest metrics and component health as stored by the ticks; None before any."""
     sample = sampler.latest(HISTORY)
     checks = health.latest()
     if sample is None and not checks:
         return None
-    return {
-        "type": "tick",
-        "t": sample.created.timestamp() if sample else None,
-        "metrics": sampler.as_message(sample) if sample else None,
-        "health": checks,
-        "requests": None,
-        "alerts": None,
-    }
+    return Tick(
+        t=sample.created.timestamp() if sample else None,
+        metrics=sampler.as_message(sample) if sample else None,
+        health=checks,
+    )
 
 
-def build_snapshot(latest: dict | None, tiles: list[dict] | None = None) -> dict:
+def build_snapshot(latest: Tick | None, tiles: list[TenantTile] | None = None) -> Snapshot:
     """What a newly connected client gets: the latest tick, the last hour, and the tiles."""
     until = datetime.now(UTC) + timedelta(seconds=1)
     since = until - HISTORY
-    return {
-        "type": "snapshot",
-        "interval": settings.MONITORING_INTERVAL,
-        "latest": latest,
-        "history": {
-            "metrics": sampler.history(since, until),
-            "requests": requeststats.history(since, until),
-        },
-        "tenants": tenant_tiles() if tiles is None else tiles,
-    }
+    return Snapshot(
+        interval=settings.MONITORING_INTERVAL,
+        latest=latest,
+        history=History(
+            metrics=MetricsHistory(**sampler.history(since, until)),
+            requests=RequestsHistory(**requeststats.history(since, until)),
+        ),
+        tenants=_tenant_tiles() if tiles is None else tiles,
+    )
+
+
+def _tenant_tiles() -> list[TenantTile]:
+    return messages.tiles(tenant_tiles())
 
 
 def _or_none(result, what: str):

@@ -117,8 +117,8 @@ def seeded_rule(migration: str, function: str = "add_rule"):
 
 def make_alert(*, rule=None, **fields):
     """A firing alert on `rule` (a CPU rule by default), with a fingerprint of its own."""
-    from m365admin.choices import Severity
-    from monitoring.choices import AlertSource, AlertStatus
+    from m365admin.choices import AlertSource, Severity
+    from monitoring.choices import AlertStatus
     from monitoring.models import Alert, AlertRule
 
     if rule is None:
@@ -131,3 +131,10 @@ def make_alert(*, rule=None, **fields):
     fields.setdefault("summary", f"{rule.name} #{next(_serial)}")
     fields.setdefault("fingerprint", uuid.uuid4().hex)
     return Alert.objects.create(rule=rule, **fields)
+
+
+def component_health(component: str, status: str):
+    """A tick's health entry: what alerting reads of it is the component and its status."""
+    from monitoring.messages import ComponentHealth
+
+    return ComponentHealth(component, status, latency_ms=None, reason="", since=0.0)

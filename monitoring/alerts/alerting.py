@@ -17,22 +17,27 @@ resolved one, while the occurrences it already covered open nothing (docs/monito
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from m365admin import audit, syslog
-from m365admin.choices import SEVERITY, SEVERITY_RANK, Severity, SyncStatus
-from m365admin.models import ServiceHealth, Subscription, SyncRun, Tenant
-from m365admin.registry.detections import SEVERITIES as EVENT_SEVERITY
+from m365admin import audit
+from m365admin.choices import (
+    EXCHANGE_SERVICE_ID,
+    SEVERITY,
+    SEVERITY_RANK,
+    AlertSource,
+    Severity,
+)
+from m365admin.registry import alert_sources
+from m365admin.registry.alert_sources import Observation
 from monitoring import feed as alert_feed
 from monitoring import notify
-from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, NotificationEvent
-from monitoring.health.exchange import EXCHANGE_SERVICE_ID
-from monitoring.models import Alert, AlertRule, AlertTransition, NotificationChannel, Silence
+from monitoring.choices import OPEN_STATUSES, AlertStatus, NotificationEvent
+from monitoring.messages import Tick
+from monitoring.models import Alert, AlertRule, AlertTransition, Silence
 from monitoring.models.alerts import (
     AlertConflict,
     acting_person,
@@ -40,142 +45,30 @@ from monitoring.models.alerts import (
     fingerprint_of,
     labels_text,
 )
-from security.models import SecurityEvent
-
-HEALTH_LEVEL_VALUE = {"operational": 0, "unknown": 0, "degraded": 1, "interrupted": 2}
-# The runs looked at for "failing N runs in a row".
-RECENT_RUNS = 10
 
 
-@dataclass(frozen=True)
-class Observation:
-    source: str
-    metric: str
-    labels: dict[str, str]
-    value: float
-    tenant_id: int | None = None
-    at: datetime | None = None  # incidents: when the latest occurrence was recorded
-
-
-def observe(tick: dict) -> list[Observation]:
-    """Everything the rules can look at this tick: the tick's figures and a few small queries."""
+def observe(tick: Tick) -> list[Observation]:
+    """Everything the rules can look at this tick: the tick's figures and what every
+    registered source reports (a few small queries each)."""
     found = []
-    metrics = tick.get("metrics") or {}
-    for name in ("cpu", "memory", "swap", "disk"):
-        if metrics.get(name) is not None:
-            found.append(Observation(AlertSource.METRIC, name, {}, float(metrics[name])))
-    for health in tick.get("health") or []:
+    if (metrics := tick.metrics) is not None:
+        for name, value in (("cpu", metrics.cpu), ("memory", metrics.memory),
+                            ("swap", metrics.swap), ("disk", metrics.disk)):
+            if value is not None:
+                found.append(Observation(AlertSource.METRIC, name, {}, float(value)))
+    for health in tick.health:
         found.append(Observation(
-            AlertSource.COMPONENT, health["component"], {"component": health["component"]},
-            float(SEVERITY[health["status"]]),
+            AlertSource.COMPONENT, health.component, {"component": health.component},
+            float(SEVERITY[health.status]),
         ))
-    requests = tick.get("requests") or {}
-    for name in ("p95", "p99", "error_rate"):
-        if requests.get("count") and requests.get(name) is not None:
-            found.append(Observation(AlertSource.REQUESTS, name, {}, float(requests[name])))
-    found += _sync_failures() + _service_health() + _channels() + _security_events()
-    found += _subscriptions() + _client_secrets()
+    if (requests := tick.requests) is not None and requests.count:
+        for name, value in (("p95", requests.p95), ("p99", requests.p99),
+                            ("error_rate", requests.error_rate)):
+            if value is not None:
+                found.append(Observation(AlertSource.REQUESTS, name, {}, float(value)))
+    for source in alert_sources.sources():
+        found += source()
     return found
-
-
-def _security_events(now: datetime | None = None) -> list[Observation]:
-    """Per tenant, event kind and source (the IP, else the username): events in the recent
-    window, with the time of the latest. Historical findings (a backfill) stay out."""
-    since = (now or timezone.now()) - timedelta(minutes=settings.SECURITY_ALERT_WINDOW_MINUTES)
-    rows = (SecurityEvent.objects.filter(created__gte=since, historical=False)
-            .values("kind", "severity", "ip_address", "username", "tenant")
-            .annotate(n=Sum("count"), latest=Max("created")))
-    counts: dict[tuple[str, str, str, int | None], tuple[int, datetime]] = {}
-    for row in rows:
-        if SEVERITY_RANK[row["severity"]] < SEVERITY_RANK[EVENT_SEVERITY[row["kind"]]]:
-            continue  # recorded below its kind's level on purpose: not for alerts
-        label, value = ("ip", row["ip_address"]) if row["ip_address"] else ("user",
-                                                                             row["username"])
-        key = (row["kind"], label, value, row["tenant"])
-        n, latest = counts.get(key, (0, row["latest"]))
-        counts[key] = (n + row["n"], max(latest, row["latest"]))
-    return [Observation(AlertSource.SECURITY, kind,
-                        {label: value, **({"tenant": str(tenant)} if tenant else {})},
-                        float(n), tenant, latest)
-            for (kind, label, value, tenant), (n, latest) in counts.items()]
-
-
-def _channels() -> list[Observation]:
-    """Enabled channels by name, as people know them (two of one name count as one, failing
-    if either is). A channel disabled, deleted or renamed is no longer observed, and its alert
-    clears (a sparse source)."""
-    failing: dict[str, bool] = {}
-    for name, is_failing in NotificationChannel.objects.filter(enabled=True).values_list(
-            "name", "failing"):
-        failing[name] = failing.get(name, False) or is_failing
-    found = [Observation(AlertSource.NOTIFICATION, "failing", {"channel": name}, float(value))
-             for name, value in failing.items()]
-    if settings.SYSLOG is not None:
-        # SIEM forwarding counts as failing once it has failed for SYSLOG_FAILING_MINUTES.
-        since = syslog.failing_since()
-        long_enough = since is not None and timezone.now() - since >= timedelta(
-            minutes=settings.SYSLOG.failing_minutes)
-        found.append(Observation(AlertSource.NOTIFICATION, "failing",
-                                 {"channel": syslog.DELIVERY}, float(long_enough)))
-    return found
-
-
-def _sync_failures() -> list[Observation]:
-    """Per tenant and collector: failed runs since the last one that did not fail."""
-    last_ok = {
-        (row["tenant"], row["collector"]): row["last"]
-        for row in SyncRun.objects.exclude(status__in=[SyncStatus.FAILED, SyncStatus.RUNNING])
-        .values("tenant", "collector").annotate(last=Max("started"))
-    }
-    failures: dict[tuple[int, str], int] = {}
-    rows = SyncRun.objects.filter(status=SyncStatus.FAILED).values("tenant", "collector", "started")
-    for row in rows.order_by("-started")[: RECENT_RUNS * 100]:
-        key = (row["tenant"], row["collector"])
-        if last_ok.get(key) is None or row["started"] > last_ok[key]:
-            failures[key] = failures.get(key, 0) + 1
-    return [
-        Observation(AlertSource.SYNC, "consecutive_failures",
-                    {"tenant": str(tenant), "collector": collector}, float(n), tenant)
-        for (tenant, collector), n in failures.items()
-    ]
-
-
-def _service_health() -> list[Observation]:
-    return [
-        Observation(AlertSource.SERVICE_HEALTH, "level",
-                    {"tenant": str(s.tenant_id), "service": s.service_id},
-                    float(HEALTH_LEVEL_VALUE.get(s.level(), 0)), s.tenant_id)
-        for s in ServiceHealth.objects.all()
-    ]
-
-
-def _subscriptions(now: datetime | None = None) -> list[Observation]:
-    """Subscriptions in trouble or near their lifecycle date, labelled with tenant, product,
-    status and date."""
-    now = now or timezone.now()
-    return [
-        Observation(
-            AlertSource.SUBSCRIPTION, "needs_attention",
-            {"tenant": str(s.tenant_id), "tenant_name": s.tenant.name, "sku": s.product_name,
-             "status": s.status,
-             "date": s.next_lifecycle.date().isoformat() if s.next_lifecycle else "—"},
-            1.0, s.tenant_id,
-        )
-        for s in Subscription.objects.with_product().select_related("tenant")
-        if s.needs_attention(now)
-    ]
-
-
-def _client_secrets(now: datetime | None = None) -> list[Observation]:
-    """Tenants whose client secret expires within 30 days or has expired, labelled with the
-    tenant and the date: their syncs stop that day unless someone enters a new secret."""
-    today = timezone.localdate(now or timezone.now())
-    return [
-        Observation(AlertSource.CLIENT_SECRET, "expiring",
-                    {"tenant": str(t.pk), "tenant_name": t.name,
-                     "date": t.secret_expires.isoformat()}, 1.0, t.pk)
-        for t in Tenant.objects.secret_expiring(today)
-    ]
 
 
 @dataclass

@@ -15,8 +15,9 @@ from django.apps.registry import Apps
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import translation
 
+from m365admin.choices import AlertSource
 from m365admin.registry import detections as registry
-from monitoring.choices import AlertSource, Comparison
+from monitoring.choices import Comparison
 
 
 def seed(sender: AppConfig, *, apps: Apps = global_apps, using: str = DEFAULT_DB_ALIAS,

@@ -4,10 +4,9 @@ notifications, under the title."""
 
 from __future__ import annotations
 
-from m365admin.choices import SyncStatus
+from m365admin.choices import AlertSource, SyncStatus
 from m365admin.models import SyncRun
 from m365admin.texts import render
-from monitoring.choices import AlertSource
 from monitoring.models import Alert, ComponentHealth
 
 

@@ -9,11 +9,13 @@ from django.conf import settings
 
 from m365admin import serving
 from m365admin.choices import Component, HealthStatus
+from m365admin.lib.health import Health, ms, ms_since
 from m365admin.lib.transport import describe_exception
+from m365admin.registry.health import health_check
 from m365admin.texts import Message, message
-from monitoring.health.base import Health, ms, ms_since
 
 
+@health_check(Component.API)
 def check(timeout: float) -> Health:
     url = serving.healthz_url()
     started = time.perf_counter()

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 
 from m365admin.choices import Component, HealthStatus
+from m365admin.lib.health import Health, error_text, ms, ms_since
+from m365admin.registry.health import health_check
 from m365admin.texts import Message, message
-from monitoring.health.base import Health, error_text, ms, ms_since
 
 
 class RoundTripFailed(Exception):
@@ -32,6 +33,7 @@ def cache_round_trip() -> None:
         cache.delete(key)
 
 
+@health_check(Component.CACHE)
 def check(timeout: float) -> Health:
     cache_name = type(caches[DEFAULT_CACHE_ALIAS]).__name__
     layer = get_channel_layer()

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from m365admin.choices import Component, HealthStatus
+from m365admin.lib.health import Health, error_text, ms, ms_since
+from m365admin.registry.health import health_check
 from m365admin.texts import message
-from monitoring.health.base import Health, error_text, ms, ms_since
 
 
 def select_one(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -20,6 +21,7 @@ def select_one(using: str = DEFAULT_DB_ALIAS) -> None:
         cursor.fetchone()
 
 
+@health_check(Component.DATABASE)
 def check(timeout: float, using: str = DEFAULT_DB_ALIAS) -> Health:
     vendor = connections[using].vendor
     details: dict[str, Any] = {"vendor": vendor}

@@ -1,4 +1,5 @@
-"""Runs the six checks concurrently, each in its own daemon thread, bounded by a timeout.
+"""Runs every component's check (m365admin/registry/health.py) concurrently, each in its own
+daemon thread, bounded by a timeout.
 
 Daemon threads rather than an executor: a check stuck on a dead dependency must never hold up
 the process's exit, and since a check is never started while its previous run is still going
@@ -8,34 +9,23 @@ the process's exit, and since a check is never started while its previous run is
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections
 
-from m365admin.choices import Component, HealthStatus
+from m365admin.choices import HealthStatus
+from m365admin.lib.health import Health, ms_since
+from m365admin.registry.health import Check, checks
 from m365admin.texts import message
-from monitoring.health import api, auth, cache, database, exchange, graph
-from monitoring.health.base import Health, ms_since
 
 logger = logging.getLogger("monitoring.health")
-
-# A check gets the timeout (seconds) to bound its own network calls; the runner bounds the rest.
-Check = Callable[[float], Health]
-
-CHECKS: dict[str, Check] = {
-    Component.API: api.check,
-    Component.DATABASE: database.check,
-    Component.GRAPH: graph.check,
-    Component.EXCHANGE: exchange.check,
-    Component.AUTH: auth.check,
-    Component.CACHE: cache.check,
-}
 
 
 @dataclass(frozen=True)
@@ -115,10 +105,13 @@ def _close_connections() -> None:
         logger.exception("closing a health check's database connection failed")
 
 
-_runner = HealthRunner(CHECKS)
+@functools.cache
+def _runner() -> HealthRunner:
+    # Built on first use, once every app's health module has registered its check.
+    return HealthRunner(checks())
 
 
 async def check_all(timeout: float | None = None) -> list[Health]:
-    """All six checks concurrently, in Component order; each bounded by timeout (default
-    settings.HEALTH_CHECK_TIMEOUT)."""
-    return await _runner.run(settings.HEALTH_CHECK_TIMEOUT if timeout is None else timeout)
+    """Every component's check concurrently, in Component order; each bounded by timeout
+    (default settings.HEALTH_CHECK_TIMEOUT)."""
+    return await _runner().run(settings.HEALTH_CHECK_TIMEOUT if timeout is None else timeout)

@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from m365admin import audit
-from m365admin.choices import SEVERITY_RANK, Component, Severity
+from m365admin.choices import SEVERITY_RANK, AlertSource, Component, Severity
 from m365admin.models import Tenant
 from m365admin.registry.detections import KINDS
 from monitoring import feed as alert_feed
 from monitoring.alerts.titles import alert_title, rule_title
-from monitoring.choices import OPEN_STATUSES, AlertSource, AlertStatus, Comparison
+from monitoring.choices import OPEN_STATUSES, AlertStatus, Comparison
 
 # What each source observes, and whether the value is a percentage (validated 0–100).
 METRICS: dict[str, dict[str, bool]] = {

@@ -12,12 +12,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import SEVERITY_RANK, Severity
+from m365admin.choices import SEVERITY_RANK, AlertSource, Severity
 from m365admin.lib import crypto
 from m365admin.lib.fields import EncryptedTextField
 from m365admin.models import Tenant
 from m365admin.registry import notifiers
-from monitoring.choices import AlertSource, DeliveryStatus, NotificationEvent
+from monitoring.choices import DeliveryStatus, NotificationEvent
 from monitoring.models.alerts import Alert, disabled_note
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 
 from m365admin.choices import Component, HealthStatus
 from m365admin.lib import dbprobe
-from monitoring.health.base import Health, error_text, ms_since
+from m365admin.lib.health import Health, error_text, ms_since
 from monitoring.health.cache import cache_round_trip
 from monitoring.health.runner import HealthRunner
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from m365admin.models import Subscription
+from monitoring.alert_sources import subscriptions
 from monitoring.alerts import alerting
 from monitoring.choices import AlertStatus
 from monitoring.models import Alert
@@ -28,7 +29,7 @@ def rule():
 def _evaluate_twice():
     for seconds in (0, 2):
         now = T0 + timedelta(seconds=seconds)
-        alerting.evaluate(alerting._subscriptions(now), now=now)
+        alerting.evaluate(subscriptions(now), now=now)
 
 
 def test_a_warning_and_an_expiring_subscription_alert_with_tenant_product_and_date(rule):
@@ -60,6 +61,6 @@ def test_a_renewed_subscription_resolves_its_alert(rule):
     assert Alert.objects.get().status == AlertStatus.FIRING
     subscription.next_lifecycle = T0 + timedelta(days=365)
     subscription.save()
-    alerting.evaluate(alerting._subscriptions(T0 + timedelta(minutes=1)),
+    alerting.evaluate(subscriptions(T0 + timedelta(minutes=1)),
                       now=T0 + timedelta(minutes=1))
     assert Alert.objects.get().status == AlertStatus.RESOLVED

@@ -21,11 +21,10 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from m365admin.api.rows import MsgspecJSONRenderer
 from m365admin.api.serializers import DirectoryUserSerializer, SignInSerializer
 from m365admin.api.views import SignInViewSet
-from m365admin.choices import Severity
+from m365admin.choices import AlertSource, Severity
 from m365admin.models import DirectoryUser, SignIn
 from monitoring.api.serializers import AlertSerializer
 from monitoring.api.views import AlertViewSet
-from monitoring.choices import AlertSource
 from monitoring.models import AlertRule, Silence
 from security.timezones import SESSION_KEY
 from tests.factories import make_alert, make_rows, make_tenant

@@ -14,11 +14,11 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.utils import timezone
 
 from m365admin import feed
+from m365admin.choices import AlertSource
 from m365admin.models import SignIn
 from m365admin.models.feed import FeedRecord
+from m365admin.registry.alert_sources import Observation
 from monitoring.alerts import alerting
-from monitoring.alerts.alerting import Observation
-from monitoring.choices import AlertSource
 from monitoring.models import Alert, AlertRule
 from security import events
 from security.choices import EventKind

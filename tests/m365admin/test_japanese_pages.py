@@ -42,6 +42,7 @@ from m365admin.models.audit import AuditEntry
 from monitoring.alerts import alerting
 from monitoring.health import database as database_health
 from monitoring.health.store import record
+from monitoring.messages import Metrics, Tick
 from monitoring.models import Alert
 from security.detections import runner as detections
 from security.models import SecurityEvent
@@ -198,8 +199,8 @@ def synced(make_sim_tenant, default_rules, settings):
     detections.run(tenant)  # on commit after a sync, which a test transaction never reaches
     settings.HEALTH_SLOW_MS = 0
     health = record([database_health.check(timeout=5)])
-    alerting.evaluate(alerting.observe({"metrics": {"cpu": 97.0, "disk": 95.0},
-                                        "health": health}))
+    alerting.evaluate(alerting.observe(Tick(metrics=Metrics(cpu=97.0, disk=95.0),
+                                         health=health)))
     assert SignIn.objects.exclude(error_code=0).exists()
     assert SecurityEvent.objects.exists() and Alert.objects.exists()
     return tenant

@@ -15,7 +15,7 @@ from django.utils import timezone
 from m365admin import feed, jobs, syslog
 from m365admin.lib import syslogconfig
 from m365admin.models.feed import FeedDelivery, FeedRecord
-from monitoring.alerts.alerting import _channels
+from monitoring.alert_sources import channels
 from tests.syslog_receiver import SyslogReceiver, parse, server_tls
 
 committed = pytest.mark.django_db(transaction=True)
@@ -158,7 +158,7 @@ def test_failures_back_off_and_raise_the_alert_condition_after_a_while(receiver,
     assert 59 < (delivery.next_attempt - delivery.updated).total_seconds() <= 60
 
     def condition() -> float:
-        return next(o.value for o in _channels() if o.labels == {"channel": "syslog"})
+        return next(o.value for o in channels() if o.labels == {"channel": "syslog"})
 
     assert condition() == 0.0  # failing, but not for long
     FeedDelivery.objects.filter(pk=delivery.pk).update(

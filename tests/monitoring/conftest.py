@@ -33,7 +33,7 @@ def receiver(settings):
 def cpu_rule():
     """CPU above 80 % for a minute, clearing below 75 % (the only rule: the seeded defaults
     would also match)."""
-    from monitoring.choices import AlertSource
+    from m365admin.choices import AlertSource
     from monitoring.models import AlertRule
 
     AlertRule.objects.all().delete()

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from m365admin.choices import Severity
-from monitoring.choices import AlertSource, AlertStatus
+from m365admin.choices import AlertSource, Severity
+from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertRule, AlertTransition, Silence
 from tests.factories import make_alert
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from m365admin.choices import Severity
+from m365admin.choices import AlertSource, Severity
 from m365admin.models.audit import AuditEntry
-from monitoring.choices import AlertSource, AlertStatus
+from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertRule, Silence
 from tests.factories import make_alert, make_tenant
 

@@ -10,8 +10,9 @@ import pytest
 from m365admin.models import ServiceHealth
 from monitoring.alerts import alerting
 from monitoring.choices import AlertStatus
+from monitoring.messages import Tick
 from monitoring.models import Alert, Delivery, NotificationChannel
-from tests.factories import make_rows, make_tenant
+from tests.factories import component_health, make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def _tick(exchange: str, at: int) -> None:
-    tick = {"health": [{"component": "exchange", "status": exchange}]}
+    tick = Tick(health=[component_health("exchange", exchange)])
     alerting.evaluate(alerting.observe(tick), now=T0 + timedelta(seconds=at))
 
 

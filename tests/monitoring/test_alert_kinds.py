@@ -9,11 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from m365admin.choices import AlertSource
+from m365admin.registry.alert_sources import Observation
 from monitoring.alerts import alerting
-from monitoring.alerts.alerting import Observation
-from monitoring.choices import AlertSource, AlertStatus
+from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertRule
 from monitoring.models.alerts import AlertConflict
+from security.alert_sources import security_events
 from security.choices import EventKind
 from security.models import SecurityEvent
 from tests.factories import make_tenant
@@ -36,7 +38,7 @@ def _spray(tenant, at) -> SecurityEvent:
 
 
 def _tick(now) -> None:
-    alerting.evaluate(alerting._security_events(now), now=now)
+    alerting.evaluate(security_events(now), now=now)
 
 
 # Incidents

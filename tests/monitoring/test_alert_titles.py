@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from m365admin.choices import AlertSource
 from monitoring.alerts.titles import alert_title, rule_title
-from monitoring.choices import AlertSource
 from monitoring.models import AlertRule
 from tests.factories import make_alert, make_tenant
 

@@ -10,14 +10,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from m365admin.choices import SyncStatus
+from collectors.alert_sources import sync_failures
+from m365admin.choices import AlertSource, SyncStatus
 from m365admin.models import ServiceHealth, SyncRun
+from m365admin.registry.alert_sources import Observation
 from monitoring.alerts import alerting
-from monitoring.alerts.alerting import Observation
-from monitoring.choices import AlertSource, AlertStatus
+from monitoring.choices import AlertStatus
+from monitoring.messages import Metrics, Requests, Tick
 from monitoring.models import Alert, AlertRule, AlertTransition, Silence
 from monitoring.models.alerts import AlertConflict, fingerprint
-from tests.factories import make_rows, make_tenant
+from security.alert_sources import security_events
+from tests.factories import component_health, make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -144,15 +147,15 @@ def test_consecutive_sync_failures_are_observed_per_tenant_and_collector():
     make_rows(SyncRun, tenant, 4, collector="users", status=lambda i: statuses[i],
               started=lambda i: T0 + timedelta(minutes=i))
     make_rows(SyncRun, tenant, 1, collector="teams", status=SyncStatus.FAILED, started=T0)
-    found = {o.labels["collector"]: o.value for o in alerting._sync_failures()}
+    found = {o.labels["collector"]: o.value for o in sync_failures()}
     assert found == {"users": 3.0, "teams": 1.0}
 
 
 def test_the_seeded_rules_raise_a_component_down_and_a_service_health_alert(default_rules):
     tenant = make_tenant()
     make_rows(ServiceHealth, tenant, 1, service_id="Exchange", status="serviceInterruption")
-    tick = {"metrics": {"cpu": 10.0}, "requests": {"count": 0},
-            "health": [{"component": "graph", "status": "down"}]}
+    tick = Tick(metrics=Metrics(cpu=10.0), requests=Requests(interval_start=0.0, count=0),
+                health=[component_health("graph", "down")])
     for seconds in (0, 61):
         alerting.evaluate(alerting.observe(tick), now=T0 + timedelta(seconds=seconds))
     firing = set(Alert.objects.filter(status=AlertStatus.FIRING).values_list("rule__name", flat=True))
@@ -181,10 +184,10 @@ def test_a_zero_duration_is_refused():
 def test_a_database_outage_holds_back_the_alerts_it_explains(default_rules):
     AlertRule.objects.filter(name="Response time p95 above 2 s").update(for_seconds=1)
 
-    def tick(database: str, p95: float) -> dict:
-        return {"requests": {"count": 10, "p95": p95, "error_rate": 0.0},
-                "health": [{"component": "database", "status": database},
-                           {"component": "cache", "status": "up"}]}
+    def tick(database: str, p95: float) -> Tick:
+        return Tick(requests=Requests(interval_start=0.0, count=10, p95=p95, error_rate=0.0),
+                    health=[component_health("database", database),
+                            component_health("cache", "up")])
 
     for seconds in (0, 61, 122):
         alerting.evaluate(alerting.observe(tick("down", 5000)), now=T0 + timedelta(seconds=seconds))
@@ -234,7 +237,7 @@ def test_security_events_raise_one_alert_per_kind_and_source_at_its_severity(def
     for _ in range(9):  # below the threshold of 10 failed sign-ins
         events.record(EventKind.LOGIN_FAILED, username="victor")
     now = timezone.now()
-    found = alerting._security_events(now)
+    found = security_events(now)
     assert sorted((o.metric, sorted(o.labels.items()), o.value) for o in found) == [
         ("login_failed", [("user", "victor")], 9.0),
         ("sql_injection", [("ip", "198.51.100.1")], 1.0),
@@ -248,7 +251,7 @@ def test_security_events_raise_one_alert_per_kind_and_source_at_its_severity(def
     assert {a.severity for a in firing} == {"error"}
     # Fifteen quiet minutes later the events have left the window: incidents stay open.
     later = now + timedelta(minutes=16)
-    alerting.evaluate(alerting._security_events(later), now=later)
+    alerting.evaluate(security_events(later), now=later)
     assert Alert.objects.filter(status=AlertStatus.FIRING).count() == 2
 
 
@@ -259,7 +262,7 @@ def test_events_recorded_below_their_kinds_level_stay_out_of_alerts():
     # A blocked legacy sign-in is kept at INFO; a successful one is an ERROR.
     SecurityEvent.objects.create(kind=EventKind.LEGACY_AUTH, severity="info", username="kim")
     SecurityEvent.objects.create(kind=EventKind.LEGACY_AUTH, severity="error", username="lee")
-    found = alerting._security_events(timezone.now())
+    found = security_events(timezone.now())
     assert [(o.metric, o.labels) for o in found] == [("legacy_auth", {"user": "lee"})]
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
+from m365admin.choices import AlertSource
 from monitoring import notify
-from monitoring.choices import AlertSource
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
 from tests.factories import make_tenant
 from tests.webhook_receiver import Receiver

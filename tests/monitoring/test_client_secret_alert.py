@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from monitoring.alert_sources import client_secrets
 from monitoring.alerts import alerting
 from monitoring.alerts.titles import alert_title
 from monitoring.choices import AlertStatus
@@ -27,7 +28,7 @@ def rule():
 def _evaluate_twice(start=T0):
     for seconds in (0, 2):
         now = start + timedelta(seconds=seconds)
-        alerting.evaluate(alerting._client_secrets(now), now=now)
+        alerting.evaluate(client_secrets(now), now=now)
 
 
 def test_expiring_and_expired_secrets_alert_with_tenant_and_date(rule):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from collectors.health import auth
 from m365admin.choices import Component, HealthStatus
-from monitoring.health import auth
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from collectors.health import exchange
 from m365admin.choices import Component, HealthStatus
 from m365admin.models import ServiceHealth
-from monitoring.health import exchange
 from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from collectors.clients import client_for
 from collectors.graph import GraphUnavailable
+from collectors.health import graph
 from collectors.simulator import Fault
 from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
 from m365admin.models import SyncRun
-from monitoring.health import graph
 from tests.factories import make_rows
 
 pytestmark = pytest.mark.django_db

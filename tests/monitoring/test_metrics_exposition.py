@@ -15,10 +15,10 @@ from django.conf import settings
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from m365admin.choices import Collector, Component, HealthStatus, Severity, SyncStatus
+from m365admin.choices import AlertSource, Collector, Component, HealthStatus, Severity, SyncStatus
 from m365admin.models import SignInHourly, SyncRun
 from monitoring import requeststats, sampler
-from monitoring.choices import AlertSource, AlertStatus
+from monitoring.choices import AlertStatus
 from monitoring.models import ComponentHealth, MetricSample, RequestStat
 from tests.factories import make_alert, make_rows, make_tenant
 

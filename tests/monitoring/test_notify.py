@@ -14,10 +14,12 @@ from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from m365admin.choices import AlertSource
+from m365admin.registry.alert_sources import Observation
 from monitoring import notify
 from monitoring.alerts import alerting
-from monitoring.alerts.alerting import Observation
-from monitoring.choices import AlertSource, DeliveryStatus
+from monitoring.choices import DeliveryStatus
+from monitoring.messages import Tick
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel
 from tests.factories import make_tenant
 
@@ -109,7 +111,7 @@ def test_a_channel_that_keeps_failing_gives_up_and_raises_its_own_alert(receiver
     channel.refresh_from_db()
     assert channel.failing
     for seconds in (0, 2):
-        alerting.evaluate(alerting.observe({}), now=T0 + timedelta(minutes=5, seconds=seconds))
+        alerting.evaluate(alerting.observe(Tick()), now=T0 + timedelta(minutes=5, seconds=seconds))
     alert = Alert.objects.get(rule__name="Notification channel failing")
     assert alert.status == "firing"
     # Named as people know the channel, not by its code.
@@ -119,7 +121,7 @@ def test_a_channel_that_keeps_failing_gives_up_and_raises_its_own_alert(receiver
     # Renamed (or disabled, or deleted), the old name's alert clears.
     channel.name = "On-call hook"
     channel.save()
-    alerting.evaluate(alerting.observe({}), now=T0 + timedelta(minutes=6))
+    alerting.evaluate(alerting.observe(Tick()), now=T0 + timedelta(minutes=6))
     alert.refresh_from_db()
     assert alert.status == "resolved"
     assert Alert.objects.get(status="pending").labels == {"channel": "On-call hook"}

@@ -13,9 +13,10 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from m365admin.choices import AlertSource
 from m365admin.models.audit import AuditEntry
 from monitoring.alerts import alerting
-from monitoring.choices import AlertSource, AlertStatus
+from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertRule, Silence
 from tests.factories import make_alert
 

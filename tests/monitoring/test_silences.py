@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from m365admin.choices import AlertSource
 from m365admin.models.audit import AuditEntry
+from m365admin.registry.alert_sources import Observation
 from monitoring.alerts import alerting
-from monitoring.choices import AlertSource, AlertStatus
+from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertRule, Delivery, NotificationChannel, Silence
 from monitoring.models.alerts import fingerprint
 from tests.factories import make_alert
@@ -98,7 +100,7 @@ def test_silenced_alerts_are_not_sent(client, operator, cpu_rule):
                         fingerprint=fingerprint(cpu_rule, {}))
     Silence.create(rule=cpu_rule, matchers={}, ends=timezone.now() + timedelta(hours=1),
                    reason="upgrade", author=operator)
-    alerting.evaluate([alerting.Observation(AlertSource.METRIC, "cpu", {}, 95.0)])
+    alerting.evaluate([Observation(AlertSource.METRIC, "cpu", {}, 95.0)])
     firing.refresh_from_db()
     assert (firing.status, firing.silenced) == (AlertStatus.FIRING, True)
     assert not Delivery.objects.exists()

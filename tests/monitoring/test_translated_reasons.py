@@ -16,11 +16,12 @@ from django.utils import timezone, translation
 from collectors.graph.errors import GraphUnavailable
 from m365admin.asgi import application
 from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
+from m365admin.lib.health import Health
 from m365admin.models import SyncRun
 from m365admin.texts import english, message, render
 from monitoring import health, notify
 from monitoring.alerts import alerting
-from monitoring.health import Health
+from monitoring.messages import Tick
 from monitoring.models import Alert, ComponentHealth, NotificationChannel
 from tests.factories import make_tenant
 
@@ -137,7 +138,7 @@ def test_an_alert_page_and_its_notification_say_why_in_japanese(client, operator
     now = timezone.now()
     ticks = [now, now + timedelta(seconds=61)]  # "Component down: database" fires after 60 s
     for at in ticks:
-        alerting.evaluate(alerting.observe({"health": health.latest()}), now=at)
+        alerting.evaluate(alerting.observe(Tick(health=health.latest())), now=at)
     alert = Alert.objects.get(rule__name="Component down: database", status="firing")
     notify.deliver_due(now=ticks[-1] + timedelta(minutes=5))
     (sent,) = mail.outbox

@@ -13,6 +13,7 @@ from collectors.sync.runner import run_collector
 from m365admin.choices import Collector, SyncStatus
 from m365admin.models import SignIn, SyncRun
 from monitoring.alerts import alerting
+from monitoring.messages import Tick
 from monitoring.models import Alert, Delivery, NotificationChannel
 from security.choices import EventKind
 from security.detections import runner
@@ -37,7 +38,7 @@ def _sync_signins(tenant) -> None:
 def _evaluate(times: int = 3) -> None:
     now = timezone.now()
     for i in range(times):
-        alerting.evaluate(alerting.observe({}), now=now + timedelta(seconds=30 * i))
+        alerting.evaluate(alerting.observe(Tick()), now=now + timedelta(seconds=30 * i))
 
 
 def test_the_first_sync_of_thirty_days_opens_no_alert_and_the_attack_after_it_does(
@@ -116,7 +117,7 @@ def test_a_fresh_finding_still_opens_an_alert(rules_and_channel):
     runner.run(tenant)
     event = SecurityEvent.objects.get(tenant=tenant, kind=EventKind.BRUTE_FORCE)
     assert not event.historical
-    alerting.evaluate(alerting.observe({}), now=now)
+    alerting.evaluate(alerting.observe(Tick()), now=now)
     alert = Alert.objects.get()
     assert (alert.rule.metric, alert.tenant) == (EventKind.BRUTE_FORCE, tenant)
 
@@ -129,5 +130,5 @@ def test_the_age_limit_is_a_setting(rules_and_channel, settings):
               ip_address="198.51.100.7", created=lambda i: old - timedelta(seconds=10 * i))
     runner.run(tenant)
     assert SecurityEvent.objects.get(tenant=tenant, kind=EventKind.BRUTE_FORCE).historical
-    alerting.evaluate(alerting.observe({}))
+    alerting.evaluate(alerting.observe(Tick()))
     assert not Alert.objects.exists()

@@ -9,10 +9,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from m365admin.choices import Severity
+from m365admin.choices import AlertSource, Severity
 from m365admin.registry import detections as registry
 from m365admin.registry.detections import Kind, Number, Text, detection
-from monitoring.choices import AlertSource
 from monitoring.models import AlertRule
 from security.choices import DETECTION_KINDS, EVENT_SEVERITY, EventKind
 from security.models import DetectionSettings

@@ -19,6 +19,7 @@ from django.utils import timezone
 from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, Team
 from m365admin.models.audit import AuditEntry
 from monitoring import requeststats
+from monitoring.messages import Tick
 from monitoring.models import Alert, RequestStat
 from security.choices import EventKind
 from security.models import SecurityEvent
@@ -219,7 +220,7 @@ def test_the_security_page_and_alerts_count_what_the_counted_event_stands_for(
     overview = security_overview()
     assert overview["by_kind"][EventKind.XSS] == 10
     assert overview["top_ips"][0] == {"ip_address": "192.0.2.7", "events": 10, "kinds": 1}
-    (observation,) = [o for o in observe({}) if o.labels == {"ip": "192.0.2.7"}]
+    (observation,) = [o for o in observe(Tick()) if o.labels == {"ip": "192.0.2.7"}]
     assert (observation.metric, observation.value) == (EventKind.XSS, 10.0)
     page = signed_in.get("/security/").content.decode()
     assert "×7" in page

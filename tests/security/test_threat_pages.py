@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from m365admin.choices import UserType
+from m365admin.choices import AlertSource, UserType
 from m365admin.models import (
     DirectoryUser,
     Mailbox,
@@ -23,7 +23,6 @@ from m365admin.models import (
     SubscribedSku,
 )
 from m365admin.models.audit import AuditEntry
-from monitoring.choices import AlertSource
 from monitoring.models import AlertRule
 from security.choices import DETECTION_KINDS, EVENT_SEVERITY, EventKind, Verdict
 from security.detections import runner

@@ -13,9 +13,9 @@ from collectors.clients import config_for
 from collectors.graph import GraphClient, GraphError, Limiter
 from m365admin.choices import HealthStatus, worst
 from m365admin.lib.crypto import SecretUnreadable
+from m365admin.lib.health import Health
 from m365admin.models import Tenant
 from m365admin.texts import Message, items, message
-from monitoring.health.base import Health
 
 # Probes get their own slots, so a sync that fills the collectors' limiter cannot starve them.
 _PROBE_LIMITER = Limiter(8)

@@ -12,13 +12,7 @@ from django.utils import timezone
 
 from collectors.clients import client_for
 from collectors.graph import GraphError, GraphThrottled, StatsSnapshot
-from collectors.schedule import sync_interval
-from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
-from m365admin.lib.crypto import SecretUnreadable
-from m365admin.models import SyncRun, Tenant
-from m365admin.texts import items, message
-from monitoring.health.base import Health, age, ms, ms_since
-from monitoring.health.tenants import (
+from collectors.health.tenants import (
     TenantHealth,
     enabled_tenants,
     for_each_tenant,
@@ -28,6 +22,13 @@ from monitoring.health.tenants import (
     tenant_count,
     token_problem,
 )
+from collectors.schedule import sync_interval
+from m365admin.choices import Collector, Component, HealthStatus, SyncStatus
+from m365admin.lib.crypto import SecretUnreadable
+from m365admin.lib.health import Health, age, ms, ms_since
+from m365admin.models import SyncRun, Tenant
+from m365admin.registry.health import health_check
+from m365admin.texts import items, message
 
 # The cheapest call every tenant allows: one small object, Organization.Read.All (CONTRACT 2.8).
 PROBE_PATH = "/v1.0/organization"
@@ -38,6 +39,7 @@ MANY_THROTTLED = 10
 LONG_WAIT_SECONDS = 60.0
 
 
+@health_check(Component.GRAPH)
 def check(timeout: float) -> Health:
     tenants = enabled_tenants()
     if not tenants:
@@ -123,5 +125,5 @@ def _last_synced(tenants: list[Tenant]) -> dict[int, dict[str, datetime]]:
     synced: dict[int, dict[str, datetime]] = {}
     for row in rows:
         if row["last"] is not None:
-            synced.setdefault(row["tenant"], {})[row["collector"]] = row["last"]
+            synced.setdefault(int(row["tenant"]), {})[row["collector"]] = row["last"]
     return synced

@@ -8,15 +8,19 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from collectors.health.tenants import TenantHealth, enabled_tenants, summarise, tenant_count
 from collectors.schedule import sync_interval
-from m365admin.choices import Collector, Component, HealthLevel, HealthStatus
+from m365admin.choices import (
+    EXCHANGE_SERVICE_ID,
+    Collector,
+    Component,
+    HealthLevel,
+    HealthStatus,
+)
+from m365admin.lib.health import Health, age, ms_since
 from m365admin.models import ServiceHealth, Tenant
+from m365admin.registry.health import health_check
 from m365admin.texts import message
-from monitoring.health.base import Health, age, ms_since
-from monitoring.health.tenants import TenantHealth, enabled_tenants, summarise, tenant_count
-
-# The healthOverviews id of Exchange Online (CONTRACT 2.7; samples/service_health_overviews.json).
-EXCHANGE_SERVICE_ID = "Exchange"
 
 _STATUS_FOR_LEVEL = {
     HealthLevel.OPERATIONAL: HealthStatus.UP,
@@ -26,6 +30,7 @@ _STATUS_FOR_LEVEL = {
 }
 
 
+@health_check(Component.EXCHANGE)
 def check(timeout: float) -> Health:
     started = time.perf_counter()
     tenants = enabled_tenants()
@@ -51,7 +56,7 @@ def _tenant_part(
         part.fail(HealthStatus.DEGRADED, message("health.exchange.not_synced"))
         return part
     part.facts |= {"service_status": row.status, "synced": row.synced.timestamp()}
-    status = _STATUS_FOR_LEVEL[row.level()]
+    status = _STATUS_FOR_LEVEL[HealthLevel(row.level())]
     if status != HealthStatus.UP:
         part.fail(status, message("health.exchange.reports", status=row.status))
     since = now - row.synced

@@ -1,4 +1,5 @@
-"""What every check returns, and the small helpers the checks share."""
+"""What every health check returns, and the small helpers the checks share (in the base:
+checks live beside what they look at, in any app; m365admin/registry/health.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from m365admin.texts import Message, english, message
 
 @dataclass(frozen=True)
 class Health:
-    component: str  # a monitoring.choices.Component value
+    component: str  # a m365admin.choices.Component value
     status: str  # a HealthStatus value
     latency_ms: float | None
     # One line an operator understands, language-neutral (m365admin/texts.py): rendered in

@@ -11,11 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 
-from m365admin.choices import Component, HealthStatus
-from m365admin.models import Tenant
-from m365admin.texts import Message, message
-from monitoring.health.base import Health, error_text, ms_since
-from monitoring.health.tenants import (
+from collectors.health.tenants import (
     TenantHealth,
     enabled_tenants,
     for_each_tenant,
@@ -23,10 +19,16 @@ from monitoring.health.tenants import (
     tenant_count,
     token_problem,
 )
+from m365admin.choices import Component, HealthStatus
+from m365admin.lib.health import Health, error_text, ms_since
+from m365admin.models import Tenant
+from m365admin.registry.health import health_check
+from m365admin.texts import Message, message
 
 _SESSION_KEY = "monitoring.health"
 
 
+@health_check(Component.AUTH)
 def check(timeout: float) -> Health:
     started = time.perf_counter()
     problem = _sign_in_problem()
