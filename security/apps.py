@@ -9,10 +9,8 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their receivers: signals (the audit), iprules (the rules' version),
-        # timezones (the chosen zone into a new session), the detections' trigger (after each
-        # sign-in sync).
+        # timezones (the chosen zone into a new session).
         from security import iprules, roles, signals, timezones  # noqa: F401
-        from security.detections import trigger  # noqa: F401
 
         # After every app's migrations, when every permission exists.
         post_migrate.connect(roles.sync_groups, dispatch_uid="security_sync_role_groups")

@@ -28,6 +28,7 @@ from m365admin.licences.activity import refresh_activity
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
 from m365admin.texts import Message, message
 from security import audit
+from security.detections import trigger as detections
 
 logger = logging.getLogger("collectors.sync")
 
@@ -110,6 +111,8 @@ def _finish(run: SyncRun, graph: GraphStats, status: str, error: Message = "",
             "written": run.written, "removed": run.removed, "rejected": run.rejected,
             "error": run.error,
         })
+        # The sync flow's last step, committed with the run: the tenant's detections, queued.
+        detections.enqueue_after_signin_sync(run)
     log = logger.info if status == SyncStatus.SUCCEEDED else logger.warning
     log(
         "run tenant=%s collector=%s status=%s pages=%d written=%d removed=%d rejected=%d%s",

@@ -4,6 +4,7 @@ from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, 
 from m365admin.models.rollups import SignInHourly
 from m365admin.models.signins import SignIn
 from m365admin.models.sync import GraphUsage, SyncCheckpoint, SyncRun
+from m365admin.models.tasks import TaskClaim, TaskLease
 from m365admin.models.tenants import Tenant
 from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 
@@ -26,6 +27,8 @@ __all__ = [
     "Subscription",
     "SyncCheckpoint",
     "SyncRun",
+    "TaskClaim",
+    "TaskLease",
     "Tenant",
     "Team",
 ]
