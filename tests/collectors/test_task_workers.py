@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from itertools import pairwise
 
 import pytest
 from django.db import connection
@@ -43,10 +44,11 @@ def start_worker(simulator, tmp_path):
            "TASK_RETRY_SECONDS": "0"}
 
     def start(name: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{name}.log", "w")
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "worker", "--interval", "0.2", "--no-startup-delay"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(tmp_path / f"{name}.log", "w") as log:  # the child keeps its own copy
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "worker", "--interval", "0.2",
+                 "--no-startup-delay"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         started.append(process)
         return process
 
@@ -124,7 +126,7 @@ def test_two_workers_sync_forty_tenants_each_collector_once_and_a_tenant_one_at_
         assert {run.status for run in runs[tenant.pk]} <= {SyncStatus.SUCCEEDED,
                                                            SyncStatus.SKIPPED}
         spans = sorted((run.started, run.finished) for run in runs[tenant.pk])
-        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:])), \
+        assert all(end <= start for (_, end), (start, _) in pairwise(spans)), \
             "two collector runs of one tenant overlapped"
     workers = {ids[-1] for ids in DBTaskResult.objects.values_list("worker_ids", flat=True)}
     assert len(workers) == 2
