@@ -66,8 +66,8 @@ INSTALLED_APPS = [
     "django_otp",
     "m365admin.thirdparty.TOTPDeviceConfig",
     "m365admin.thirdparty.RecoveryCodesConfig",
-    # Django's task framework's queue in the database (its worker: manage.py db_worker).
-    "django_tasks_db",
+    # Django's task framework's queue in the database (its worker: manage.py worker).
+    "m365admin.thirdparty.TasksConfig",
     "m365admin",
     "collectors",
     "monitoring",

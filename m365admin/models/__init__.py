@@ -1,10 +1,11 @@
+# The task queue's bookkeeping (docs/tasks.md): imported for Django to find, not M365 entities.
+from m365admin.models import tasks  # noqa: F401
 from m365admin.models.directory import DirectoryUser, SubscribedSku
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
 from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, Subscription
 from m365admin.models.rollups import SignInHourly
 from m365admin.models.signins import SignIn
 from m365admin.models.sync import GraphUsage, SyncCheckpoint, SyncRun
-from m365admin.models.tasks import TaskClaim, TaskLease
 from m365admin.models.tenants import Tenant
 from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 
@@ -27,8 +28,6 @@ __all__ = [
     "Subscription",
     "SyncCheckpoint",
     "SyncRun",
-    "TaskClaim",
-    "TaskLease",
     "Tenant",
     "Team",
 ]

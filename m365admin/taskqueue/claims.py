@@ -10,7 +10,8 @@ from django.db import transaction
 from django.tasks import Task, TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from m365admin.models import TaskClaim, Tenant
+from m365admin.models import Tenant
+from m365admin.models.tasks import TaskClaim
 
 logger = logging.getLogger(__name__)
 

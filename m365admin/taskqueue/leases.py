@@ -19,7 +19,8 @@ from django.tasks import TaskContext, TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from m365admin.models import TaskLease, Tenant
+from m365admin.models import Tenant
+from m365admin.models.tasks import TaskLease
 from m365admin.taskqueue import claims
 
 logger = logging.getLogger(__name__)

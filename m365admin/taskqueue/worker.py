@@ -22,6 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from m365admin.lib.asyncdb import with_db
 from m365admin.models.sync import this_process
+from m365admin.models.tasks import TaskLease
 from m365admin.taskqueue import claims, leases
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class LeasedWorker(Worker):
                 db_result.set_successful(value)
             else:
                 db_result.set_failed(failed)
-            leases.TaskLease.objects.filter(task=db_result).delete()
+            TaskLease.objects.filter(task=db_result).delete()
             claims.release(db_result)
         with suppress(ImportError, SuspiciousOperation):
             task_finished.send(sender=type(db_result.task.get_backend()),
@@ -116,7 +117,7 @@ class LeasedWorker(Worker):
             DBTaskResult.objects.filter(pk=db_result.pk).update(
                 status=TaskResultStatus.READY, worker_ids=worker_ids,
                 run_after=timezone.now() + timedelta(seconds=delay))
-            leases.TaskLease.objects.filter(task=db_result).delete()
+            TaskLease.objects.filter(task=db_result).delete()
 
     def _keep_leases(self) -> None:
         """The heartbeat, three times a lease; and the dead workers' tasks, queued again."""

@@ -20,7 +20,8 @@ from collectors.simulator import Fault
 from collectors.sync.runner import COLLECTORS
 from collectors.tasks import enqueue_run
 from m365admin.choices import Collector, SyncStatus, SyncTrigger
-from m365admin.models import SyncRun, TaskClaim
+from m365admin.models import SyncRun
+from m365admin.models.tasks import TaskClaim
 from tests.collectors.test_sync_signins import graph_now, stored, visible_signins  # noqa: F401
 from tests.live import ROOT
 

@@ -8,13 +8,15 @@ from datetime import timedelta
 
 import pytest
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from collectors.simulator import Fault
 from collectors.tasks import MANUAL_PRIORITY, SCHEDULED_PRIORITY, enqueue_run
 from m365admin.choices import Collector, SyncStatus, SyncTrigger
-from m365admin.models import SyncRun, TaskClaim, TaskLease
+from m365admin.models import SyncRun
+from m365admin.models.tasks import TaskClaim, TaskLease
 from m365admin.taskqueue import leases
 from m365admin.taskqueue.worker import LeasedWorker
 from monitoring import alerting
@@ -119,6 +121,9 @@ def test_a_failing_run_is_retried_then_failed_with_its_error_and_alerts(
     client.force_login(administrator)
     answer = client.get(page)
     assert answer.status_code == 200 and "Authorization_RequestDenied" in answer.content.decode()
+    # And on the tenants page, with the collector's last run.
+    tenants = client.get(reverse("m365admin:tenant-list")).content.decode()
+    assert "Authorization_RequestDenied" in tenants
     client.force_login(viewer)
     assert client.get(page).status_code in (302, 403)
 

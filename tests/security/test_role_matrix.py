@@ -179,6 +179,8 @@ ADMIN_ADMINISTRATORS_ONLY = {
     "security.detectionsettings", "security.detectionexception",
     "axes.accessfailurelog", "token_blacklist.outstandingtoken",
     "token_blacklist.blacklistedtoken",
+    # Task results carry tracebacks and their arguments (docs/tasks.md).
+    "django_tasks_database.dbtaskresult",
 }
 
 WEBSOCKETS = {"/ws/dashboard/": VIEWER}
