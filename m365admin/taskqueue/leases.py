@@ -63,7 +63,7 @@ def take_tenant_slot(context: TaskContext, tenant: Tenant) -> None:
     now = timezone.now()
     with transaction.atomic():
         # Locking the tenant's row serializes the slot takers of one tenant across hosts.
-        Tenant.objects.select_for_update().filter(pk=tenant.pk).exists()
+        list(Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk"))
         busy = TaskLease.objects.filter(tenant=tenant, expires__gt=now).exclude(
             task_id=context.task_result.id).count()
         if busy >= settings.TASK_TENANT_CONCURRENCY:
