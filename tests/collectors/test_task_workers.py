@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
 from itertools import pairwise
 
@@ -24,6 +23,7 @@ from m365admin.models import SyncRun
 from m365admin.models.tasks import TaskClaim
 from tests.collectors.test_sync_signins import graph_now, stored, visible_signins  # noqa: F401
 from tests.live import ROOT
+from tests.monitoring.conftest import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -64,16 +64,6 @@ def start_worker(simulator, tmp_path):
             process.kill()
 
 
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_worker_killed_mid_sync_leaves_its_run_to_another_with_nothing_lost_or_doubled(
         make_sim_tenant, simulator, start_worker, settings, graph_now):  # noqa: F811
     tenant, spec = make_sim_tenant(signins=2600, days=2)
@@ -83,7 +73,7 @@ def test_a_worker_killed_mid_sync_leaves_its_run_to_another_with_nothing_lost_or
     assert enqueue_run(tenant, Collector.SIGNINS, SyncTrigger.SCHEDULED)
     first = start_worker("first")
 
-    _wait(lambda: stored(tenant), 120, "the first worker's run to store a page")
+    wait_for(lambda: stored(tenant), 120, "the first worker's run to store a page")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     task = DBTaskResult.objects.get()
@@ -91,7 +81,7 @@ def test_a_worker_killed_mid_sync_leaves_its_run_to_another_with_nothing_lost_or
     assert 0 < len(stored(tenant)) < len(visible_signins(spec, graph_now))
 
     start_worker("second")
-    task = _wait(lambda: DBTaskResult.objects.filter(
+    task = wait_for(lambda: DBTaskResult.objects.filter(
         task_path="collectors.tasks.run_collector_task", status="SUCCESSFUL").first(), 120,
         "the second worker to finish the run")
 
@@ -113,7 +103,7 @@ def test_two_workers_sync_forty_tenants_each_collector_once_and_a_tenant_one_at_
 
     for name in ("a", "b"):
         start_worker(name)
-    _wait(lambda: not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists()
+    wait_for(lambda: not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists()
           and DBTaskResult.objects.count() == len(tenants) * (len(COLLECTORS) + 1), 600,
           "the workers to run every queued task")
     jobs.sync_due()  # within the interval: nothing is due again
