@@ -1,5 +1,6 @@
 """Collector runs on real worker processes (`manage.py worker`) sharing the test database,
-against the Graph simulator on loopback: a worker killed mid-sync, and a fleet of tenants."""
+against the Graph simulator on loopback: a worker killed mid-sync, and a fleet of tenants.
+PostgreSQL in CI (SKIP LOCKED claims); an SQLite file locally (exclusive transactions)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from tests.collectors.test_sync_signins import graph_now, stored, visible_signin
 from tests.live import ROOT
 from tests.monitoring.conftest import wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _database_url() -> str:
