@@ -72,8 +72,8 @@ INSTALLED_APPS = [
     "django_otp",
     "m365admin.thirdparty.TOTPDeviceConfig",
     "m365admin.thirdparty.RecoveryCodesConfig",
-    # Django's task framework's queue in the database (its worker: manage.py db_worker).
-    "django_tasks_db",
+    # Django's task framework's queue in the database (its worker: manage.py worker).
+    "m365admin.thirdparty.TasksConfig",
     "m365admin",
     "collectors",
     "monitoring",
@@ -250,6 +250,17 @@ else:
 
 # Background work: Django's task framework, its queue in the database (DESIGN.md, "Tasks").
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background work runs as tasks on the database queue (docs/tasks.md). A running task's worker
+# renews its lease every third of TASK_LEASE_SECONDS; a lease silent that long is a dead worker,
+# and the task is queued again. A task fails for good after TASK_MAX_ATTEMPTS attempts, waiting
+# TASK_RETRY_SECONDS, then twice that, and so on between them.
+TASK_LEASE_SECONDS = env_float("TASK_LEASE_SECONDS", 60.0, minimum=1.0)
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3, minimum=1)
+TASK_RETRY_SECONDS = env_float("TASK_RETRY_SECONDS", 30.0, minimum=0.0)
+# Collector runs of one tenant at once across all workers: its Graph throttling budget.
+TASK_TENANT_CONCURRENCY = env_int("TASK_TENANT_CONCURRENCY", 1, minimum=1)
+# A task whose tenant has no free slot waits this long before a worker tries it again.
+TASK_TENANT_BUSY_SECONDS = env_float("TASK_TENANT_BUSY_SECONDS", 2.0, minimum=0.1)
 
 # Secrets at rest (tenant client secrets): the first key encrypts, all keys decrypt.
 _fernet_keys = secret_in_var(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_static.apps import DefaultConfig as StaticConfig
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPConfig
+from django_tasks_db.apps import TasksAppConfig
 
 
 def _name_models(config: AppConfig, names: dict[str, tuple[Any, ...]]) -> None:
@@ -54,6 +55,14 @@ class RecoveryCodesConfig(StaticConfig):
         super().ready()
         _name_models(self, {"staticdevice": (_("static device"), _("static devices")),
                             "statictoken": (_("static token"), _("static tokens"))})
+
+
+class TasksConfig(TasksAppConfig):
+    verbose_name = _("Background tasks")
+
+    def ready(self) -> None:
+        super().ready()
+        _name_models(self, {"dbtaskresult": (_("task result"), _("task results"))})
 
 
 # simplejwt's app keeps its own INSTALLED_APPS entry (its models are abstract without that exact

@@ -27,6 +27,8 @@ from m365admin.lib.supervisor import Program
 
 CADDYFILE = Path(settings.BASE_DIR) / "deploy" / "Caddyfile"
 SCHEDULERS = 2
+# Task workers (collector runs, detections): more run on other hosts with `manage.py worker`.
+TASK_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def programs(*, caddy: str, host: str, ports: Ports, workers: int, cert: Path,
         Program("daphne", [*manage, "serve", "--no-scheduler", "--port", str(ports.daphne)], env),
         *(Program(f"scheduler.{n}", [*manage, "scheduler"], env)
           for n in range(1, SCHEDULERS + 1)),
+        *(Program(f"worker.{n}", [*manage, "worker"], env) for n in range(1, TASK_WORKERS + 1)),
         Program("caddy", [caddy, "run", "--adapter", "caddyfile", "--config", str(CADDYFILE)],
                 caddy_env),
     ]

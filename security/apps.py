@@ -9,14 +9,14 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         # The detections register their kinds and settings (m365admin/registry/detections.py)
-        # when their package is imported.
-        import security.detections  # noqa: F401
+        # when their package is imported, and their run after each sign-in sync
+        # (m365admin/registry/sync_steps.py) with the trigger.
+        import security.detections
+        import security.detections.trigger  # noqa: F401
 
         # Imported for their receivers: signals (the audit), iprules (the rules' version),
-        # timezones (the chosen zone into a new session), the detections' trigger (after each
-        # sign-in sync).
+        # timezones (the chosen zone into a new session).
         from security import iprules, roles, signals, timezones  # noqa: F401
-        from security.detections import trigger  # noqa: F401
 
         # After every app's migrations, when every permission exists.
         post_migrate.connect(roles.sync_groups, dispatch_uid="security_sync_role_groups")

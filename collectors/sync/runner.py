@@ -27,6 +27,7 @@ from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.lib.crypto import SecretUnreadable
 from m365admin.licences.activity import refresh_activity
 from m365admin.models import SyncCheckpoint, SyncRun, Tenant
+from m365admin.registry import sync_steps
 from m365admin.texts import Message, message
 
 logger = logging.getLogger("collectors.sync")
@@ -110,6 +111,8 @@ def _finish(run: SyncRun, graph: GraphStats, status: str, error: Message = "",
             "written": run.written, "removed": run.removed, "rejected": run.rejected,
             "error": run.error,
         })
+        # The sync flow's last steps, committed with the run (the sign-ins' detections, queued).
+        sync_steps.follow(run)
     log = logger.info if status == SyncStatus.SUCCEEDED else logger.warning
     log(
         "run tenant=%s collector=%s status=%s pages=%d written=%d removed=%d rejected=%d%s",

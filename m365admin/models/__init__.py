@@ -1,4 +1,9 @@
-from m365admin.models import audit, preferences  # noqa: F401  (registered, see below)
+# The task queue's bookkeeping (docs/tasks.md): imported for Django to find, not M365 entities.
+from m365admin.models import (  # noqa: F401  (registered, see below)
+    audit,
+    preferences,
+    tasks,
+)
 from m365admin.models.directory import DirectoryUser, SubscribedSku
 from m365admin.models.health import ServiceHealth, ServiceHealthIssue
 from m365admin.models.licences import HeldLicence, LicenceIdle, LicenceProduct, Subscription

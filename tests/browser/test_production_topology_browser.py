@@ -154,7 +154,8 @@ def test_ctrl_c_stops_every_process(tmp_path, collected_static):
         site.prepare(collected_static)
         running = Topology(site, workers=1)
         pids = running.pids()
-        assert set(pids) == {"wsgi", "daphne", "scheduler.1", "scheduler.2", "caddy"}
+        assert set(pids) == {"wsgi", "daphne", "scheduler.1", "scheduler.2", "worker.1",
+                             "worker.2", "caddy"}
 
         os.killpg(running.process.pid, signal.SIGINT)
 

@@ -19,6 +19,7 @@ from m365admin.models import SyncRun, Tenant
 from m365admin.models.audit import AuditEntry
 from tests.factories import make_tenant
 from tests.live import ROOT
+from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -286,6 +287,7 @@ def test_sync_now_runs_every_collector_and_reports_progress(client, admin, make_
     assert {row["state"] for row in status["collectors"]} == {"waiting"}
 
     jobs.sync_requested()  # what the scheduler runs every 2 s
+    assert run_queued_tasks() == len(COLLECTORS) + 1  # and the detections after sign-ins
 
     status = client.get(answer["status"], {"since": answer["since"]}).json()
     assert status["requested"] is False
@@ -294,6 +296,7 @@ def test_sync_now_runs_every_collector_and_reports_progress(client, admin, make_
     assert set(SyncRun.objects.values_list("trigger", flat=True)) == {SyncTrigger.MANUAL}
     assert AuditEntry.objects.filter(action="tenant.sync_requested").count() == 1
     jobs.sync_requested()  # the request was taken once
+    assert run_queued_tasks() == 0
     assert SyncRun.objects.count() == len(COLLECTORS)
 
 

@@ -233,7 +233,8 @@ API_READERS = {"api-docs:swagger", "api-docs:redoc"}
 # Admin pages of third-party apps' models: the apps and models have Japanese names
 # (m365admin/thirdparty.py), but their packages ship no Japanese for their fields, and
 # django-otp's labels are not even translatable strings.
-THIRD_PARTY_ADMIN = {"axes", "otp_totp", "otp_static", "token_blacklist"}
+THIRD_PARTY_ADMIN = {"axes", "otp_totp", "otp_static", "token_blacklist",
+                     "django_tasks_database"}
 # The admin of records synced from Graph shows each one as Graph sent it, read-only: the raw
 # record ("notApplied", "ServiceOperational"), which the pages above put in words.
 

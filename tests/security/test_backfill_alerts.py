@@ -20,6 +20,7 @@ from security.detections import runner
 from security.detections.trigger import is_initial_backfill
 from security.models import SecurityEvent
 from tests.factories import make_rows, make_tenant
+from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +34,7 @@ def rules_and_channel(default_rules):
 def _sync_signins(tenant) -> None:
     run = run_collector(tenant, Collector.SIGNINS)
     assert run.status == SyncStatus.SUCCEEDED, run.error
+    run_queued_tasks()  # the detections it queued
 
 
 def _evaluate(times: int = 3) -> None:

@@ -21,6 +21,7 @@ from m365admin.models import SignIn
 from security.choices import EventKind
 from security.detections import legacy_auth, runner
 from security.models import DetectionCursor, SecurityEvent
+from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +36,7 @@ def synced(make_sim_tenant):
     for collector in (Collector.USERS, Collector.SIGNINS):
         run = run_collector(tenant, collector)
         assert run.status == SyncStatus.SUCCEEDED, run.error
+    run_queued_tasks()  # the detections the sign-in sync queued
     return tenant
 
 

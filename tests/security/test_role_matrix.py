@@ -179,7 +179,7 @@ ADMIN_ADMINISTRATORS_ONLY = {
     "security.detectionsettings", "security.detectionexception",
     "axes.accessfailurelog", "token_blacklist.outstandingtoken",
     "token_blacklist.blacklistedtoken",
-    # The task queue's results (django-tasks-db): arguments and tracebacks of background work.
+    # Task results carry tracebacks and their arguments (docs/tasks.md).
     "django_tasks_database.dbtaskresult",
 }
 

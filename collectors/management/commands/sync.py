@@ -18,7 +18,9 @@ from m365admin.models import Tenant
 
 
 class Command(BaseCommand):
-    help = "Sync tenants from Microsoft Graph. Exits non-zero when a collector failed."
+    help = ("Sync tenants from Microsoft Graph. Exits non-zero when a collector failed. The "
+            "detections of the synced sign-ins are queued for the task workers (serve, or "
+            "manage.py worker).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

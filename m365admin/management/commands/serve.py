@@ -1,9 +1,11 @@
-"""Serve HTTP and websockets from daphne, with the scheduler on the same event loop.
+"""Serve HTTP and websockets from daphne, with the scheduler on the same event loop and a task
+worker in a thread.
 
 Daphne has no ASGI lifespan (DESIGN.md "Facts checked"), so the embedded default runs daphne's
 server from here and starts the scheduler on its loop once the reactor runs.
 `serve --production` starts the production topology instead (m365admin/topology.py): Caddy,
-granian's WSGI workers, daphne for /ws/ and two schedulers, supervised as one.
+granian's WSGI workers, daphne for /ws/, two schedulers and two task workers, supervised as
+one.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from m365admin import serving, topology
 from m365admin.lib.supervisor import Supervisor
+from m365admin.models.sync import this_process
 from m365admin.registry.serving import start_beside_server
 from m365admin.scheduler import Scheduler
+from m365admin.taskqueue.worker import start_in_thread
 
 
 def ensure_port_free(host: str, port: int, *, advice: str = "pass --port") -> None:
@@ -39,19 +43,21 @@ def ensure_port_free(host: str, port: int, *, advice: str = "pass --port") -> No
 
 
 class Command(BaseCommand):
-    help = "Serve m365admin (HTTP, API and websockets) with daphne, and run the scheduler."
+    help = ("Serve m365admin (HTTP, API and websockets) with daphne, and run the scheduler and "
+            "a task worker.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on.")
         parser.add_argument("--port", type=int, help="Port to listen on (8000).")
         parser.add_argument(
             "--no-scheduler", action="store_true",
-            help="Serve only; run `manage.py scheduler` separately.",
+            help="Serve only; run `manage.py scheduler` and `manage.py worker` separately.",
         )
         production = parser.add_argument_group(
             "production", "--production: Caddy on --port (TLS) and --http-port (redirects), "
-            "granian's WSGI workers, daphne for /ws/ and two schedulers, stopped together by "
-            "Ctrl-C or SIGTERM. Needs PostgreSQL, Redis, Caddy and collected static files.",
+            "granian's WSGI workers, daphne for /ws/, two schedulers and two task workers, stopped "
+            "together by Ctrl-C or SIGTERM. Needs PostgreSQL, Redis, Caddy and collected static "
+            "files.",
         )
         production.add_argument("--production", action="store_true",
                                 help="Start the production topology (--port defaults to 8443).")
@@ -81,6 +87,9 @@ class Command(BaseCommand):
             scheduler = Scheduler()
             reactor.callWhenRunning(lambda: asyncio.ensure_future(scheduler.run()))
             reactor.addSystemEventTrigger("before", "shutdown", scheduler.stop)
+            # One task worker in a thread, so `make run` needs no other process.
+            worker = start_in_thread(f"{this_process()}:serve")
+            reactor.addSystemEventTrigger("before", "shutdown", worker.stop)
         Server(
             application=get_default_application(),
             endpoints=build_endpoint_description_strings(host=host, port=port),
