@@ -54,7 +54,7 @@ ADMINISTRATORS_ONLY = frozenset({
     "axes.accessattempt", "axes.accessattemptexpiration", "axes.accessfailurelog",
     "axes.accesslog", "token_blacklist.outstandingtoken", "token_blacklist.blacklistedtoken",
     "otp_totp.totpdevice", "otp_static.staticdevice", "otp_static.statictoken",
-    "django_tasks_database.dbtaskresult",
+    "django_tasks_database.dbtaskresult", "m365admin.taskclaim", "m365admin.tasklease",
     "monitoring.notificationchannel", "monitoring.delivery", "monitoring.deliveryattempt",
     "monitoring.databaseaction", "monitoring.querystatssnapshot",
     "monitoring.tablesizesnapshot",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rest_framework import viewsets
-from rest_framework.pagination import CursorPagination
 
 from m365admin import filtersets
 from m365admin.api import serializers
+from m365admin.api.pagination import KeysetPagination
 from m365admin.api.rows import ValuesListMixin
 from m365admin.models import (
     DirectoryUser,
@@ -23,13 +23,9 @@ from m365admin.models import (
 )
 
 
-class SignInCursorPagination(CursorPagination):
-    """Keyset pagination: stable and cheap at any depth of a multi-million-row table."""
-
+class SignInCursorPagination(KeysetPagination):
     ordering = ("-created", "-id")
     page_size = 200
-    max_page_size = 1000
-    page_size_query_param = "page_size"
 
 
 class TenantViewSet(viewsets.ReadOnlyModelViewSet[Tenant]):

@@ -9,10 +9,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from m365admin.api.pagination import KeysetPagination
 from m365admin.api.schema import OBJECT
 from m365admin.licences.figures import ProductFigures, SkuFigures, WasteTotals, amount_text
 from m365admin.licences.report import (
@@ -120,11 +120,9 @@ def _per_tenant(report: LicenceReport) -> list[tuple[SkuFigures, WasteTotals]]:
     return [(figures, report.per_tenant[tenant_id]) for tenant_id, figures in seen.items()]
 
 
-class ReclaimCursorPagination(CursorPagination):
+class ReclaimCursorPagination(KeysetPagination):
     ordering = ("id",)
     page_size = 100
-    max_page_size = 1000
-    page_size_query_param = "page_size"
 
 
 class ReclaimView(_LicenceView):

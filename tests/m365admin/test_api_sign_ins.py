@@ -135,7 +135,8 @@ def test_it_filters_by_user_and_ip(client, viewer, tenant):
     ({"until": "2026-13-01T00:00:00Z"}, 400),
     ({"tenant": "not-a-uuid"}, 400),
     ({"ip_address": "999.1.1.1"}, 400),  # not a database error on PostgreSQL's inet
-    ({"cursor": "garbage"}, 404),  # DRF's answer to a cursor it did not issue
+    ({"cursor": "garbage"}, 400),  # a cursor the API did not issue
+    ({"cursor": "\u00ea{@\t"}, 400),  # not even ASCII (found by the fuzzer)
 ])
 def test_bad_parameters_are_refused(client, viewer, tenant, query, status):
     client.force_login(viewer)
@@ -157,3 +158,10 @@ def test_dates_at_the_edges_of_the_range_are_accepted(client, viewer, tenant):
     client.force_login(viewer)
     query = {"since": "1900-01-01T00:00:00Z", "until": "9998-12-31T23:59:59Z"}
     assert client.get("/api/v1/sign-ins/", query).status_code == 200
+
+
+def test_a_cursor_the_api_did_not_issue_is_refused_with_what_to_do(client, viewer, tenant):
+    client.force_login(viewer)
+    response = client.get("/api/v1/sign-ins/", {"cursor": "garbage"})
+    assert response.status_code == 400
+    assert "next" in response.json()["cursor"][0]
