@@ -70,7 +70,7 @@ def _evaluation(rules: int, runs: int) -> list[object]:
         "metrics": {"cpu": 95.0, "memory": 40.0, "swap": 0.0, "disk": 50.0},
         "requests": {"count": 100, "p95": 2500.0, "p99": 3000.0, "error_rate": 1.0},
         "health": [{"component": c, "status": "down" if c == "graph" else "up"}
-                   for c in ("api", "database", "graph", "exchange", "auth", "cache")],
+                   for c in ("api", "database", "graph", "exchange", "auth", "cache", "queue")],
     }
     timings = []
     for _ in range(runs + 2):

@@ -19,3 +19,9 @@ class M365AdminConfig(AppConfig):
         from m365admin.lib import mailers  # noqa: F401
 
         post_migrate.connect(_create_partitions, sender=self)
+        from django.tasks.signals import task_finished, task_started
+
+        from m365admin.workers import beat_on_task
+
+        task_started.connect(beat_on_task)
+        task_finished.connect(beat_on_task)

@@ -8,7 +8,8 @@ from m365admin.models.tenants import Tenant
 from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 
 # Not here: the security feed's outbox and its delivery position (m365admin.models.feed),
-# bookkeeping read through /api/v1/feed/security and the syslog forwarder, not M365 entities.
+# bookkeeping read through /api/v1/feed/security and the syslog forwarder, not M365 entities;
+# nor the task workers' heartbeats (m365admin.models.workers).
 
 __all__ = [
     "DirectoryUser",

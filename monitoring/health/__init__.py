@@ -1,4 +1,5 @@
-"""Component health checks: six small checks run concurrently, and their latest results kept.
+"""Component health checks: one small check per component, run concurrently, and their latest
+results kept.
 
 The scheduler's tick calls `check_all()` and passes the results to `record()`.
 """

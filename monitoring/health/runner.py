@@ -1,4 +1,4 @@
-"""Runs the six checks concurrently, each in its own daemon thread, bounded by a timeout.
+"""Runs the checks concurrently, each in its own daemon thread, bounded by a timeout.
 
 Daemon threads rather than an executor: a check stuck on a dead dependency must never hold up
 the process's exit, and since a check is never started while its previous run is still going
@@ -20,7 +20,7 @@ from django.db import connections
 
 from m365admin.choices import Component, HealthStatus
 from m365admin.texts import message
-from monitoring.health import api, auth, cache, database, exchange, graph
+from monitoring.health import api, auth, cache, database, exchange, graph, queue
 from monitoring.health.base import Health, ms_since
 
 logger = logging.getLogger("monitoring.health")
@@ -35,6 +35,7 @@ CHECKS: dict[str, Check] = {
     Component.EXCHANGE: exchange.check,
     Component.AUTH: auth.check,
     Component.CACHE: cache.check,
+    Component.QUEUE: queue.check,
 }
 
 
@@ -119,6 +120,6 @@ _runner = HealthRunner(CHECKS)
 
 
 async def check_all(timeout: float | None = None) -> list[Health]:
-    """All six checks concurrently, in Component order; each bounded by timeout (default
+    """All the checks concurrently, in Component order; each bounded by timeout (default
     settings.HEALTH_CHECK_TIMEOUT)."""
     return await _runner.run(settings.HEALTH_CHECK_TIMEOUT if timeout is None else timeout)
