@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from m365admin import workers
 from m365admin.lib.asyncdb import with_db
 from m365admin.models.sync import this_process
 from m365admin.models.tasks import TaskLease
@@ -29,8 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 class LeasedWorker(Worker):
-    """Runs tasks one at a time. A second thread renews the running task's lease and queues
-    again the tasks of dead workers. A task that raises is retried after a backoff until it
+    """Runs tasks one at a time. A second thread says the worker is alive (m365admin.workers,
+    read by the queue's health check), renews the running task's lease and queues again the
+    tasks of dead workers. A task that raises is retried after a backoff until it
     has had TASK_MAX_ATTEMPTS attempts (each claim by a worker is one), then fails."""
 
     def __init__(self, *, worker_id: str = "", queue_names: tuple[str, ...] = ("*",),
@@ -52,6 +54,10 @@ class LeasedWorker(Worker):
             super().run()
         finally:
             self._stopping.set()
+            keeper.join()
+            # A clean stop: not counted alive any longer (a killed worker just stops beating).
+            with suppress(DatabaseError):
+                workers.stopped(self.worker_id)
 
     def stop(self) -> None:
         """Finish the running task, then return from run()."""
@@ -120,15 +126,17 @@ class LeasedWorker(Worker):
             TaskLease.objects.filter(task=db_result).delete()
 
     def _keep_leases(self) -> None:
-        """The heartbeat, three times a lease; and the dead workers' tasks, queued again."""
+        """The heartbeat, three times a lease, busy or idle; and the dead workers' tasks,
+        queued again."""
         while True:
             try:
+                with_db(workers.heartbeat, self.worker_id)
                 running = self._running_id
                 if running is not None and not with_db(leases.renew, running, self.worker_id):
                     logger.warning("task %s: lease lost to another worker", running)
                 with_db(leases.requeue_expired)
             except DatabaseError as exc:
-                logger.warning("worker %s cannot renew its lease: %s", self.worker_id, exc)
+                logger.warning("worker %s cannot beat or renew its lease: %s", self.worker_id, exc)
             if self._stopping.wait(settings.TASK_LEASE_SECONDS / 3):
                 return
 

@@ -46,7 +46,7 @@ CHARTS = ["sizes", "queries", "connections"]
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, collected_static):
-    # `serve` runs the scheduler, whose worker picks queued actions up every 2 s.
+    # `serve` runs the scheduler, which enqueues queued actions every 2 s, and a worker thread.
     with served_site(tmp_path_factory, collected_static, "database-site", _SEED,
                      MONITORING_INTERVAL="2") as site:
         yield site

@@ -166,7 +166,7 @@ ADMIN_OPERATOR_READS = {
     "m365admin.licenceidle",
     "m365admin.servicehealth", "m365admin.servicehealthissue", "m365admin.syncrun",
     "m365admin.synccheckpoint", "m365admin.signinhourly", "m365admin.graphusage",
-    "monitoring.componenthealth",
+    "monitoring.componenthealth", "m365admin.workerheartbeat",
     "monitoring.metricsample", "monitoring.requeststat", "monitoring.alert",
     "monitoring.alertrule", "monitoring.silence", "security.securityevent",
 }
