@@ -32,7 +32,7 @@ def _queued() -> list[str]:
 
 
 def _due_delivery(url: str) -> Delivery:
-    channel = NotificationChannel(name="hook", kind="webhook", url=url, timeout=2.0)
+    channel = NotificationChannel(name="hook", kind="webhook", config={"url": url, "timeout": 2.0})
     channel.set_secret("s3cret")
     channel.save()
     rule = AlertRule.objects.create(name="CPU high", source=AlertSource.METRIC, metric="cpu",
