@@ -1,12 +1,14 @@
 """Scale-out benchmark: N simulated tenants' sign-in syncs through the task queue, run by 1, 2
-and 4 `manage.py db_worker` processes.
+and 4 `manage.py worker` processes.
 
 Every tenant has 500 users; the Graph simulator (in this process, many threads) adds 150 ms to
 every Graph request with its `delay` fault, since real Graph is not on loopback. The initial
 sync of every tenant is done first (4 workers, reported, not the figure); then, for each
-worker count, one incremental sign-in sync per tenant is enqueued at once and the wall time
-is measured from the enqueue until the last run finished. The workers are already running and
-polling, as in production.
+worker count, one incremental sign-in sync per tenant is enqueued at once, as the scheduler
+does (collectors.tasks.enqueue_run), and the wall time is measured from the enqueue until the
+last run finished. The workers are already running and polling, as in production. Each sync
+queues its tenant's detections (a task of their own, run by the same workers); the time until
+the queue is empty, detections included, is reported beside it.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/m365admin_bench \\
         .venv/bin/python bench/scale.py --tenants 200
@@ -24,12 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import common
 from common import ROOT
 
-BENCH = Path(__file__).resolve().parent
 LATENCY_SECONDS = 0.150
 USERS = 500
 
@@ -48,20 +48,22 @@ def main() -> None:
     common.setup_django()
     with tempfile.TemporaryDirectory() as state_dir:
         simulator = _simulator(state_dir, args.tenants, args.signins)
-        env = {**os.environ, "GRAPH_CA_BUNDLE": simulator.ca_bundle,
-               "PYTHONPATH": os.pathsep.join([str(BENCH), os.environ.get("PYTHONPATH", "")])}
+        env = {**os.environ, "GRAPH_CA_BUNDLE": simulator.ca_bundle}
         tenants = _tenants(simulator)
         print(f"{len(tenants)} tenants of {USERS} users, {args.signins} sign-ins each, "
               f"{LATENCY_SECONDS * 1000:.0f} ms per Graph request")
-        seconds = _round(tenants, 4, env)
-        print(f"initial sync, 4 workers        {seconds:7.1f} s")
+        seconds, drained = _round(tenants, 4, env)
+        print(f"initial sync, 4 workers        {seconds:7.1f} s (queue empty after "
+              f"{drained:.1f} s)")
         rows = []
         for count in (int(n) for n in args.workers.split(",")):
-            seconds = _round(tenants, count, env)
-            rows.append((count, f"{seconds:.1f} s", f"{len(tenants) / seconds:.2f}"))
+            seconds, drained = _round(tenants, count, env)
+            rows.append((count, f"{seconds:.1f} s", f"{len(tenants) / seconds:.2f}",
+                         f"{drained:.1f} s"))
             print(f"incremental sync, {count} worker(s)  {seconds:7.1f} s")
         simulator.stop()
-    print(common.table(["workers", "wall time (all tenants)", "tenants/s"], rows))
+    print(common.table(["workers", "wall time (all tenants' syncs)", "tenants/s",
+                        "queue empty (with detections)"], rows))
 
 
 def _simulator(state_dir: str, tenants: int, signins: int):
@@ -100,35 +102,41 @@ def _tenants(simulator) -> list[int]:
     return made
 
 
-def _round(tenants: list[int], workers: int, env: dict[str, str]) -> float:
-    """Start `workers` db_worker processes, enqueue one sign-in sync per tenant, and return the
-    seconds from the enqueue until the last run finished."""
+def _round(tenants: list[int], workers: int, env: dict[str, str]) -> tuple[float, float]:
+    """Start `workers` worker processes, enqueue one sign-in sync per tenant, and return the
+    seconds from the enqueue until the last sync finished, and until the queue was empty."""
     from django.db.models import Max
     from django.tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
-    from scale_task import sync_signins
 
+    from collectors.tasks import enqueue_run, run_collector_task
+    from m365admin.choices import Collector, SyncTrigger
+    from m365admin.models import Tenant
+
+    DBTaskResult.objects.all().delete()  # the claims go with them
     processes = [subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.1",
+        [sys.executable, "manage.py", "worker", "--interval", "0.1", "--no-startup-delay",
          "--worker-id", f"scale-{workers}-{n}", "-v0"],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL) for n in range(workers)]
+    pending = [TaskResultStatus.READY, TaskResultStatus.RUNNING]
     try:
         time.sleep(5)  # the workers start (Django setup) and are polling
         started = time.time()
-        results = [sync_signins.enqueue(pk).id for pk in tenants]
-        queued = DBTaskResult.objects.filter(id__in=results)
-        while queued.filter(status__in=[TaskResultStatus.READY,
-                                        TaskResultStatus.RUNNING]).exists():
+        for tenant in Tenant.objects.filter(pk__in=tenants):
+            if not enqueue_run(tenant, Collector.SIGNINS, SyncTrigger.SCHEDULED):
+                sys.exit(f"tenant {tenant.pk}: a sign-in sync was already queued")
+        syncs = DBTaskResult.objects.filter(task_path=run_collector_task.module_path)
+        while DBTaskResult.objects.filter(status__in=pending).exists():
             if any(p.poll() is not None for p in processes):
                 sys.exit("a worker exited")
             time.sleep(0.2)
-        failed = queued.exclude(status=TaskResultStatus.SUCCESSFUL).count()
-        bad = queued.exclude(return_value="succeeded").count()
-        if failed or bad:
-            sys.exit(f"{failed} task(s) failed and {bad} sync(s) did not succeed")
-        finished = queued.aggregate(last=Max("finished_at"))["last"].timestamp()
-        return finished - started
+        drained = time.time() - started
+        failed = DBTaskResult.objects.exclude(status=TaskResultStatus.SUCCESSFUL).count()
+        if failed or syncs.count() != len(tenants):
+            sys.exit(f"{failed} task(s) failed; {syncs.count()} syncs for {len(tenants)} tenants")
+        finished = syncs.aggregate(last=Max("finished_at"))["last"].timestamp()
+        return finished - started, drained
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)
