@@ -10,6 +10,7 @@ import threading
 from contextlib import suppress
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -43,7 +44,7 @@ class LeasedWorker(Worker):
                          backend_name=backend_name, startup_delay=startup_delay,
                          max_tasks=max_tasks, worker_id=(worker_id or this_process())[:64],
                          excluded_queue_names=list(excluded_queue_names))
-        self._running_id: str | None = None
+        self._running_id: UUID | None = None
         self._stopping = threading.Event()
 
     def run(self) -> None:
@@ -64,7 +65,7 @@ class LeasedWorker(Worker):
         self.running = False
         self._stopping.set()
 
-    def run_task(self, db_result: DBTaskResult) -> None:
+    def run_task(self, db_result: DBTaskResult[Any, Any]) -> None:
         leases.hold(db_result.pk, self.worker_id)
         self._running_id = db_result.pk
         try:
@@ -98,7 +99,7 @@ class LeasedWorker(Worker):
             self._running_id = None
             self._run_tasks += 1
 
-    def _finish(self, db_result: DBTaskResult, *, value: Any = None,
+    def _finish(self, db_result: DBTaskResult[Any, Any], *, value: Any = None,
                 failed: Exception | None = None) -> None:
         with transaction.atomic():
             if not leases.still_held(db_result.pk, self.worker_id):
@@ -115,7 +116,7 @@ class LeasedWorker(Worker):
             task_finished.send(sender=type(db_result.task.get_backend()),
                                task_result=db_result.task_result)
 
-    def _requeue(self, db_result: DBTaskResult, delay: float, *, count_attempt: bool) -> None:
+    def _requeue(self, db_result: DBTaskResult[Any, Any], delay: float, *, count_attempt: bool) -> None:
         with transaction.atomic():
             if not leases.still_held(db_result.pk, self.worker_id):
                 return
