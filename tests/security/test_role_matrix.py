@@ -166,7 +166,7 @@ ADMIN_OPERATOR_READS = {
     "m365admin.licenceidle",
     "m365admin.servicehealth", "m365admin.servicehealthissue", "m365admin.syncrun",
     "m365admin.synccheckpoint", "m365admin.signinhourly", "m365admin.graphusage",
-    "monitoring.componenthealth", "m365admin.workerheartbeat",
+    "monitoring.componenthealth",
     "monitoring.metricsample", "monitoring.requeststat", "monitoring.alert",
     "monitoring.alertrule", "monitoring.silence", "security.securityevent",
 }
@@ -179,8 +179,9 @@ ADMIN_ADMINISTRATORS_ONLY = {
     "security.detectionsettings", "security.detectionexception",
     "axes.accessfailurelog", "token_blacklist.outstandingtoken",
     "token_blacklist.blacklistedtoken",
-    # Task results carry tracebacks and their arguments (docs/tasks.md).
-    "django_tasks_database.dbtaskresult",
+    # Task results carry tracebacks and their arguments (docs/tasks.md); the workers' hosts
+    # and process IDs go with them.
+    "django_tasks_database.dbtaskresult", "m365admin.workerheartbeat",
 }
 
 WEBSOCKETS = {"/ws/dashboard/": VIEWER}
