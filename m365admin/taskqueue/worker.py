@@ -46,6 +46,7 @@ class LeasedWorker(Worker):
                          excluded_queue_names=list(excluded_queue_names))
         self._running_id: UUID | None = None
         self._stopping = threading.Event()
+        self._stopped = threading.Event()
 
     def run(self) -> None:
         keeper = threading.Thread(target=self._keep_leases, daemon=True,
@@ -59,11 +60,19 @@ class LeasedWorker(Worker):
             # A clean stop: not counted alive any longer (a killed worker just stops beating).
             with suppress(DatabaseError):
                 workers.stopped(self.worker_id)
+            self._stopped.set()
 
     def stop(self) -> None:
         """Finish the running task, then return from run()."""
         self.running = False
         self._stopping.set()
+
+    def stop_and_wait(self, timeout: float) -> bool:
+        """stop(), and wait up to `timeout` seconds for run() to return (a worker in a thread
+        of a process that is exiting: past that, its task goes to another worker when its
+        lease expires); returns whether it did."""
+        self.stop()
+        return self._stopped.wait(timeout)
 
     def run_task(self, db_result: DBTaskResult[Any, Any]) -> None:
         leases.hold(db_result.pk, self.worker_id)
