@@ -71,7 +71,7 @@ def _evaluation(rules: int, runs: int) -> list[object]:
         requests=Requests(interval_start=0.0, count=100, p95=2500.0, p99=3000.0,
                           error_rate=1.0),
         health=[component_health(c, "down" if c == "graph" else "up")
-                for c in ("api", "database", "graph", "exchange", "auth", "cache")],
+                for c in ("api", "database", "graph", "exchange", "auth", "cache", "queue")],
     )
     timings = []
     for _ in range(runs + 2):

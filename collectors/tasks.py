@@ -3,6 +3,8 @@ worker (docs/tasks.md)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.tasks import TaskContext, task
 
 from collectors.sync.runner import run_collector
@@ -20,8 +22,8 @@ class CollectorFailed(Exception):
 
 
 @task(takes_context=True)
-def run_collector_task(context: TaskContext, tenant_pk: int, collector: str,
-                       trigger: str) -> dict:
+def run_collector_task(context: TaskContext[Any, Any], tenant_pk: int, collector: str,
+                       trigger: str) -> dict[str, Any]:
     tenant = Tenant.objects.enabled().filter(pk=tenant_pk).first()
     if tenant is None:
         return {"skipped": "the tenant was deleted or disabled after the run was queued"}

@@ -36,6 +36,7 @@ from m365admin.models import (
 )
 from m365admin.models.audit import AuditEntry
 from m365admin.models.licences import ProductQuerySet
+from m365admin.models.workers import WorkerHeartbeat
 from m365admin.tenant_form import TenantForm
 
 
@@ -210,6 +211,14 @@ class GraphUsageAdmin(GraphSourcedAdmin):
 class SignInHourlyAdmin(GraphSourcedAdmin):
     list_display = ["hour", "tenant", "total", "failed", "risky"]
     date_hierarchy = "hour"
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    """Which task workers are alive, on which hosts (the queue's health counts them)."""
+
+    list_display = ["worker_id", "host", "pid", "seen"]
+    list_filter = ["host"]
+
 
 # The product's name, not "Django administration", above every admin page and in its title.
 admin.site.site_header = admin.site.site_title = "m365admin"

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Component(models.TextChoices):
-    """The six components whose health the dashboard shows, in display order."""
+    """The components whose health the dashboard shows, in display order."""
 
     API = "api", _("API")
     DATABASE = "database", _("Database")
@@ -17,6 +17,7 @@ class Component(models.TextChoices):
     EXCHANGE = "exchange", _("Exchange Online")
     AUTH = "auth", _("Authentication")
     CACHE = "cache", _("Cache and channel layer")
+    QUEUE = "queue", _("Task queue")
 
 
 class HealthStatus(models.TextChoices):

@@ -540,7 +540,7 @@ METRICS_TOKEN = env_secret("METRICS_TOKEN")
 METRICS_ALLOWED_NETWORKS = parse_networks(env_list("METRICS_ALLOWED_NETWORKS", []),
                                           "METRICS_ALLOWED_NETWORKS")
 
-# Monitoring: the scheduler's tick samples metrics, checks the six components and pushes one
+# Monitoring: the scheduler's tick samples metrics, checks every component and pushes one
 # message to every open dashboard.
 MONITORING_INTERVAL = env_float("MONITORING_INTERVAL", 30.0, minimum=0.1)
 METRICS_RETENTION_HOURS = env_int("METRICS_RETENTION_HOURS", 24, minimum=1)

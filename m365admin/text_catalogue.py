@@ -68,6 +68,19 @@ TEMPLATES = {
     "health.layer.other_message": _("channel layer (%(layer)s): the channel layer returned "
                                     "another message"),
     "health.layer.unreachable": _("channel layer (%(layer)s) unreachable: %(error)s"),
+    "health.queue.up": ngettext_lazy(
+        "%(n)s due task, the oldest waiting %(age)s; %(workers)s; %(failed)s failed in the "
+        "last hour",
+        "%(n)s due tasks, the oldest waiting %(age)s; %(workers)s; %(failed)s failed in the "
+        "last hour", "n"),
+    "health.queue.workers": ngettext_lazy("%(n)s worker alive", "%(n)s workers alive", "n"),
+    "health.queue.behind": ngettext_lazy(
+        "%(n)s due task has waited %(age)s, longer than one interval (%(limit)s)",
+        "the oldest of %(n)s due tasks has waited %(age)s, longer than one interval "
+        "(%(limit)s)", "n"),
+    "health.queue.no_worker": _("no task worker alive: nothing in the queue runs"),
+    "health.queue.no_worker_since": _("no task worker heard from for %(age)s: nothing in the "
+                                      "queue runs"),
     # Collectors and the Graph client (collectors/…; SyncRun.error_message).
     "sync.no_premium": _("this tenant has no Entra ID P1/P2 licence (or the app lacks "
                          "AuditLog.Read.All): %(what)s"),

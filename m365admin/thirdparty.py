@@ -58,7 +58,8 @@ class RecoveryCodesConfig(StaticConfig):
 
 
 class TasksConfig(TasksAppConfig):
-    verbose_name = _("Background tasks")
+    # django_tasks_db declares a plain str; Django takes a lazy translation as the others do.
+    verbose_name = _("Background tasks")  # type: ignore[assignment]
 
     def ready(self) -> None:
         super().ready()

@@ -1,5 +1,7 @@
-"""The scheduler's monitoring jobs: the tick, retention of request statistics, and the
-database console's worker and snapshots."""
+"""The scheduler's monitoring jobs: the tick and retention of request statistics run here;
+notifications, the database console's maintenance actions and its snapshots are enqueued as
+tasks (monitoring/tasks.py) for the workers. Backend cancels and terminations stay here: they
+clear what may jam a worker, so they must not wait in its queue."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from m365admin.scheduler import periodic
-from monitoring import notify
+from m365admin.taskqueue.once import enqueue_once
+from monitoring import tasks
 from monitoring.dbconsole import snapshots, worker
 from monitoring.models import MetricSample, RequestStat
 from monitoring.tick import Ticker
@@ -28,7 +31,7 @@ async def tick() -> None:
 
 @periodic("monitoring.notify", every=lambda: 5.0)
 def send_notifications() -> None:
-    notify.deliver_due()
+    tasks.enqueue_due_deliveries()
 
 
 @periodic("monitoring.retention", every=lambda: 3600.0)
@@ -43,7 +46,7 @@ def expire_measurements() -> None:
 @periodic("monitoring.database_actions", every=lambda: 2.0)
 def run_database_actions() -> None:
     if connection.vendor == "postgresql":
-        worker.run_queued()
+        tasks.enqueue_database_actions()
 
 
 # Cancels and terminations in a job of their own: they clear what may be jamming the other.
@@ -57,4 +60,4 @@ def run_database_signals() -> None:
 def snapshot_database() -> None:
     # Query statistics every 5 minutes, table sizes daily; a restarted scheduler takes no
     # second snapshot within either interval.
-    snapshots.take_if_due()
+    enqueue_once(tasks.snapshot_database)

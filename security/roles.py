@@ -47,7 +47,8 @@ OPERATOR_ALSO = {
 }
 # Administrators only (they have every permission): configuration holding addresses, URLs and
 # secrets (notification channels and their deliveries), the audit log, IP rules, the database
-# console (query texts and clients), users, roles and sign-in machinery, and the task queue.
+# console (query texts and clients), users, roles and sign-in machinery, and the task queue
+# (results, claims, leases, and the workers' heartbeats with their hosts and process IDs).
 ADMINISTRATORS_ONLY = frozenset({
     "admin.logentry", "auth.permission", "auth.group", "auth.user",
     "contenttypes.contenttype", "sessions.session",
@@ -55,6 +56,7 @@ ADMINISTRATORS_ONLY = frozenset({
     "axes.accesslog", "token_blacklist.outstandingtoken", "token_blacklist.blacklistedtoken",
     "otp_totp.totpdevice", "otp_static.staticdevice", "otp_static.statictoken",
     "django_tasks_database.dbtaskresult", "m365admin.taskclaim", "m365admin.tasklease",
+    "m365admin.workerheartbeat",
     "monitoring.notificationchannel", "monitoring.delivery", "monitoring.deliveryattempt",
     "monitoring.databaseaction", "monitoring.querystatssnapshot",
     "monitoring.tablesizesnapshot",

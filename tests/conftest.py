@@ -168,6 +168,7 @@ def default_rules():
     seed.add_defaults(apps, None)
     import_module("monitoring.migrations.0005_security_event_rules").add_security_rules(apps, None)
     import_module("monitoring.migrations.0007_detection_rules").add_detection_rules(apps, None)
+    import_module("monitoring.migrations.0021_queue_alert_rules").add_rules(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 USERNAME, PASSWORD = "live-viewer", "live-viewer-pw-123456"
 
 
+def child_database_url() -> str:
+    """The test's own database, for the processes a test starts (workers, collectors)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

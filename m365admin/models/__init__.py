@@ -16,7 +16,8 @@ from m365admin.models.usage import Mailbox, OneDriveAccount, Team
 # Not here: the security feed's outbox and its delivery position (m365admin.models.feed),
 # bookkeeping read through /api/v1/feed/security and the syslog forwarder, and the audit log
 # (m365admin.models.audit, written through m365admin.audit), people's preferences
-# (m365admin.models.preferences): not M365 entities.
+# (m365admin.models.preferences), nor the task workers' heartbeats (m365admin.models.workers):
+# not M365 entities.
 
 __all__ = [
     "DirectoryUser",

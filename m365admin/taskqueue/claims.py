@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 _PENDING = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 
 
-def enqueue_once(task: Task, tenant: Tenant, kind: str, *, priority: int = 0,
+def enqueue_once(task: Task[..., Any], tenant: Tenant, kind: str, *, priority: int = 0,
                  again_if_running: bool = False, **kwargs: Any) -> bool:
     """Enqueue task(**kwargs) unless the tenant's `kind` of work is already queued or running;
     returns whether it enqueued.
@@ -44,7 +44,7 @@ def enqueue_once(task: Task, tenant: Tenant, kind: str, *, priority: int = 0,
         return True
 
 
-def release(db_result: DBTaskResult) -> None:
+def release(db_result: DBTaskResult[Any, Any]) -> None:
     """The task finished for good (in the transaction recording it): free its claims, or
     enqueue the run that was asked for while it ran."""
     for claim in TaskClaim.objects.select_for_update().filter(task=db_result):

@@ -10,7 +10,9 @@ so a tenant's collectors share its throttling budget across every worker on ever
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -35,40 +37,40 @@ class LeaseExpired(Exception):
     """The worker running the task stopped renewing its lease (it died or hung)."""
 
 
-def _expiry():
+def _expiry() -> datetime:
     return timezone.now() + timedelta(seconds=settings.TASK_LEASE_SECONDS)
 
 
-def hold(task_id: str, worker: str) -> None:
+def hold(task_id: UUID, worker: str) -> None:
     TaskLease.objects.update_or_create(task_id=task_id,
                                        defaults={"worker": worker, "expires": _expiry(),
                                                  "tenant": None})
 
 
-def renew(task_id: str, worker: str) -> bool:
+def renew(task_id: UUID, worker: str) -> bool:
     """The heartbeat; False when the lease is no longer this worker's."""
     return TaskLease.objects.filter(task_id=task_id, worker=worker).update(
         expires=_expiry()) == 1
 
 
-def still_held(task_id: str, worker: str) -> bool:
+def still_held(task_id: UUID, worker: str) -> bool:
     """Inside a transaction: lock this worker's lease, so no one requeues the task while the
     worker records its outcome."""
     return TaskLease.objects.select_for_update().filter(task_id=task_id, worker=worker).exists()
 
 
-def take_tenant_slot(context: TaskContext, tenant: Tenant) -> None:
+def take_tenant_slot(context: TaskContext[Any, Any], tenant: Tenant) -> None:
     """Hold one of the tenant's TASK_TENANT_CONCURRENCY slots until the task ends, or raise
     TenantBusy. A task run outside a worker (no lease: a test calling it) takes none."""
-    now = timezone.now()
+    now, this_task = timezone.now(), UUID(context.task_result.id)
     with transaction.atomic():
         # Locking the tenant's row serializes the slot takers of one tenant across hosts.
         list(Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk"))
         busy = TaskLease.objects.filter(tenant=tenant, expires__gt=now).exclude(
-            task_id=context.task_result.id).count()
+            task_id=this_task).count()
         if busy >= settings.TASK_TENANT_CONCURRENCY:
             raise TenantBusy(f"tenant {tenant.pk} runs {busy} collector(s) already")
-        TaskLease.objects.filter(task_id=context.task_result.id).update(tenant=tenant)
+        TaskLease.objects.filter(task_id=this_task).update(tenant=tenant)
 
 
 def requeue_expired() -> int:

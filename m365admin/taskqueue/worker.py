@@ -10,6 +10,7 @@ import threading
 from contextlib import suppress
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from m365admin import workers
 from m365admin.lib.asyncdb import with_db
 from m365admin.models.sync import this_process
 from m365admin.models.tasks import TaskLease
@@ -29,8 +31,9 @@ logger = logging.getLogger(__name__)
 
 
 class LeasedWorker(Worker):
-    """Runs tasks one at a time. A second thread renews the running task's lease and queues
-    again the tasks of dead workers. A task that raises is retried after a backoff until it
+    """Runs tasks one at a time. A second thread says the worker is alive (m365admin.workers,
+    read by the queue's health check), renews the running task's lease and queues again the
+    tasks of dead workers. A task that raises is retried after a backoff until it
     has had TASK_MAX_ATTEMPTS attempts (each claim by a worker is one), then fails."""
 
     def __init__(self, *, worker_id: str = "", queue_names: tuple[str, ...] = ("*",),
@@ -41,8 +44,9 @@ class LeasedWorker(Worker):
                          backend_name=backend_name, startup_delay=startup_delay,
                          max_tasks=max_tasks, worker_id=(worker_id or this_process())[:64],
                          excluded_queue_names=list(excluded_queue_names))
-        self._running_id: str | None = None
+        self._running_id: UUID | None = None
         self._stopping = threading.Event()
+        self._stopped = threading.Event()
 
     def run(self) -> None:
         keeper = threading.Thread(target=self._keep_leases, daemon=True,
@@ -52,13 +56,25 @@ class LeasedWorker(Worker):
             super().run()
         finally:
             self._stopping.set()
+            keeper.join()
+            # A clean stop: not counted alive any longer (a killed worker just stops beating).
+            with suppress(DatabaseError):
+                workers.stopped(self.worker_id)
+            self._stopped.set()
 
     def stop(self) -> None:
         """Finish the running task, then return from run()."""
         self.running = False
         self._stopping.set()
 
-    def run_task(self, db_result: DBTaskResult) -> None:
+    def stop_and_wait(self, timeout: float) -> bool:
+        """stop(), and wait up to `timeout` seconds for run() to return (a worker in a thread
+        of a process that is exiting: past that, its task goes to another worker when its
+        lease expires); returns whether it did."""
+        self.stop()
+        return self._stopped.wait(timeout)
+
+    def run_task(self, db_result: DBTaskResult[Any, Any]) -> None:
         leases.hold(db_result.pk, self.worker_id)
         self._running_id = db_result.pk
         try:
@@ -92,7 +108,7 @@ class LeasedWorker(Worker):
             self._running_id = None
             self._run_tasks += 1
 
-    def _finish(self, db_result: DBTaskResult, *, value: Any = None,
+    def _finish(self, db_result: DBTaskResult[Any, Any], *, value: Any = None,
                 failed: Exception | None = None) -> None:
         with transaction.atomic():
             if not leases.still_held(db_result.pk, self.worker_id):
@@ -109,7 +125,7 @@ class LeasedWorker(Worker):
             task_finished.send(sender=type(db_result.task.get_backend()),
                                task_result=db_result.task_result)
 
-    def _requeue(self, db_result: DBTaskResult, delay: float, *, count_attempt: bool) -> None:
+    def _requeue(self, db_result: DBTaskResult[Any, Any], delay: float, *, count_attempt: bool) -> None:
         with transaction.atomic():
             if not leases.still_held(db_result.pk, self.worker_id):
                 return
@@ -120,15 +136,17 @@ class LeasedWorker(Worker):
             TaskLease.objects.filter(task=db_result).delete()
 
     def _keep_leases(self) -> None:
-        """The heartbeat, three times a lease; and the dead workers' tasks, queued again."""
+        """The heartbeat, three times a lease, busy or idle; and the dead workers' tasks,
+        queued again."""
         while True:
             try:
+                with_db(workers.heartbeat, self.worker_id)
                 running = self._running_id
                 if running is not None and not with_db(leases.renew, running, self.worker_id):
                     logger.warning("task %s: lease lost to another worker", running)
                 with_db(leases.requeue_expired)
             except DatabaseError as exc:
-                logger.warning("worker %s cannot renew its lease: %s", self.worker_id, exc)
+                logger.warning("worker %s cannot beat or renew its lease: %s", self.worker_id, exc)
             if self._stopping.wait(settings.TASK_LEASE_SECONDS / 3):
                 return
 

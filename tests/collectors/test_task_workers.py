@@ -12,7 +12,6 @@ from collections import defaultdict
 from itertools import pairwise
 
 import pytest
-from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from collectors import jobs
@@ -23,25 +22,17 @@ from m365admin.choices import Collector, SyncStatus, SyncTrigger
 from m365admin.models import SyncRun
 from m365admin.models.tasks import TaskClaim
 from tests.collectors.test_sync_signins import graph_now, stored, visible_signins  # noqa: F401
-from tests.live import ROOT
+from tests.live import ROOT, child_database_url
 from tests.monitoring.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def start_worker(simulator, tmp_path):
     """Starts `manage.py worker` processes on the test database; stops them after the test."""
     started: list[subprocess.Popen] = []
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1",
+    env = {**os.environ, "DATABASE_URL": child_database_url(), "PYTHONUNBUFFERED": "1",
            "GRAPH_CA_BUNDLE": str(simulator.ca_bundle), "TASK_LEASE_SECONDS": "3",
            "TASK_RETRY_SECONDS": "0"}
 

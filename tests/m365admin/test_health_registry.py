@@ -25,6 +25,7 @@ def test_every_component_has_the_check_its_app_registers_in_display_order():
         "exchange": "collectors.health.exchange",
         "auth": "collectors.health.auth",
         "cache": "monitoring.health.cache",
+        "queue": "collectors.health.queue",
     }
 
 

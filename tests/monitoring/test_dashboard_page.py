@@ -26,7 +26,8 @@ def test_viewers_get_the_page_with_its_script_and_translated_labels(client, view
     assert "vendor/plotly.min.js" in page and "js/dashboard.js" in page
     assert "<script>" not in page  # nothing inline: the CSP allows none
     labels = response.context["labels"]
-    assert set(labels["components"]) == {"api", "database", "graph", "exchange", "auth", "cache"}
+    assert set(labels["components"]) == {"api", "database", "graph", "exchange", "auth", "cache",
+                                         "queue"}
     for value, name in labels["components"].items():
         assert f'data-component="{value}"' in page and name in page
     assert labels["components"]["database"] != "Database"  # translated for a Japanese browser

@@ -63,8 +63,8 @@ def _run(runner: HealthRunner, timeout: float = TIMEOUT) -> list[Health]:
     return asyncio.run(runner.run(timeout))
 
 
-def test_it_knows_the_six_components_in_display_order():
-    assert list(checks()) == ["api", "database", "graph", "exchange", "auth", "cache"]
+def test_it_knows_the_components_in_display_order():
+    assert list(checks()) == ["api", "database", "graph", "exchange", "auth", "cache", "queue"]
 
 
 def test_it_runs_the_checks_concurrently_and_keeps_their_order():

@@ -1,4 +1,5 @@
-"""Deliveries are queued in the database: what a stopped scheduler left is sent by the next."""
+"""Deliveries are queued in the database: what a stopped scheduler left is sent by the next
+(which enqueues the delivery task; a worker sends it)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def test_a_delivery_queued_before_a_restart_is_sent_by_the_next_scheduler(live_s
     assert live_site.query("SELECT status FROM monitoring_delivery") == [("queued",)]
 
     live_site.start("scheduler", log="scheduler.log")
+    live_site.start("worker", "--interval", "0.5", log="worker.log")
     deadline = time.monotonic() + 30
     while not receiver.requests and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -41,7 +41,7 @@ def test_a_tick_from_the_scheduler_process_reaches_a_browser_socket_on_daphne(li
     assert tick["type"] == "tick"
     assert tick["metrics"]["cpu"] is not None
     assert [h["component"] for h in tick["health"]] == [
-        "api", "database", "graph", "exchange", "auth", "cache"
+        "api", "database", "graph", "exchange", "auth", "cache", "queue"
     ]
 
 

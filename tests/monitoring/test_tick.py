@@ -9,6 +9,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from m365admin.asgi import application
+from m365admin.choices import Component
 from monitoring import push
 from monitoring.models import Alert, ComponentHealth, MetricSample
 from monitoring.tick import Ticker, encode, in_words
@@ -49,7 +50,7 @@ def test_a_tick_is_recorded_and_reaches_a_connected_dashboard(client, viewer, de
     assert all(isinstance(entry["reason"], str) for entry in received["health"])
     assert received["metrics"]["memory"] > 0
     health = {h["component"]: h for h in received["health"]}
-    assert list(health) == ["api", "database", "graph", "exchange", "auth", "cache"]
+    assert list(health) == ["api", "database", "graph", "exchange", "auth", "cache", "queue"]
     assert health["api"]["status"] == "down"
     assert health["database"]["status"] == "up"
     assert [t["name"] for t in received["tenants"]] == ["Contoso"]
@@ -59,7 +60,7 @@ def test_a_tick_is_recorded_and_reaches_a_connected_dashboard(client, viewer, de
     pending = set(Alert.objects.filter(status="pending").values_list("rule__name", flat=True))
     assert "Component down: api" in pending, pending
     assert MetricSample.objects.count() == 2
-    assert ComponentHealth.objects.count() == 6
+    assert ComponentHealth.objects.count() == len(Component)
 
     snapshot = json.loads(push.load_snapshot())
     assert snapshot["latest"]["t"] == second.t
@@ -76,7 +77,7 @@ def test_a_tick_goes_out_even_when_a_part_fails(monkeypatch, caplog):
     monkeypatch.setattr(ticker, "_sample", broken)
     message = asyncio.run(ticker.tick())
     assert message.metrics is None
-    assert len(message.health) == 6
+    assert len(message.health) == len(Component)
     assert "metrics unavailable: psutil exploded" in caplog.text
 
 

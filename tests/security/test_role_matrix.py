@@ -179,8 +179,9 @@ ADMIN_ADMINISTRATORS_ONLY = {
     "security.detectionsettings", "security.detectionexception",
     "axes.accessfailurelog", "token_blacklist.outstandingtoken",
     "token_blacklist.blacklistedtoken",
-    # Task results carry tracebacks and their arguments (docs/tasks.md).
-    "django_tasks_database.dbtaskresult",
+    # Task results carry tracebacks and their arguments (docs/tasks.md); the workers' hosts
+    # and process IDs go with them.
+    "django_tasks_database.dbtaskresult", "m365admin.workerheartbeat",
 }
 
 WEBSOCKETS = {"/ws/dashboard/": VIEWER}

@@ -78,7 +78,7 @@ class Command(BaseCommand):
         # Imported here: daphne installs Twisted's asyncio reactor when imported.
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
-        from twisted.internet import reactor
+        from twisted.internet import reactor, threads
 
         start_beside_server()
         if not no_scheduler:
@@ -89,7 +89,9 @@ class Command(BaseCommand):
             reactor.addSystemEventTrigger("before", "shutdown", scheduler.stop)
             # One task worker in a thread, so `make run` needs no other process.
             worker = start_in_thread(f"{this_process()}:serve")
-            reactor.addSystemEventTrigger("before", "shutdown", worker.stop)
+            # Waited for (a Deferred), so its clean stop is recorded before the process exits.
+            reactor.addSystemEventTrigger("before", "shutdown", threads.deferToThread,
+                                          worker.stop_and_wait, 10.0)
         Server(
             application=get_default_application(),
             endpoints=build_endpoint_description_strings(host=host, port=port),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import CommandError
 from django_tasks_db.management.commands import db_worker
 
@@ -14,14 +17,14 @@ class Command(db_worker.Command):
             "Start any number on any hosts; they share one queue in the database. "
             "`db_worker`'s options, with leases, retries and tenant slots added.")
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         # Every queue, and a worker id that says where the worker runs (the admin shows it).
         parser.set_defaults(queue_name="*", worker_id=this_process(), reload=False)
 
     def handle(self, *, verbosity: int, queue_name: str, interval: float, batch: bool,
                backend_name: str, startup_delay: bool, reload: bool, max_tasks: int | None,
-               worker_id: str, exclude_queues: str, **options) -> None:
+               worker_id: str, exclude_queues: str, **options: Any) -> None:
         self.configure_logging(verbosity)
         if reload:
             raise CommandError("--reload is not supported: restart the worker instead")

@@ -1,4 +1,4 @@
-// The six component badges: status in words and colour, latency, reason, since when.
+// The component badges: status in words and colour, latency, reason, since when.
 import { fullTime, labels, ms, t, time } from "./text.js";
 
 export function renderHealth(list, entries) {
