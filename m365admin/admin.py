@@ -117,9 +117,9 @@ class SubscribedSkuAdmin(GraphSourcedAdmin):
     list_filter = ["tenant", "capability_status"]
     search_fields = ["sku_part_number", "sku_id"]
 
-    def get_queryset(self, request: HttpRequest) -> ProductQuerySet:
+    def get_queryset(self, request: HttpRequest) -> ProductQuerySet[SubscribedSku]:
         # The model's manager makes a ProductQuerySet; ModelAdmin's stubs cannot know it.
-        return cast(ProductQuerySet, super().get_queryset(request)).with_product()
+        return cast("ProductQuerySet[SubscribedSku]", super().get_queryset(request)).with_product()
 
 
 @admin.register(Subscription)
@@ -129,9 +129,9 @@ class SubscriptionAdmin(GraphSourcedAdmin):
     list_filter = ["tenant", "status", "is_trial"]
     search_fields = ["sku_part_number", "sku_id", "graph_id"]
 
-    def get_queryset(self, request: HttpRequest) -> ProductQuerySet:
+    def get_queryset(self, request: HttpRequest) -> ProductQuerySet[Subscription]:
         # The model's manager makes a ProductQuerySet; ModelAdmin's stubs cannot know it.
-        return cast(ProductQuerySet, super().get_queryset(request)).with_product()
+        return cast("ProductQuerySet[Subscription]", super().get_queryset(request)).with_product()
 
 
 @admin.register(HeldLicence)

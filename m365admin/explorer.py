@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
 from django import forms
@@ -26,6 +26,9 @@ from django.utils.translation import ngettext
 from m365admin.lib import keyset
 from m365admin.models import Tenant
 
+if TYPE_CHECKING:
+    from m365admin.models.signins import SignIn, SignInQuerySet
+
 PAGE_SIZE = 50
 # What the sign-in explorer shows when no time range is given.
 DEFAULT_WINDOW = timedelta(hours=24)
@@ -39,7 +42,8 @@ def form_problems(form: forms.Form) -> list[str]:
     problems: list[str] = []
     for name, errors in form.errors.items():
         field = form.fields.get(name)
-        for error in errors:
+        # An ErrorList yields its messages as str (the stubs give what it stores).
+        for error in cast("Iterable[str]", errors):
             problems.append(
                 _("%(field)s: %(error)s") % {"field": field.label, "error": error}
                 if field else error
@@ -72,9 +76,9 @@ def time_window(since: datetime | None, until: datetime | None) -> tuple[datetim
     return start, end
 
 
-def filtered_window(
-    filterset: django_filters.FilterSet, between: Callable[[datetime, datetime], QuerySet[Any]]
-) -> tuple[QuerySet[Any], tuple[datetime, datetime], list[str]]:
+def filtered_window[Rows: QuerySet[Any]](
+    filterset: django_filters.FilterSet, between: Callable[[datetime, datetime], Rows]
+) -> tuple[Rows, tuple[datetime, datetime], list[str]]:
     """`between(start, end)` narrowed by the filterset, whose `since` and `until` pick the
     window; with any problem, the default window unfiltered."""
     problems = form_problems(filterset.form)
@@ -108,8 +112,10 @@ def filter_fields(
                 choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
             )
         elif isinstance(field, forms.ChoiceField):
+            # The field keeps its choices normalised to pairs (the stubs allow any input form).
+            choices = cast("Iterable[tuple[Any, Any]]", field.choices)
             field.widget.choices = [
-                ("", _("Any")), *((value, label) for value, label in field.choices if value != "")
+                ("", _("Any")), *((value, label) for value, label in choices if value != "")
             ]
         elif isinstance(field, forms.DateTimeField):
             # Seconds too: a range taken from the table must not lose its edges.
@@ -204,8 +210,8 @@ def offset_page(queryset: QuerySet[Any] | Sequence[Any],
         return paginator.page(1), _("That page does not exist; showing the first page.")
 
 
-def keyset_page(queryset: QuerySet[Any],
-                cursor: str | None) -> tuple[list[Any], str | None, str | None]:
+def keyset_page(queryset: SignInQuerySet,
+                cursor: str | None) -> tuple[list[SignIn], str | None, str | None]:
     """One page of a newest-first table past `cursor` (no OFFSET: as cheap at row 10 million
     as at row 1): the rows, the next page's cursor, and a problem with the cursor given."""
     problem = None

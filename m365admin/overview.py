@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Aggregate, Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from m365admin.choices import Collector, HealthLevel, LicenceKind, SyncStatus, UserType
@@ -21,6 +23,9 @@ from m365admin.models import (
     Tenant,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass
 class TenantOverview:
@@ -35,7 +40,7 @@ class TenantOverview:
     # Graph refuses this tenant its sign-in logs (no Entra ID P1/P2).
     sign_in_logs_unavailable: bool = False
     # (collector label, its latest run or None), in the order the collectors are listed.
-    runs: list[tuple[str, SyncRun | None]] = field(default_factory=list)
+    runs: list[tuple[StrOrPromise, SyncRun | None]] = field(default_factory=list)
 
     def failure_rate(self) -> float | None:
         if not self.signins_24h:
@@ -43,7 +48,8 @@ class TenantOverview:
         return 100.0 * self.failed_signins_24h / self.signins_24h
 
 
-def _grouped(queryset, **aggregates) -> dict[int, dict[str, int]]:
+def _grouped(queryset: QuerySet[Any], **aggregates: Aggregate) -> dict[int, dict[str, Any]]:
+    # Per tenant pk: each aggregate's value (a count, a sum or None, a latest date).
     return {
         row.pop("tenant"): row
         for row in queryset.values("tenant").annotate(**aggregates).order_by()
@@ -99,7 +105,7 @@ def licence_totals(figures: list[SkuFigures]) -> dict[int, dict[str, int]]:
     return totals
 
 
-def tenant_tiles(now=None) -> list[dict]:
+def tenant_tiles(now: datetime | None = None) -> list[dict[str, Any]]:
     """The dashboard's per-tenant tiles (docs/monitoring.md), from rollups and small tables.
 
     A fixed number of grouped queries whatever the tenant count; sign-in figures come from the
@@ -144,8 +150,10 @@ def tenant_tiles(now=None) -> list[dict]:
     ]
 
 
-def _tile(tenant, users, licences, signins, mailboxes, onedrive, services, last_sync,
-          sign_in_logs_unavailable) -> dict:
+def _tile(tenant: Tenant, users: dict[str, Any], licences: dict[str, int],
+          signins: dict[str, Any], mailboxes: dict[str, Any], onedrive: dict[str, Any],
+          services: list[ServiceHealth], last_sync: datetime | None,
+          sign_in_logs_unavailable: bool) -> dict[str, Any]:
     total, failed = signins.get("total") or 0, signins.get("failed") or 0
     levels = {service.service: service.level() for service in services}
     not_operational = sorted(
@@ -180,10 +188,10 @@ def _tile(tenant, users, licences, signins, mailboxes, onedrive, services, last_
     }
 
 
-_LEVEL_ORDER = [
+_LEVEL_ORDER: list[str] = [
     HealthLevel.OPERATIONAL, HealthLevel.UNKNOWN, HealthLevel.DEGRADED, HealthLevel.INTERRUPTED
 ]
 
 
-def _worst_level(levels) -> str:
+def _worst_level(levels: Iterable[str]) -> str:
     return max(levels, key=_LEVEL_ORDER.index)

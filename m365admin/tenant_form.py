@@ -6,6 +6,9 @@ stored one. Its expiry date is asked for with it, so an alert can come before sy
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any, cast
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,9 +41,9 @@ class TenantForm(WriteOnlySecretForm):
             "client_id": gettext_lazy("The Application (client) ID from the same page."),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.editing = self.instance.has_client_secret()
+        self.editing: bool = self.instance.has_client_secret()
         # The admin's view-only page builds this form without the fields it shows read-only.
         if secret := self.fields.get("client_secret"):
             secret.required = not self.editing
@@ -56,7 +59,8 @@ class TenantForm(WriteOnlySecretForm):
                                       "days": SECRET_NOTICE_DAYS}
 
     def _https(self, name: str) -> str:
-        url = self.cleaned_data.get(name)
+        # The URL field's cleaned value, a str (clean_<name> runs only after it is cleaned).
+        url = cast("str", self.cleaned_data.get(name))
         # msal refuses an identity platform without TLS, and a token must never travel in clear.
         if url and not url.lower().startswith("https://"):
             raise forms.ValidationError(_("Enter an https:// address."))
@@ -68,7 +72,7 @@ class TenantForm(WriteOnlySecretForm):
     def clean_graph_url(self) -> str:
         return self._https("graph_url")
 
-    def clean_secret_expires(self):
+    def clean_secret_expires(self) -> date | None:
         expires = self.cleaned_data.get("secret_expires")
         # An unchanged date on edit is not re-judged: the alert already says it has passed.
         if expires and "secret_expires" in self.changed_data and expires < timezone.localdate():
@@ -77,8 +81,9 @@ class TenantForm(WriteOnlySecretForm):
                 "Entra ID and enter it with its expiry date."))
         return expires
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # ModelForm.clean returns cleaned_data; the stubs allow None for a subclass's clean.
+        cleaned = cast("dict[str, Any]", super().clean())
         new_secret = cleaned.get("client_secret")
         if self.editing and new_secret and "secret_expires" not in self.changed_data:
             self.add_error("secret_expires", _("A new secret has a new expiry date: enter it."))

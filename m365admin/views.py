@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.handlers.asgi import ASGIRequest
@@ -28,6 +28,9 @@ from m365admin.filtersets import (
 from m365admin.lib import csvstream
 from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, Team, Tenant
 from m365admin.overview import tenant_overviews
+
+if TYPE_CHECKING:
+    from m365admin.models.signins import SignInQuerySet
 
 
 @require_GET
@@ -74,7 +77,7 @@ SIGNIN_CSV_COLUMNS: dict[str, Callable[[SignIn], Any]] = {
 
 def _search_signins(
     request: HttpRequest,
-) -> tuple[SignInFilterSet, QuerySet[SignIn], tuple[datetime, datetime], list[str]]:
+) -> tuple[SignInFilterSet, SignInQuerySet, tuple[datetime, datetime], list[str]]:
     """The sign-ins the request asks for, always inside a bounded time window."""
     filterset = SignInFilterSet(request.GET)
     rows, window, problems = explorer.filtered_window(filterset, SignIn.objects.between)

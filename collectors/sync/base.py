@@ -205,9 +205,11 @@ def remove_unseen(model: type[models.Model], tenant: Tenant, since: datetime) ->
     return deleted
 
 
-def sync_snapshot(ctx: SyncContext, path: str, model: type[models.Model],
-                  to_model: Callable[[SyncContext, dict[str, Any], datetime], models.Model | None],
-                  unique_fields: list[str]) -> list[models.Model]:
+def sync_snapshot[M: models.Model](
+    ctx: SyncContext, path: str, model: type[M],
+    to_model: Callable[[SyncContext, dict[str, Any], datetime], M | None],
+    unique_fields: list[str],
+) -> list[M]:
     """A small listing read whole (every page), then written in one transaction: rows upserted,
     rows it no longer lists removed. Returns the rows written."""
     started = timezone.now()

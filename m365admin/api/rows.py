@@ -16,15 +16,28 @@ no column (a model property, a method field) is computed from the row by the ser
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import fields as drf_fields
-from rest_framework import renderers
+from rest_framework import renderers, serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
+
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+
+    # What the mixin is mixed into: a viewset's generic view (any model).
+    _ListingView = GenericAPIView[Any]
+else:  # a plain mixin at run time
+    _ListingView = object
+
+# A row as `.values()` reads it: values() paths to values.
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -33,7 +46,7 @@ class Computed:
     needs, `compute(row, serializer_context)` returns its representation."""
 
     reads: tuple[str, ...]
-    compute: Callable[[dict, dict], Any]
+    compute: Callable[[Row, Mapping[str, Any]], Any]
 
 
 # Fields whose representation of a database value is that value (msgspec writes UUIDs, dates
@@ -46,7 +59,7 @@ _AS_IS = (drf_fields.CharField, drf_fields.ChoiceField, drf_fields.BooleanField,
 class RowPlan:
     """How one serializer's fields are read from `.values()` and represented."""
 
-    def __init__(self, serializer_class) -> None:
+    def __init__(self, serializer_class: type[serializers.Serializer[Any]]) -> None:
         computed: dict[str, Computed] = getattr(serializer_class, "computed_from_values", {})
         self.paths: list[str] = []
         self.pairs: list[tuple[str, str]] = []  # (field name, values() key), in field order
@@ -71,14 +84,14 @@ class RowPlan:
     def _read(self, *paths: str) -> None:
         self.paths += [path for path in paths if path not in self.paths]
 
-    def select(self, queryset):
+    def select(self, queryset: QuerySet[Any]) -> QuerySet[Any, Row]:
         return queryset.values(*self.paths)
 
-    def represent(self, rows: Iterable[dict], context: dict) -> list[dict]:
+    def represent(self, rows: Iterable[Row], context: Mapping[str, Any]) -> list[dict[str, Any]]:
         zone = timezone.get_current_timezone()
         # psycopg returns UTC date-times; DRF shows them in the active zone.
         datetimes = [] if str(zone) == "UTC" else self.datetimes
-        items = []
+        items: list[dict[str, Any]] = []
         for row in rows:
             item = {name: row[key] for name, key in self.pairs}
             for name in datetimes:
@@ -94,14 +107,14 @@ class RowPlan:
 
 
 @functools.cache
-def plan_for(serializer_class) -> RowPlan:
+def plan_for(serializer_class: type[serializers.Serializer[Any]]) -> RowPlan:
     return RowPlan(serializer_class)
 
 
 _drf_encoder = renderers.JSONRenderer.encoder_class()
 
 
-def _fallback(value):
+def _fallback(value: Any) -> Any:
     # msgspec leaves subclasses of str (DRF's ErrorDetail) to the hook, json.dumps does not.
     return str(value) if isinstance(value, str) else _drf_encoder.default(value)
 
@@ -116,29 +129,33 @@ class MsgspecJSONRenderer(renderers.JSONRenderer):
     _encoder = msgspec.json.Encoder(enc_hook=_fallback,
                                     decimal_format="number")
 
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: Mapping[str, Any] | None = None) -> bytes:
         if data is None:
             return b""
         encoded = self._encoder.encode(data)
-        indent = self.get_indent(accepted_media_type, renderer_context or {})
+        indent = self.get_indent(
+            accepted_media_type,  # type: ignore[arg-type]  # DRF's own render() passes None too
+            renderer_context or {})
         if indent:
             encoded = msgspec.json.format(encoded, indent=indent)
         return encoded.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(),
                                                                         b"\\u2029")
 
 
-class ValuesListMixin:
+class ValuesListMixin(_ListingView):
     # `list()` through the serializer's RowPlan and msgspec, with the view's own filters,
     # ordering, pagination and permissions (for a viewset with ListModelMixin). Comments, not
     # docstrings: the schema would take them for the operations' descriptions.
 
-    def get_renderers(self):
+    def get_renderers(self) -> list[renderers.BaseRenderer]:
         # msgspec's JSON in place of DRF's; the browsable API, when enabled, stays.
         return [MsgspecJSONRenderer() if type(renderer) is renderers.JSONRenderer else renderer
                 for renderer in super().get_renderers()]
 
-    def list(self, request, *args, **kwargs) -> Response:
-        plan = plan_for(self.get_serializer_class())
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # A Serializer (the stubs say BaseSerializer, which has no fields for RowPlan to read).
+        plan = plan_for(cast("type[serializers.Serializer[Any]]", self.get_serializer_class()))
         queryset = plan.select(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(queryset)
         items = plan.represent(queryset if page is None else page,

@@ -158,7 +158,8 @@ def sku_figures(tenant: Tenant | None = None, inactive_days: int | None = 30
     figures = []
     for (tenant_id, tenant_name, tenant_code, sku_id, part_number, state, enabled, warning,
          consumed, name_override, price, currency) in (
-            SubscribedSku.objects.filter(**scope).with_product().values_list(
+            # The names with_product() annotates, which the mypy plugin cannot see.
+            SubscribedSku.objects.filter(**scope).with_product().values_list(  # type: ignore[misc]
                 "tenant_id", "tenant__name", "tenant__code", "sku_id", "sku_part_number",
                 "capability_status", "prepaid_enabled", "prepaid_warning", "consumed_units",
                 "name_override", "monthly_price", "currency")):

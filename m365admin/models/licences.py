@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Protocol, Self, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -27,17 +29,35 @@ RENEWAL_NOTICE_DAYS = 30
 class ProductNamed:
     """A row naming a SKU (`sku_id`, `sku_part_number`) shows its product name."""
 
+    # The model's fields (declared by each model using this mixin).
+    sku_id: str
+    sku_part_number: str
+
     @property
     def product_name(self) -> str:
         """Honours an Administrator's name when read through `with_product()`."""
         return product_name(self.sku_id, self.sku_part_number,
                             getattr(self, "name_override", "") or "")
 
-    product_name.fget.short_description = _("product")  # the admin's column heading
+    # The admin's column heading (mypy takes the property for its getter function).
+    product_name.fget.short_description = _("product")  # type: ignore[attr-defined]
 
 
-class ProductQuerySet(models.QuerySet):
-    def with_product(self) -> ProductQuerySet:
+class _NamesSku(Protocol):
+    """What `LicenceProduct.note_seen` reads of a SKU."""
+
+    @property
+    def sku_id(self) -> str: ...
+
+    @property
+    def sku_part_number(self) -> str: ...
+
+
+_Named = TypeVar("_Named", bound=models.Model, covariant=True)
+
+
+class ProductQuerySet(models.QuerySet[_Named]):
+    def with_product(self) -> Self:
         """Annotate the SKU's LicenceProduct settings in the same query: `name_override`,
         `monthly_price`, `currency` (None when nobody set them)."""
         product = LicenceProduct.objects.filter(sku_id=OuterRef("sku_id"))
@@ -80,7 +100,7 @@ class LicenceProduct(models.Model):
     def product_name(self) -> str:
         return product_name(self.sku_id, self.sku_part_number, self.name)
 
-    product_name.fget.short_description = _("product")
+    product_name.fget.short_description = _("product")  # type: ignore[attr-defined]
 
     def clean(self) -> None:
         self.sku_id = self.sku_id.strip().lower()
@@ -91,11 +111,12 @@ class LicenceProduct(models.Model):
             raise ValidationError({"monthly_price": _("A currency needs a price.")})
 
     @classmethod
-    def note_seen(cls, skus) -> None:
+    def note_seen(cls, skus: Iterable[_NamesSku]) -> None:
         """List every SKU a tenant has in the admin, so an Administrator can name and price it
         (rows already there, and their settings, are left alone)."""
         cls.objects.bulk_create(
-            [cls(sku_id=sku.sku_id.lower(), sku_part_number=sku.sku_part_number) for sku in skus],
+            [cls(sku_id=sku.sku_id.lower(),  # type: ignore[misc]  # django-stubs#3401: not Self
+                 sku_part_number=sku.sku_part_number) for sku in skus],
             ignore_conflicts=True,
         )
 
@@ -132,7 +153,7 @@ class Subscription(ProductNamed, TenantOwned):
     def __str__(self) -> str:
         return self.product_name
 
-    def needs_attention(self, now) -> bool:
+    def needs_attention(self, now: datetime) -> bool:
         """In a state that stops or will stop service, or at most RENEWAL_NOTICE_DAYS from its
         next lifecycle date (renewal or expiry): an administrator must act."""
         if self.status in TROUBLED_SUBSCRIPTION:
@@ -188,4 +209,5 @@ class LicenceIdle(TenantOwned):
         return self.sku_id
 
     def inactive(self, days: int) -> int:
-        return getattr(self, f"inactive_{days}")
+        count: int = getattr(self, f"inactive_{days}")
+        return count
