@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TextIO, TypeVar
 
 import psycopg
 from django.conf import settings
@@ -37,14 +38,17 @@ LOCK_KEY = 0x6D33363561
 # A leader whose lock session has been quiet for two intervals (at least this long) is hung.
 MIN_LEASE_SECONDS = 5.0
 
+# A job: a sync or async callable without arguments (what it returns is not used).
+JobFunc = TypeVar("JobFunc", bound=Callable[[], object])
+
 
 @dataclass
 class Job:
     name: str
     every: Callable[[], float]  # seconds, read each time so settings changes apply
-    func: Callable
+    func: Callable[[], object]
     last_started: float | None = None
-    task: asyncio.Task | None = field(default=None, repr=False)
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def due(self, now: float) -> bool:
         running = self.task is not None and not self.task.done()
@@ -57,10 +61,10 @@ class Job:
 JOBS: dict[str, Job] = {}
 
 
-def periodic(name: str, every: Callable[[], float]):
+def periodic(name: str, every: Callable[[], float]) -> Callable[[JobFunc], JobFunc]:
     """Register a job (sync or async callable without arguments) run every `every()` seconds."""
 
-    def register(func):
+    def register(func: JobFunc) -> JobFunc:
         JOBS[name] = Job(name, every, func)
         return func
 
@@ -76,8 +80,8 @@ class LeaderLock:
     """Held by at most one scheduler: a PostgreSQL advisory lock, or a file lock on SQLite."""
 
     def __init__(self) -> None:
-        self._conn: psycopg.Connection | None = None
-        self._file = None
+        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._file: TextIO | None = None
 
     def try_acquire(self) -> bool:
         if connection.vendor == "postgresql":
@@ -110,12 +114,14 @@ class LeaderLock:
         if self._conn is None:
             self._conn = own_connection()
         try:
-            got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]
+            got = self._conn.execute("SELECT pg_try_advisory_lock(%s)",
+                                     [LOCK_KEY]).fetchone()[0]  # type: ignore[index]  # one row
         except psycopg.Error:
             self.release()
             raise
         if not got and self._fence_hung_leader():
-            got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]
+            got = self._conn.execute("SELECT pg_try_advisory_lock(%s)",
+                                     [LOCK_KEY]).fetchone()[0]  # type: ignore[index]  # one row
         if not got:
             self.release()
         return bool(got)
@@ -127,6 +133,7 @@ class LeaderLock:
         session's state_change; a leader that hangs (SIGSTOP, a frozen VM) keeps the session,
         and with it the lock, while doing nothing. Terminated, it finds the lock gone when it
         wakes and stands by (fencing). Returns whether a hung leader was terminated."""
+        assert self._conn is not None  # noqa: S101 — for mypy: _try_advisory opened it
         lease = max(2 * settings.MONITORING_INTERVAL, MIN_LEASE_SECONDS)
         hung = self._conn.execute("""
             SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -213,7 +220,7 @@ class Scheduler:
         else:
             logger.debug("job done job=%s seconds=%.3f", job.name, time.monotonic() - started)
 
-    async def _in_thread(self, func):
+    async def _in_thread[R](self, func: Callable[[], R]) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._executor, with_db, func)
 
     async def _finish(self) -> None:

@@ -24,13 +24,15 @@ import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
-from psycopg import postgres
+from psycopg import Cursor, postgres
 from psycopg.adapt import Dumper
 from psycopg.errors import UniqueViolation
 from psycopg.pq import Format
@@ -98,12 +100,15 @@ def _sync(ctx: SyncContext) -> None:
         if checkpoint.window_end is None:
             _open_window(ctx, start, min(run_started, start + _window_length()))
         window_start, window_end = checkpoint.window_start, checkpoint.window_end
+        # For mypy: the window is open now, and reading it to its last page moved the watermark.
+        assert window_start is not None and window_end is not None  # noqa: S101
         try:
             _read_window(ctx, mapper)
         finally:
             # Also after a failed page: the hours it stored get their rollups now.
             rollups.refresh_signin_hours(ctx.tenant, window_start, window_end)
         ctx.progress.advance((window_end - window_start).total_seconds())
+        assert checkpoint.watermark is not None  # noqa: S101
         if checkpoint.watermark >= run_started:
             return
         start = checkpoint.watermark
@@ -129,6 +134,8 @@ def _read_window(ctx: SyncContext, mapper: RowMapper) -> None:
 def _window_pages(ctx: SyncContext) -> Iterator[Page]:
     """The window's pages from the saved nextLink while Graph accepts it, else from its start."""
     checkpoint = ctx.checkpoint
+    assert checkpoint.window_start is not None  # noqa: S101 — for mypy: _sync opened the window
+    assert checkpoint.window_end is not None  # noqa: S101
     from_start = ctx.client.iter_pages(
         _endpoint(), params=_query(checkpoint.window_start, checkpoint.window_end),
         item_type=SignInItem,
@@ -216,6 +223,7 @@ def store_page(ctx: SyncContext, page: MappedPage, stored_until: datetime | None
         written = _write(rows, stored_until) if rows else 0
         checkpoint.next_link = page.next_link or ""
         if page.next_link is None:
+            assert checkpoint.window_end is not None  # noqa: S101 — for mypy: the window read
             checkpoint.watermark = max(checkpoint.watermark or checkpoint.window_end,
                                        checkpoint.window_end)
             checkpoint.window_start = checkpoint.window_end = None
@@ -278,7 +286,7 @@ def _copy_upsert(rows: list[Row]) -> int:
             "SELECT count(*) FROM signin_stage AS new JOIN m365admin_signin AS old "
             "USING (tenant_id, graph_id, created)"
         )
-        existing = cursor.fetchone()[0]
+        existing: int = cursor.fetchone()[0]
         cursor.execute(
             f"INSERT INTO m365admin_signin ({columns}) "  # noqa: S608
             f"SELECT {columns} FROM signin_stage "
@@ -288,9 +296,9 @@ def _copy_upsert(rows: list[Row]) -> int:
     return len(rows) - existing
 
 
-def _binary_copy(cursor, table: str, rows: list[Row]) -> None:
+def _binary_copy(cursor: CursorWrapper, table: str, rows: list[Row]) -> None:
     """COPY in binary format: half the time of text COPY here, client and server together."""
-    raw = cursor.cursor
+    raw: Cursor[tuple[Any, ...]] = cursor.cursor  # psycopg's own, under Django's wrapper
     raw.adapters.register_dumper(None, _InetFromText)
     raw.adapters.register_dumper(None, _JsonbFromText)
     types = _column_types(raw)  # before the COPY starts: the connection is busy during it
@@ -306,7 +314,7 @@ def _binary_copy(cursor, table: str, rows: list[Row]) -> None:
 _types: list[int] = []
 
 
-def _column_types(raw) -> list[int]:
+def _column_types(raw: Cursor[tuple[Any, ...]]) -> list[int]:
     """The sign-in columns' type OIDs, in COLUMNS order (built-in types: fixed per server)."""
     if not _types:
         raw.execute(

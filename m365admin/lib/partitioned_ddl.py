@@ -24,6 +24,7 @@ def create_partitioned_table(schema_editor: BaseDatabaseSchemaEditor, model: typ
         if field.primary_key:
             continue
         definition, _params = schema_editor.column_sql(model, field, include_default=False)
+        assert field.column is not None  # noqa: S101 — for mypy: a concrete field's column
         columns.append(f"{quote(field.column)} {definition}")
     schema_editor.execute(
         f"CREATE TABLE {quote(table)} ("
@@ -35,6 +36,7 @@ def create_partitioned_table(schema_editor: BaseDatabaseSchemaEditor, model: typ
     for field in model._meta.local_fields:
         if isinstance(field, models.ForeignKey):
             target = field.related_model._meta
+            assert target.pk.column is not None  # noqa: S101 — for mypy: a primary key's column
             schema_editor.execute(
                 f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(f'{table}_{field.column}_fk')} "
                 # Checked immediately, not deferred: a deferred check leaves trigger events that

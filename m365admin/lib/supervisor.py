@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Protocol
 
 # A program that exits by itself sooner than this after its start is misconfigured, not
 # unlucky: restarting it would only repeat its error, so everything stops. One killed by a
@@ -33,18 +33,26 @@ STOP_TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.2
 
 
+class Output(Protocol):
+    """Where the prefixed lines go: a text stream, or a management command's stdout."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+
 @dataclass
 class Program:
     name: str
     argv: list[str]
     env: dict[str, str]
-    process: subprocess.Popen | None = field(default=None, repr=False)
+    process: subprocess.Popen[str] | None = field(default=None, repr=False)
     started: float = 0.0
     died: float | None = None  # monotonic(), while waiting to be started again
 
 
 class Supervisor:
-    def __init__(self, programs: list[Program], *, cwd: Path, out: TextIO = sys.stdout) -> None:
+    def __init__(self, programs: list[Program], *, cwd: Path, out: Output = sys.stdout) -> None:
         self.programs = programs
         self.cwd = cwd
         self.out = out
@@ -82,6 +90,7 @@ class Supervisor:
             if now - program.died >= RESTART_DELAY_SECONDS:
                 self._start(program)
             return True
+        assert program.process is not None  # noqa: S101 — for mypy: started before it is watched
         code = program.process.poll()
         if code is None:
             return True
@@ -110,7 +119,7 @@ class Supervisor:
         threading.Thread(target=self._pump, args=(program.name, program.process.stdout),
                          daemon=True).start()
 
-    def _pump(self, name: str, stream: TextIO) -> None:
+    def _pump(self, name: str, stream: IO[str]) -> None:
         for line in stream:
             self._write(name, line.rstrip("\n"))
 
@@ -122,20 +131,20 @@ class Supervisor:
     def _stop_all(self) -> None:
         """SIGTERM in reverse order of start (the proxy before what it proxies), then
         SIGKILL whatever has not finished within STOP_TIMEOUT_SECONDS."""
-        running = [p for p in reversed(self.programs) if p.process and p.process.poll() is None]
-        for program in running:
-            _signal_group(program.process, signal.SIGTERM)
+        running = [(p.name, p.process) for p in reversed(self.programs)
+                   if p.process and p.process.poll() is None]
+        for _name, process in running:
+            _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for program in running:
+        for name, process in running:
             try:
-                program.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                self.say(f"{program.name} did not stop within {STOP_TIMEOUT_SECONDS:g} s; "
-                         "killing it")
-                _signal_group(program.process, signal.SIGKILL)
-                program.process.wait()
+                self.say(f"{name} did not stop within {STOP_TIMEOUT_SECONDS:g} s; killing it")
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
 
 
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
+def _signal_group(process: subprocess.Popen[str], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signum)

@@ -14,10 +14,11 @@ import asyncio
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from channels.routing import get_default_application
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from m365admin import serving, topology
 from m365admin.lib.supervisor import Supervisor
@@ -46,7 +47,7 @@ class Command(BaseCommand):
     help = ("Serve m365admin (HTTP, API and websockets) with daphne, and run the scheduler and "
             "a task worker.")
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on.")
         parser.add_argument("--port", type=int, help="Port to listen on (8000).")
         parser.add_argument(
@@ -68,8 +69,8 @@ class Command(BaseCommand):
                                 "self-signed one for 127.0.0.1 and localhost, under var/tls/).")
         production.add_argument("--key", type=Path, help="PEM private key of --cert.")
 
-    def handle(self, *args, host: str, port: int | None, no_scheduler: bool, production: bool,
-               **options) -> None:
+    def handle(self, *args: Any, host: str, port: int | None, no_scheduler: bool,
+               production: bool, **options: Any) -> None:
         if production:
             self._production(host, port or 8443, **options)
             return
@@ -86,12 +87,15 @@ class Command(BaseCommand):
             serving.serving_on(host, port)
             scheduler = Scheduler()
             reactor.callWhenRunning(lambda: asyncio.ensure_future(scheduler.run()))
-            reactor.addSystemEventTrigger("before", "shutdown", scheduler.stop)
+            # Twisted types the reactor with zope Interfaces, whose methods have no `self`: without
+            # the mypy-zope plugin, mypy takes "shutdown" for the callable (the ignores below).
+            reactor.addSystemEventTrigger("before", "shutdown",  # type: ignore[arg-type]  # zope
+                                          scheduler.stop)
             # One task worker in a thread, so `make run` needs no other process.
             worker = start_in_thread(f"{this_process()}:serve")
             # Waited for (a Deferred), so its clean stop is recorded before the process exits.
-            reactor.addSystemEventTrigger("before", "shutdown", threads.deferToThread,
-                                          worker.stop_and_wait, 10.0)
+            reactor.addSystemEventTrigger("before", "shutdown",  # type: ignore[arg-type]  # zope
+                                          threads.deferToThread, worker.stop_and_wait, 10.0)
         Server(
             application=get_default_application(),
             endpoints=build_endpoint_description_strings(host=host, port=port),
@@ -99,7 +103,7 @@ class Command(BaseCommand):
         ).run()
 
     def _production(self, host: str, port: int, *, workers: int, http_port: int,
-                    cert: Path | None, key: Path | None, **options) -> None:
+                    cert: Path | None, key: Path | None, **options: Any) -> None:
         if (cert is None) != (key is None):
             raise CommandError("--cert and --key go together")
         for path in (cert, key):
@@ -108,7 +112,7 @@ class Command(BaseCommand):
         if workers < 1:
             raise CommandError("--workers must be at least 1")
         caddy = topology.check_requirements()
-        if cert is None:
+        if cert is None or key is None:  # both or neither (checked above)
             cert, key = topology.self_signed_certificate(settings.VAR_DIR / "tls")
         for listen in (port, http_port):
             ensure_port_free(host, listen)
