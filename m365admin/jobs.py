@@ -7,7 +7,7 @@ from django.conf import settings
 
 from m365admin.scheduler import periodic
 from m365admin.syslog import Forwarder
-from m365admin.taskqueue.once import enqueue_once
+from m365admin.taskqueue.claims import enqueue_once
 from m365admin.tasks import maintain_partitions
 
 _forwarder: Forwarder | None = None

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from m365admin.scheduler import periodic
-from m365admin.taskqueue.once import enqueue_once
+from m365admin.taskqueue.claims import enqueue_once
 from monitoring import tasks
 from monitoring.dbconsole import snapshots, worker
 from monitoring.models import MetricSample, RequestStat

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
-from m365admin.taskqueue.once import enqueue_once
+from m365admin.taskqueue.claims import enqueue_once
 from monitoring import notify
 from monitoring.choices import DatabaseActionState as State
 from monitoring.choices import DeliveryStatus

@@ -12,10 +12,12 @@ from m365admin.models.tenants import Tenant
 
 class TaskClaim(models.Model):
     """At most one queued or running task per tenant and kind of work (a collector, the
-    detections): the unique row is what concurrent enqueuers on any host race for."""
+    detections), or per upkeep task (no tenant; its kind is the task's path): the unique row
+    is what concurrent enqueuers on any host race for."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, verbose_name=_("tenant"))
-    kind = models.CharField(_("kind"), max_length=32)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True,
+                               verbose_name=_("tenant"))
+    kind = models.CharField(_("kind"), max_length=200)
     # Null only inside the enqueuing transaction; a pruned task result takes its claim along.
     task = models.ForeignKey(DBTaskResult, on_delete=models.CASCADE, null=True,
                              related_name="claims", verbose_name=_("task"))
@@ -27,11 +29,15 @@ class TaskClaim(models.Model):
         verbose_name = _("task claim")
         verbose_name_plural = _("task claims")
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "kind"], name="taskclaim_unique"),
+            models.UniqueConstraint(fields=["tenant", "kind"], name="taskclaim_unique",
+                                    condition=models.Q(tenant__isnull=False)),
+            # NULLs are distinct in a unique index: the tenantless claims need their own.
+            models.UniqueConstraint(fields=["kind"], name="taskclaim_unique_upkeep",
+                                    condition=models.Q(tenant__isnull=True)),
         ]
 
     def __str__(self) -> str:
-        return f"{self.tenant} {self.kind}"
+        return f"{self.tenant} {self.kind}" if self.tenant_id else self.kind
 
 
 class TaskLease(models.Model):

@@ -1,5 +1,6 @@
-"""Enqueue a tenant's work at most once: one queued or running task per tenant and kind of
-work (a collector, the detections), whoever enqueues it, on whichever host."""
+"""Enqueue work at most once: one queued or running task per tenant and kind of work (a
+collector, the detections), or per upkeep task (no tenant), whoever enqueues it, on whichever
+host."""
 
 from __future__ import annotations
 
@@ -18,18 +19,23 @@ logger = logging.getLogger(__name__)
 _PENDING = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 
 
-def enqueue_once(task: Task[..., Any], tenant: Tenant, kind: str, *, priority: int = 0,
-                 again_if_running: bool = False, **kwargs: Any) -> bool:
+def enqueue_once(task: Task[..., Any], tenant: Tenant | None = None, kind: str = "", *,
+                 priority: int | None = None, again_if_running: bool = False,
+                 **kwargs: Any) -> bool:
     """Enqueue task(**kwargs) unless the tenant's `kind` of work is already queued or running;
-    returns whether it enqueued.
+    returns whether it enqueued. Without a tenant, the claim is the task's own (the upkeep
+    tasks: the run that comes does all the work that is due).
 
-    A queued one is raised to `priority` if that is higher (a "Sync now" overtakes the
-    scheduled run it finds queued); a running one runs once more after it, with these
-    arguments, when `again_if_running` (it may have started before what was asked for)."""
+    A queued one is raised to `priority` (default: the task's) if that is higher (a "Sync
+    now" overtakes the scheduled run it finds queued); a running one runs once more after it,
+    with these arguments, when `again_if_running` (it may have started before what was asked
+    for)."""
+    priority = task.priority if priority is None else priority
     with transaction.atomic():
         # The unique claim row serializes enqueuers: a second one waits here for the first's
         # commit, then sees its task.
-        claim, _ = TaskClaim.objects.select_for_update().get_or_create(tenant=tenant, kind=kind)
+        claim, _ = TaskClaim.objects.select_for_update().get_or_create(
+            tenant=tenant, kind=kind or task.module_path)
         current = claim.task
         if current is not None and current.status in _PENDING:
             if current.status == TaskResultStatus.READY and priority > current.priority:
@@ -41,6 +47,8 @@ def enqueue_once(task: Task[..., Any], tenant: Tenant, kind: str, *, priority: i
         result = task.using(priority=priority).enqueue(**kwargs)
         claim.task_id, claim.again = result.id, None
         claim.save(update_fields=["task", "again"])
+        logger.debug("enqueued task=%s tenant=%s kind=%s", task.module_path, claim.tenant_id,
+                     claim.kind)
         return True
 
 

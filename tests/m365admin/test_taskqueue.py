@@ -4,6 +4,7 @@ leases and tenant slots, with the collector task against the Graph simulator."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -18,10 +19,13 @@ from m365admin.choices import AlertSource, Collector, SyncStatus, SyncTrigger
 from m365admin.models import SyncRun
 from m365admin.models.tasks import TaskClaim, TaskLease
 from m365admin.taskqueue import leases
+from m365admin.taskqueue.claims import enqueue_once
 from m365admin.taskqueue.worker import LeasedWorker
+from m365admin.tasks import maintain_partitions
 from monitoring.alerts import alerting
 from monitoring.messages import Tick
 from monitoring.models import Alert
+from monitoring.tasks import snapshot_database
 from tests.factories import make_tenant
 from tests.tasks import run_queued_tasks
 
@@ -36,28 +40,48 @@ def _claimed(worker: LeasedWorker) -> DBTaskResult:
     return db_result
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.postgres
-def test_two_enqueuers_at_once_queue_one_run():
-    tenant = make_tenant()
+def _four_at_once(enqueue: Callable[[], bool]) -> list[bool]:
+    """Four threads, each with its own connection, call `enqueue` together."""
     start = threading.Barrier(4)
     queued: list[bool] = []
 
-    def enqueue() -> None:
+    def run() -> None:
         try:
             start.wait()
-            queued.append(enqueue_run(tenant, Collector.USERS, SyncTrigger.SCHEDULED))
+            queued.append(enqueue())
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=enqueue) for _ in range(4)]
+    threads = [threading.Thread(target=run) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return queued
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_two_enqueuers_at_once_queue_one_run():
+    tenant = make_tenant()
+    queued = _four_at_once(lambda: enqueue_run(tenant, Collector.USERS, SyncTrigger.SCHEDULED))
     assert sorted(queued) == [False, False, False, True]
     assert DBTaskResult.objects.count() == 1
     assert TaskClaim.objects.get().task == DBTaskResult.objects.get()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_two_enqueuers_of_an_upkeep_task_at_once_queue_one_run():
+    """The tenantless claims have their own unique index (NULL tenants would not collide)."""
+    queued = _four_at_once(lambda: enqueue_once(maintain_partitions))
+    assert sorted(queued) == [False, False, False, True]
+    claim = TaskClaim.objects.get()
+    assert claim.tenant is None and claim.kind == "m365admin.tasks.maintain_partitions"
+    assert claim.task == DBTaskResult.objects.get()
+    # Another upkeep task, or a tenant's work, is other work.
+    assert enqueue_once(snapshot_database)
+    assert enqueue_run(make_tenant(), Collector.USERS, SyncTrigger.SCHEDULED)
 
 
 def test_sync_now_overtakes_the_scheduled_run_it_finds_queued():

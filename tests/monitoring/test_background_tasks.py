@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from m365admin import jobs as m365admin_jobs
 from m365admin.choices import AlertSource
-from m365admin.models.tasks import TaskLease
+from m365admin.models.tasks import TaskClaim, TaskLease
 from m365admin.models.workers import WorkerHeartbeat
 from m365admin.taskqueue.leases import requeue_expired
 from monitoring import jobs, notify
@@ -107,4 +107,8 @@ def test_a_worker_process_runs_what_the_scheduler_enqueued(receiver):
     assert Delivery.objects.get().status == "sent" and len(receiver.requests) == 1
     # It stopped cleanly (the queue drained): no longer counted alive.
     assert not WorkerHeartbeat.objects.exists()
+    # Each run freed its claim when it ended: the next due work queues again.
+    assert not TaskClaim.objects.exists()
+    m365admin_jobs.enqueue_partition_maintenance()
+    assert _queued() == ["m365admin.tasks.maintain_partitions"]
 
