@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Aggregate, Count, Max, Q, QuerySet, Sum
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 
 from m365admin.choices import Collector, HealthLevel, LicenceKind, SyncStatus, UserType
@@ -22,9 +23,23 @@ from m365admin.models import (
     Team,
     Tenant,
 )
+from m365admin.models.tasks import TaskClaim
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+
+class QueuedRun(NamedTuple):
+    """A collector run waiting in the task queue: its first attempt, or a retry."""
+
+    attempt: int  # the attempt it waits to make: 1, or more after failures
+    run_after: datetime
+
+
+class CollectorState(NamedTuple):
+    label: StrOrPromise
+    last: SyncRun | None
+    queued: QueuedRun | None
 
 
 @dataclass
@@ -39,8 +54,8 @@ class TenantOverview:
     failed_signins_24h: int = 0
     # Graph refuses this tenant its sign-in logs (no Entra ID P1/P2).
     sign_in_logs_unavailable: bool = False
-    # (collector label, its latest run or None), in the order the collectors are listed.
-    runs: list[tuple[StrOrPromise, SyncRun | None]] = field(default_factory=list)
+    # Each collector's latest run and queued run, in the order the collectors are listed.
+    runs: list[CollectorState] = field(default_factory=list)
 
     def failure_rate(self) -> float | None:
         if not self.signins_24h:
@@ -75,6 +90,7 @@ def tenant_overviews() -> list[TenantOverview]:
     )
     latest_ids = SyncRun.objects.values("tenant", "collector").annotate(latest=Max("pk")).values("latest")
     latest = {(run.tenant_id, run.collector): run for run in SyncRun.objects.filter(pk__in=latest_ids)}
+    queued = _queued_runs()
     unavailable = set(Tenant.objects.without_sign_in_logs().values_list("pk", flat=True))
     overviews = []
     for tenant in tenants:
@@ -83,10 +99,22 @@ def tenant_overviews() -> list[TenantOverview]:
             for name, value in numbers.get(tenant.pk, {}).items():
                 setattr(overview, name, value)
         overview.runs = [
-            (collector.label, latest.get((tenant.pk, collector.value))) for collector in Collector
+            CollectorState(collector.label, latest.get((tenant.pk, collector.value)),
+                           queued.get((tenant.pk, collector.value)))
+            for collector in Collector
         ]
         overviews.append(overview)
     return overviews
+
+
+def _queued_runs() -> dict[tuple[int, str], QueuedRun]:
+    """Per (tenant, collector): the run waiting in the queue (claims.py keeps one at most)."""
+    waiting = TaskClaim.objects.filter(
+        tenant__isnull=False, task__status=TaskResultStatus.READY,
+    ).values_list("tenant_id", "kind", "task__worker_ids", "task__run_after")
+    # Each claim by a worker was one attempt (m365admin/taskqueue/worker.py).
+    return {(tenant, kind): QueuedRun(len(tried) + 1, run_after)
+            for tenant, kind, tried, run_after in waiting}
 
 
 def licence_totals(figures: list[SkuFigures]) -> dict[int, dict[str, int]]:

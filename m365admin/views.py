@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import QuerySet
@@ -41,6 +42,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
     expiring = Tenant.objects.secret_expiring(timezone.localdate()).values_list("pk", flat=True)
     return render(request, "m365admin/tenant_list.html", {
         "overviews": tenant_overviews(), "secrets_expiring": set(expiring),
+        "max_attempts": settings.TASK_MAX_ATTEMPTS,
     })
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from unittest.mock import ANY
 
 import pytest
 from django.db import connection
+from django.tasks import TaskResultStatus
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
-from m365admin.choices import Collector, SyncStatus, UserType
+from collectors.tasks import enqueue_run
+from m365admin.choices import Collector, SyncStatus, SyncTrigger, UserType
 from m365admin.models import DirectoryUser, Mailbox, SignIn, SyncRun, Team
+from m365admin.overview import QueuedRun
 from m365admin.rollups import refresh_signin_hours
 from tests.factories import make_rows, make_tenant
 
@@ -105,7 +111,7 @@ def test_it_shows_the_latest_run_of_each_collector(client, viewer):
     client.force_login(viewer)
     response = client.get("/")
     (overview,) = response.context["overviews"]
-    runs = dict(overview.runs)
+    runs = {label: last for label, last, _queued in overview.runs}
     assert list(runs) == [c.label for c in Collector]
     assert runs[Collector.SIGNINS.label].written == 102
     assert runs[Collector.USERS.label].written == 42
@@ -122,8 +128,37 @@ def test_another_tenants_runs_stay_with_it(client, viewer):
     make_rows(SyncRun, theirs, 1, collector=Collector.USERS, status=SyncStatus.FAILED)
     client.force_login(viewer)
     overviews = client.get("/").context["overviews"]
-    assert dict(overviews[0].runs)[Collector.USERS.label] is None
-    assert dict(overviews[1].runs)[Collector.USERS.label].status == SyncStatus.FAILED
+    assert _last(overviews[0], Collector.USERS) is None
+    assert _last(overviews[1], Collector.USERS).status == SyncStatus.FAILED
+
+
+def _last(overview, collector):
+    return next(state.last for state in overview.runs if state.label == collector.label)
+
+
+def test_a_queued_run_and_a_retry_are_shown_beside_their_collector(client, viewer, settings):
+    """What waits in the task queue: a scheduled run, and a run retried after failing."""
+    settings.TASK_MAX_ATTEMPTS = 3
+    tenant, other = make_tenant(name="A"), make_tenant(name="B")
+    enqueue_run(tenant, Collector.USERS, SyncTrigger.SCHEDULED)
+    enqueue_run(other, Collector.SKUS, SyncTrigger.SCHEDULED)
+    # The second one failed once and waits for its next attempt (as the worker leaves it).
+    retry_at = timezone.now() + timedelta(minutes=5)
+    DBTaskResult.objects.filter(args_kwargs__kwargs__tenant_pk=other.pk).update(
+        worker_ids=["w1"], run_after=retry_at)
+    client.force_login(viewer)
+    response = client.get("/")
+    first, second = response.context["overviews"]
+    queued = {state.label: state.queued for state in first.runs if state.queued}
+    assert queued == {Collector.USERS.label: QueuedRun(1, ANY)}
+    queued = {state.label: state.queued for state in second.runs if state.queued}
+    assert queued == {Collector.SKUS.label: QueuedRun(2, retry_at)}
+    html = response.content.decode()
+    assert html.count('<span class="badge">queued</span>') == 1
+    assert "retry 2 of 3</span>" in html
+    # Once it runs, it is no longer waiting.
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING)
+    assert "queued</span>" not in client.get("/").content.decode()
 
 
 def test_a_disabled_and_a_demo_tenant_are_marked(client, viewer):
