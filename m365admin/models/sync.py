@@ -47,17 +47,26 @@ class SyncRunQuerySet(models.QuerySet["SyncRun"]):
         abandoned = 0
         for run in self.filter(status=SyncStatus.RUNNING):
             alive = _process_alive(run.owner, run.started)
-            last_sign = run.heartbeat or run.started
-            if alive or (alive is None and now - last_sign < lease):
+            if alive or (alive is None and now - (run.heartbeat or run.started) < lease):
                 continue
-            # Compare-and-set: the run may have finished (or beaten its lease) meanwhile.
-            abandoned += SyncRun.objects.filter(
-                pk=run.pk, status=SyncStatus.RUNNING, heartbeat=run.heartbeat,
-            ).update(status=SyncStatus.ABANDONED, finished=now, error_code="abandoned",
-                     **SyncRun.error_fields(message(
-                         "sync.abandoned", owner=run.owner or "?", pages=run.pages,
-                         rows=run.written, seen=f"{last_sign:%Y-%m-%d %H:%M:%S}")))
+            abandoned += _abandon(run, now)
         return abandoned
+
+    def abandon_owned_by(self, owner: str) -> int:
+        """Mark the running runs of a process known to be gone (a task worker whose lease
+        expired, on any host) as abandoned at once; returns how many."""
+        now = timezone.now()
+        return sum(_abandon(run, now) for run in self.filter(status=SyncStatus.RUNNING, owner=owner))
+
+
+def _abandon(run: SyncRun, now: datetime) -> int:
+    # Compare-and-set: the run may have finished (or beaten its lease) meanwhile.
+    return SyncRun.objects.filter(
+        pk=run.pk, status=SyncStatus.RUNNING, heartbeat=run.heartbeat,
+    ).update(status=SyncStatus.ABANDONED, finished=now, error_code="abandoned",
+             **SyncRun.error_fields(message(
+                 "sync.abandoned", owner=run.owner or "?", pages=run.pages, rows=run.written,
+                 seen=f"{run.heartbeat or run.started:%Y-%m-%d %H:%M:%S}")))
 
 
 class SyncRun(models.Model):

@@ -21,7 +21,7 @@ from django.tasks import TaskContext, TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from m365admin.models import Tenant
+from m365admin.models import SyncRun, Tenant
 from m365admin.models.tasks import TaskLease
 from m365admin.taskqueue import claims
 
@@ -87,6 +87,9 @@ def requeue_expired() -> int:
             lease = TaskLease.objects.filter(task=db_result).first()
             worker = lease.worker if lease else (db_result.worker_ids or ["?"])[-1]
             TaskLease.objects.filter(task=db_result).delete()
+            # Its collector run is over too (worker ids name the process, as run owners do),
+            # without waiting SYNC_RUN_LEASE_MINUTES for a worker on another host.
+            SyncRun.objects.abandon_owned_by(worker)
             attempts = len(db_result.worker_ids)
             if attempts >= settings.TASK_MAX_ATTEMPTS:
                 db_result.set_failed(LeaseExpired(

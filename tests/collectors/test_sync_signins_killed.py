@@ -106,6 +106,11 @@ def kill_at(site, simulator, page: int, where: str) -> None:
                                after=page - 1, seconds=3))
     process = start_sync(site)
     wait_for(lambda: committed_pages(site) == page - 1, 30, f"page {page - 1} to commit", site)
+    # A lock taken before the run has its checkpoint row would hold nothing (a loaded machine
+    # starts the run slowly): wait for the window it reads.
+    wait_for(lambda: site.query("SELECT count(*) FROM m365admin_synccheckpoint "
+                                "WHERE window_start IS NOT NULL")[0][0] == 1, 30,
+             "the run to open its window", site)
     url = site.env["DATABASE_URL"]
     # The statistics views hold one snapshot per transaction: watch from outside the blocker's.
     with psycopg.connect(url) as blocker, psycopg.connect(url, autocommit=True) as watcher:

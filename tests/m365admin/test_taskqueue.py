@@ -175,6 +175,26 @@ def test_a_task_whose_worker_stopped_renewing_its_lease_is_queued_again_then_fai
     assert not TaskClaim.objects.exists()
 
 
+def test_the_collector_run_of_a_worker_lost_on_another_host_is_abandoned_with_its_lease():
+    """Not SYNC_RUN_LEASE_MINUTES later: the expired task lease already says the worker is gone."""
+    tenant = make_tenant()
+    enqueue_run(tenant, Collector.USERS, SyncTrigger.SCHEDULED)
+    _claimed(LeasedWorker(worker_id="elsewhere:42"))
+    now = timezone.now()
+    theirs = SyncRun.objects.create(tenant=tenant, collector=Collector.USERS, owner="elsewhere:42",
+                                    heartbeat=now)
+    alive = SyncRun.objects.create(tenant=tenant, collector=Collector.SKUS, owner="elsewhere:43",
+                                   heartbeat=now)
+    assert SyncRun.objects.abandon_orphans() == 0  # both showed life a moment ago
+    TaskLease.objects.update(expires=now - timedelta(seconds=1))
+
+    assert leases.requeue_expired() == 1
+    theirs.refresh_from_db()
+    alive.refresh_from_db()
+    assert theirs.status == SyncStatus.ABANDONED and "elsewhere:42" in theirs.error
+    assert alive.status == SyncStatus.RUNNING
+
+
 def test_a_tenant_at_its_limit_waits_without_losing_an_attempt(sim_tenant, settings):
     tenant, _spec = sim_tenant
     first, second = LeasedWorker(worker_id="w1"), LeasedWorker(worker_id="w2")
