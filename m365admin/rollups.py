@@ -21,6 +21,8 @@ GROUPED_FIELDS: dict[str, tuple[str, ...]] = {
     "client_app": ("client_app_used",),
 }
 ROLLED_UP = {*GROUPED_FIELDS, "country"}
+# One group: the values of its columns (an error code, an application's id and name…).
+type GroupKey = tuple[int | str, ...]
 
 
 def hour_floor(moment: datetime) -> datetime:
@@ -60,11 +62,11 @@ def refresh_signin_hours(tenant: Tenant, since: datetime, until: datetime) -> in
     return len(rows)
 
 
-def _groups(signins: QuerySet[SignIn]) -> dict[datetime, dict[str, list[list]]]:
+def _groups(signins: QuerySet[SignIn]) -> dict[datetime, dict[str, list[list[int | str]]]]:
     """Per hour, the sign-ins per value of each of GROUPED_FIELDS: one grouped query on
     every column they use, folded per grouping here."""
     columns = sorted({name for names in GROUPED_FIELDS.values() for name in names})
-    counted: dict[datetime, dict[str, Counter[tuple]]] = defaultdict(
+    counted: dict[datetime, dict[str, Counter[GroupKey]]] = defaultdict(
         lambda: {key: Counter() for key in GROUPED_FIELDS})
     for row in signins.values("bucket", *columns).annotate(n=Count("pk")).order_by():
         for key, names in GROUPED_FIELDS.items():
@@ -77,7 +79,7 @@ def _groups(signins: QuerySet[SignIn]) -> dict[datetime, dict[str, list[list]]]:
 
 @dataclass(frozen=True)
 class HourCounts:
-    counts: Counter[tuple]
+    counts: Counter[GroupKey]
     start: datetime  # of the first hour counted
     end: datetime  # of the last
 
@@ -85,7 +87,7 @@ class HourCounts:
 def grouped_in_hours(hours: QuerySet[SignInHourly], key: str) -> HourCounts | None:
     """Sign-ins per value of the grouping `key` (one of ROLLED_UP) over these rollup rows;
     None without rows, or if one of them was rolled up before it counted that grouping."""
-    counts: Counter[tuple] = Counter()
+    counts: Counter[GroupKey] = Counter()
     seen = []
     for hour, total, countries, groups in hours.values_list("hour", "total", "countries",
                                                             "groups"):

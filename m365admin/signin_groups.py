@@ -135,7 +135,7 @@ def _grouped(rows: QuerySet[SignIn], fields: tuple[str, ...]) -> tuple[list[dict
 
 
 def _whole_hours_and_edges(rows: QuerySet[SignIn], key: str, window: tuple[datetime, datetime],
-                           hours: QuerySet[SignInHourly]) -> Counter[tuple] | None:
+                           hours: QuerySet[SignInHourly]) -> Counter[rollups.GroupKey] | None:
     """Every group's count: the hours wholly inside the window from their rollups (a day of
     every tenant is some 120 rows instead of 166,000 sign-ins), the rest of the window from the
     sign-ins. None when the rollups cannot tell."""
