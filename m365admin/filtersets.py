@@ -112,8 +112,7 @@ class SignInFilterSet(TenantScoped):
     user = django_filters.CharFilter(method="filter_user", label=_("User (UPN or ID)"))
     app = django_filters.CharFilter(method="filter_app", label=_("Application"))
     ip_address = IPAddressFilter(label=_("IP address"))
-    # Graph sends upper-case ISO codes; people type them either way.
-    country = django_filters.CharFilter(lookup_expr="iexact", label=_("Country"))
+    country = django_filters.CharFilter(method="filter_country", label=_("Country"))
     risk_level_during_sign_in = django_filters.ChoiceFilter(
         choices=RiskLevel.choices, label=_("Risk during sign-in")
     )
@@ -156,6 +155,12 @@ class SignInFilterSet(TenantScoped):
 
     def filter_app(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
         return queryset.filter(Q(app_display_name__icontains=value) | Q(app_id=value))
+
+    def filter_country(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        """Any case, as people type it. Codes are stored upper-case (lib.geo.country_code):
+        an exact match is one PostgreSQL can estimate from its statistics, where with
+        UPPER(country) it guessed too few rows and read a whole week before sorting it."""
+        return queryset.filter(country=value.strip().upper())
 
 
 class NearQuota(django_filters.FilterSet):

@@ -1,16 +1,28 @@
-"""Rebuild the hourly sign-in rollups for the hours a sync touched."""
+"""Rebuild the hourly sign-in rollups for the hours a sync touched, and read them back."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 
 from m365admin.models import SignIn, SignInHourly, Tenant
 from m365admin.models.signins import RISKY, SUCCESS_CODE
+
+# The sign-in explorer's groupings (m365admin.signin_groups) that whole hours answer, with the
+# columns each groups on; "country" is answered by the rollups' `countries`.
+GROUPED_FIELDS: dict[str, tuple[str, ...]] = {
+    "reason": ("error_code",),
+    "app": ("app_id", "app_display_name"),
+    "client_app": ("client_app_used",),
+}
+ROLLED_UP = {*GROUPED_FIELDS, "country"}
+# One group: the values of its columns (an error code, an application's id and name…).
+type GroupKey = tuple[int | str, ...]
 
 
 def hour_floor(moment: datetime) -> datetime:
@@ -35,10 +47,12 @@ def refresh_signin_hours(tenant: Tenant, since: datetime, until: datetime) -> in
     countries: dict[datetime, dict[str, int]] = defaultdict(dict)
     for row in signins.values("bucket", "country").annotate(n=Count("pk")).order_by():
         countries[row["bucket"]][row["country"]] = row["n"]
+    groups = _groups(signins)
     rows = [
         SignInHourly(
             tenant=tenant, hour=row["bucket"], total=row["total"], failed=row["failed"],
             risky=row["risky"], countries=countries[row["bucket"]],
+            groups=groups.get(row["bucket"], {}),
         )
         for row in counts
     ]
@@ -46,3 +60,44 @@ def refresh_signin_hours(tenant: Tenant, since: datetime, until: datetime) -> in
         SignInHourly.objects.filter(tenant=tenant).between(start, end).delete()
         SignInHourly.objects.bulk_create(rows)
     return len(rows)
+
+
+def _groups(signins: QuerySet[SignIn]) -> dict[datetime, dict[str, list[list[int | str]]]]:
+    """Per hour, the sign-ins per value of each of GROUPED_FIELDS: one grouped query on
+    every column they use, folded per grouping here."""
+    columns = sorted({name for names in GROUPED_FIELDS.values() for name in names})
+    counted: dict[datetime, dict[str, Counter[GroupKey]]] = defaultdict(
+        lambda: {key: Counter() for key in GROUPED_FIELDS})
+    for row in signins.values("bucket", *columns).annotate(n=Count("pk")).order_by():
+        for key, names in GROUPED_FIELDS.items():
+            counted[row["bucket"]][key][tuple(row[name] for name in names)] += row["n"]
+    return {
+        hour: {key: [[*values, n] for values, n in found.items()] for key, found in per.items()}
+        for hour, per in counted.items()
+    }
+
+
+@dataclass(frozen=True)
+class HourCounts:
+    counts: Counter[GroupKey]
+    start: datetime  # of the first hour counted
+    end: datetime  # of the last
+
+
+def grouped_in_hours(hours: QuerySet[SignInHourly], key: str) -> HourCounts | None:
+    """Sign-ins per value of the grouping `key` (one of ROLLED_UP) over these rollup rows;
+    None without rows, or if one of them was rolled up before it counted that grouping."""
+    counts: Counter[GroupKey] = Counter()
+    seen = []
+    for hour, total, countries, groups in hours.values_list("hour", "total", "countries",
+                                                            "groups"):
+        if key == "country":
+            counts.update({(code,): n for code, n in countries.items()})
+        elif key in groups:
+            counts.update({tuple(values): n for *values, n in groups[key]})
+        elif total:
+            return None
+        seen.append(hour)
+    if not seen:
+        return None
+    return HourCounts(counts, min(seen), max(seen) + timedelta(hours=1))

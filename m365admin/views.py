@@ -27,7 +27,15 @@ from m365admin.filtersets import (
     TeamFilterSet,
 )
 from m365admin.lib import csvstream
-from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, SignIn, Team, Tenant
+from m365admin.models import (
+    DirectoryUser,
+    Mailbox,
+    OneDriveAccount,
+    SignIn,
+    SignInHourly,
+    Team,
+    Tenant,
+)
 from m365admin.overview import tenant_overviews
 
 if TYPE_CHECKING:
@@ -104,7 +112,8 @@ def signin_list(request: HttpRequest) -> HttpResponse:
     }
     key = request.GET.get("group")
     if key in signin_groups.GROUPINGS:
-        context.update(group=key, grouped=_linked_groups(request, rows, key))
+        hours = _rollups_for(filterset, filters_ignored)
+        context.update(group=key, grouped=_linked_groups(request, rows, key, (start, end), hours))
     else:
         if key:
             problems.append(_("Unknown grouping; showing the list."))
@@ -117,9 +126,24 @@ def signin_list(request: HttpRequest) -> HttpResponse:
     return render(request, "m365admin/signin_list.html", {**context, "problems": problems})
 
 
-def _linked_groups(request: HttpRequest, rows: QuerySet[SignIn], key: str) -> dict[str, Any]:
+def _rollups_for(filterset: SignInFilterSet, ignored: bool) -> QuerySet[SignInHourly] | None:
+    """The hourly rollups that can count the whole hours of this search: those of its tenant
+    or of all, when nothing but the tenant and the time range narrows it."""
+    if ignored:  # the default window of every tenant
+        return SignInHourly.objects.all()
+    data = filterset.form.cleaned_data
+    if any(value not in (None, "") for name, value in data.items()
+           if name not in ("since", "until", "tenant")):
+        return None
+    hours = SignInHourly.objects.all()
+    return hours.filter(tenant__code=data["tenant"]) if data.get("tenant") else hours
+
+
+def _linked_groups(request: HttpRequest, rows: QuerySet[SignIn], key: str,
+                   window: tuple[datetime, datetime],
+                   hours: QuerySet[SignInHourly] | None) -> dict[str, Any]:
     """The groups, each with the list URL that shows its rows (this page's filters plus it)."""
-    found = signin_groups.group(rows, key)
+    found = signin_groups.group(rows, key, window, hours)
     linked = []
     for group in found.groups:
         url = None

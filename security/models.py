@@ -63,6 +63,8 @@ class SecurityEvent(models.Model):
         indexes = [
             models.Index(fields=["kind", "created"], name="securityevent_kind_time"),
             models.Index(fields=["tenant", "kind", "created"], name="securityevent_tenant_kind"),
+            # /threats/: a page of the latest activity first, without sorting every event.
+            models.Index(fields=["-window_end", "-id"], name="securityevent_latest"),
         ]
 
     def __str__(self) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -76,26 +76,55 @@ def daily_chart(events: QuerySet[SecurityEvent], now: datetime | None = None) ->
     return {"days": [day.isoformat() for day in days], "series": series}
 
 
-@dataclass
+@dataclass(frozen=True)
 class CountryRow:
     country: str
-    events: int = 0
-    users: set[str] = field(default_factory=set)
+    events: int
+    users: int  # distinct
+
+
+# Per country ("—" for events that name none): its events, and its distinct users, counted
+# in the database from each event's JSON lists. A row per country comes back instead of a row
+# per event (some 30,000 in 30 days of five 2,000-user tenants, folded in Python at 300 ms).
+_BY_COUNTRY = """
+    WITH place AS (
+        SELECT event.users AS users, c.value AS country
+        FROM ({events}) event
+        CROSS JOIN {each}(CASE WHEN {length}(event.countries) > 0 THEN event.countries
+                          ELSE %s END) {c}
+    )
+    SELECT counted.country, counted.events, COALESCE(seen.users, 0)
+    FROM (SELECT country, COUNT(*) AS events FROM place GROUP BY country) counted
+    LEFT JOIN (
+        SELECT country, COUNT(*) AS users
+        FROM (SELECT DISTINCT place.country, a.value FROM place CROSS JOIN {each}(place.users) {a})
+             AS pairs
+        GROUP BY country
+    ) seen ON seen.country = counted.country
+"""
+# Each database's JSON functions: an array's length, and its elements as rows named "value".
+_JSON_ROWS = {
+    "postgresql": {"length": "jsonb_array_length", "each": "jsonb_array_elements_text",
+                   "c": "AS c(value)", "a": "AS a(value)"},
+    "sqlite": {"length": "json_array_length", "each": "json_each", "c": "AS c", "a": "AS a"},
+}
 
 
 def by_country(events: QuerySet[SecurityEvent], now: datetime | None = None) -> list[CountryRow]:
     """Per country in the last DAYS days: the events that came from it and the distinct
     users involved, most events first."""
-    rows: dict[str, CountryRow] = {}
-    # Grouped in the database: events repeat the same (countries, users) lists a lot.
-    recent = (events.filter(window_start__gte=since(now=now)).values_list("countries", "users")
-              .annotate(n=Count("id")).order_by())
-    for countries, users, n in recent.iterator(chunk_size=2000):
-        for country in countries or ["—"]:
-            row = rows.setdefault(country, CountryRow(country))
-            row.events += n
-            row.users.update(users)
-    return sorted(rows.values(), key=lambda r: (-r.events, r.country))
+    recent = (events.filter(window_start__gte=since(now=now)).order_by()
+              .values("id", "countries", "users"))
+    sql, params = recent.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # PostgreSQL guesses 100 elements per JSON array, so a query this cheap would be
+            # JIT-compiled: 0.2 s at 30,000 events became 0.7 s.
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_BY_COUNTRY.format(events=sql, **_JSON_ROWS[connection.vendor]),
+                       [*params, json.dumps(["—"])])
+        rows = [CountryRow(country, n, users) for country, n, users in cursor.fetchall()]
+    return sorted(rows, key=lambda r: (-r.events, r.country))
 
 
 def _bounded(events: list[SecurityEvent]) -> QuerySet[SignIn] | None:

@@ -27,6 +27,11 @@ class SignInHourly(TenantOwned):
     risky = models.PositiveIntegerField(_("risky"), default=0)
     # {country code: sign-ins}; "" for sign-ins without a location.
     countries = models.JSONField(_("countries"), default=dict, blank=True)
+    # The explorer's group-by for whole hours (m365admin.signin_groups.ROLLED_UP): per
+    # grouping, [[value, …, sign-ins], …]; lists, as an error code must stay a number.
+    # A database default too: workers still running the code before this column insert rows
+    # during a rolling upgrade.
+    groups = models.JSONField(_("groups"), default=dict, db_default={}, blank=True)
 
     objects = SignInHourlyQuerySet.as_manager()
 

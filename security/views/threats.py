@@ -63,8 +63,10 @@ def threat_list(request: HttpRequest) -> HttpResponse:
     filterset = ThreatFilterSet(request.GET, queryset=threats.detection_events())
     events, problems = explorer.filtered(filterset, threats.detection_events())
     filters_ignored = bool(problems)
+    # As securityevent_latest is ordered (PostgreSQL's DESC puts NULLs first; detections
+    # always have a window), so a page reads 50 index entries instead of sorting every event.
     latest = events.select_related("tenant").order_by(
-        F("window_end").desc(nulls_last=True), "-id")
+        F("window_end").desc(nulls_first=True), "-id")
     page, page_problem = explorer.offset_page(latest, request.GET.get("page"))
     if page_problem:
         problems.append(page_problem)

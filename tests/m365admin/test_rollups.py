@@ -38,6 +38,7 @@ def test_hours_are_counted_with_failures_risk_and_countries():
     this_hour = SignInHourly.objects.get(tenant=tenant, hour=NOW.replace(minute=0))
     assert (this_hour.total, this_hour.failed, this_hour.risky) == (37, 5, 2)
     assert this_hour.countries == {"JP": 30, "US": 5, "": 2}
+    assert sorted(map(tuple, this_hour.groups["reason"])) == [(0, 32), (50126, 5)]
     earlier = SignInHourly.objects.get(tenant=tenant, hour=NOW.replace(minute=0) - timedelta(hours=2))
     assert (earlier.total, earlier.risky) == (3, 3)
 

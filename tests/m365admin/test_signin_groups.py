@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from m365admin import signin_groups
-from m365admin.models import SignIn
+from m365admin import rollups, signin_groups
+from m365admin.models import SignIn, SignInHourly
 from tests.factories import make_rows, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +126,64 @@ def test_bad_filters_group_the_unfiltered_default_window(signed_in, contoso):
 def test_an_outsider_cannot_group(client, outsider, contoso):
     client.force_login(outsider)
     assert client.get(LIST, {"group": "reason"}).status_code == 403
+
+
+# Whole hours from the rollups ---------------------------------------------------------------
+
+
+def _every_ten_minutes(tenant, hours=30):
+    """Sign-ins over the last `hours` (past both ends of the default window), rolled up."""
+    make_rows(
+        SignIn, tenant, hours * 6,
+        created=lambda i: NOW - timedelta(minutes=10 * i + 3),
+        error_code=lambda i: [0, 50126, 53003, 0][i % 4],
+        country=lambda i: ["JP", "US", "", "JP", "DE"][i % 5],
+        app_id=lambda i: f"app-{i % 3}",
+        app_display_name=lambda i: f"App {i % 3}",
+        client_app_used=lambda i: ["Browser", "IMAP"][i % 2],
+    )
+    rollups.refresh_signin_hours(tenant, NOW - timedelta(hours=hours + 1), NOW)
+
+
+def _counts(response) -> tuple[list[tuple[str, int]], int]:
+    grouped = response.context["grouped"]
+    return [(row.name, row.count) for row, _url in grouped["groups"]], grouped["total"]
+
+
+def _read_rollups(queries) -> bool:
+    return any("m365admin_signinhourly" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("key", sorted(rollups.ROLLED_UP))
+def test_whole_hours_come_from_the_rollups_and_agree_with_the_sign_ins(signed_in, key):
+    _every_ten_minutes(make_tenant())
+    with CaptureQueriesContext(connection) as queries:
+        from_rollups = _counts(signed_in.get(LIST, {"group": key}))
+    assert _read_rollups(queries)
+    SignInHourly.objects.all().delete()  # now the sign-ins alone answer
+    assert from_rollups == _counts(signed_in.get(LIST, {"group": key}))
+    assert from_rollups[1] == 144  # 24 hours of one every ten minutes
+
+
+def test_a_tenants_groups_read_only_its_rollups(signed_in):
+    ours, theirs = make_tenant(), make_tenant()
+    _every_ten_minutes(ours)
+    _every_ten_minutes(theirs)
+    assert _counts(signed_in.get(LIST, {"group": "reason", "tenant": ours.code}))[1] == 144
+    assert _counts(signed_in.get(LIST, {"group": "reason"}))[1] == 288
+
+
+def test_other_filters_count_the_sign_ins_themselves(signed_in):
+    _every_ten_minutes(make_tenant())
+    SignInHourly.objects.update(groups={"reason": [[0, 1000]]}, countries={"JP": 1000})
+    with CaptureQueriesContext(connection) as queries:
+        failed = _counts(signed_in.get(LIST, {"group": "reason", "status": "failed"}))
+    assert not _read_rollups(queries)
+    assert failed[1] == 72 and 1000 not in dict(failed[0]).values()
+
+
+def test_rollups_from_before_a_grouping_was_kept_leave_it_to_the_sign_ins(signed_in):
+    _every_ten_minutes(make_tenant())
+    expected = _counts(signed_in.get(LIST, {"group": "app"}))
+    SignInHourly.objects.update(groups={})
+    assert _counts(signed_in.get(LIST, {"group": "app"})) == expected
