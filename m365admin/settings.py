@@ -451,7 +451,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     # RATELIMIT_USER and RATELIMIT_IP on every API view (429 with Retry-After).
     "DEFAULT_THROTTLE_CLASSES": ["security.ratelimits.APIRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter's, building no filter set for a request that filters on nothing.
+        "m365admin.api.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "m365admin.api.pagination.LimitOffsetPagination",
