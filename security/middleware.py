@@ -189,8 +189,8 @@ class TwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (user.is_authenticated and not user.is_verified() and not _open_route(request)
-                and not _bearer_api_call(request)):
+        if (user.is_authenticated and not user.is_verified() and not _bearer_api_call(request)
+                and not _open_route(request)):
             step = otp.pending_step(user)
             if step is not None:
                 return _second_factor_first(request, step)
