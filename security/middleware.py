@@ -198,6 +198,8 @@ class TwoFactorMiddleware:
 
 
 def _open_route(request: HttpRequest) -> bool:
+    if request.path_info.startswith("/api/"):
+        return False  # none of them is under the API: no need to resolve the path
     try:
         return resolve(request.path_info).view_name in TWO_FACTOR_OPEN_ROUTES
     except Resolver404:
