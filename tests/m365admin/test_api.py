@@ -242,7 +242,7 @@ def test_a_list_of_50_rows_costs_a_fixed_number_of_queries(
         build(endpoint, count=25, tenant=make_tenant())
         build(endpoint, count=25, tenant=make_tenant())
     client.force_login(viewer)
-    # session, user, two permission lookups, count, page: about 6, never one per row.
+    # session, user, permissions, count, page: about 5, never one per row.
     with django_assert_max_num_queries(8):
         assert len(results(client.get(list_url(endpoint), {"limit": 100}))) == 50
 
