@@ -19,8 +19,9 @@ from django.utils import timezone
 from m365admin.choices import UserType
 from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, Tenant
 
-# Rows shown per table; the counts are always complete.
-ROWS = 200
+# Rows shown per table (five tables: 200 each took ~150 ms to render at 5,000 users); the counts
+# are always complete, and the explorers list the rest.
+ROWS = 50
 
 
 @dataclass

@@ -14,11 +14,14 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from m365admin import audit, explorer
+from m365admin.choices import UserType
 from m365admin.models import SignIn, Tenant
 from security import posture, threat_details, threats
 from security.choices import DETECTION_KINDS, EventKind
@@ -262,4 +265,18 @@ def posture_page(request: HttpRequest) -> HttpResponse:
         "problems": problems,
         "tenant": tenant,
         "posture": posture.posture(tenant, days),
+        "full_lists": _full_lists(tenant),
     })
+
+
+def _full_lists(tenant: Tenant | None) -> dict[str, str]:
+    """Where each check's whole list is, for the checks an explorer can filter the same way."""
+    scope = {"tenant": str(tenant.code)} if tenant else {}
+    return {
+        name: f"{reverse(view)}?{urlencode({**scope, **query})}"
+        for name, view, query in (
+            ("guests", "m365admin:user-list", {"user_type": UserType.GUEST}),
+            ("mailboxes", "m365admin:mailbox-list", {"near_quota": "true"}),
+            ("onedrive", "m365admin:onedrive-list", {"near_quota": "true"}),
+        )
+    }

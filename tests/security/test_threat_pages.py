@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import uuid
 from datetime import timedelta
+from html import escape
 from importlib import import_module
 
 import pytest
@@ -24,6 +25,7 @@ from m365admin.models import (
 )
 from m365admin.models.audit import AuditEntry
 from monitoring.models import AlertRule
+from security import posture
 from security.choices import DETECTION_KINDS, EVENT_SEVERITY, EventKind, Verdict
 from security.detections import runner
 from security.models import DetectionException, DetectionSettings, SecurityEvent
@@ -440,6 +442,23 @@ def test_posture_counts_idle_licences_guests_unused_accounts_and_full_storage(
     # Every tenant: twice as many.
     response, _page_html = _page(client, viewer, "/threats/posture/")
     assert response.context["posture"].inactive.count == 8
+
+
+def test_a_long_posture_table_shows_its_first_rows_and_links_to_them_all(
+        client, viewer, monkeypatch):
+    monkeypatch.setattr(posture, "ROWS", 2)
+    tenant = make_tenant()
+    make_rows(DirectoryUser, tenant, 3, user_type=UserType.GUEST, account_enabled=True)
+    make_rows(DirectoryUser, make_tenant(), 1, user_type=UserType.GUEST, account_enabled=True)
+    response, page = _page(client, viewer, f"/threats/posture/?tenant={tenant.code}")
+    guests = response.context["posture"].guests
+    assert (guests.count, len(guests.rows)) == (3, 2)
+    assert "Showing the first 2 of 3." in page
+    link = response.context["full_lists"]["guests"]
+    assert f'<a href="{escape(link)}">See them all</a>' in page
+    # The explorer behind the link lists exactly the check's accounts.
+    listed = client.get(link).context["page_obj"].paginator.count
+    assert listed == guests.count
 
 
 def test_posture_days_default_to_the_tenants_setting(client, viewer):
