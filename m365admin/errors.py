@@ -16,10 +16,12 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from m365admin.lib.apipath import is_api
+
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = _message(exception)
-    if request.path_info.startswith("/api/"):
+    if is_api(request):
         return JsonResponse({"detail": message}, status=400)
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
@@ -39,6 +41,6 @@ def _message(exception: Exception | None) -> str:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """An API URL that matches no route (`/api/v1/users/0.5/`): JSON as DRF's own 404s."""
-    if request.path_info.startswith("/api/"):
+    if is_api(request):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)

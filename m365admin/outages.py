@@ -26,6 +26,7 @@ from django.views import defaults
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from m365admin.lib import dbprobe
+from m365admin.lib.apipath import is_api
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     """
     headers = {"Retry-After": str(RETRY_AFTER)}
     with translation.override(translation.get_language_from_request(request)):
-        if request.path_info.startswith("/api/"):
+        if is_api(request):
             return JsonResponse({"detail": _("The database is unavailable. Try again shortly.")},
                                 status=503, headers=headers)
         return HttpResponse(render_to_string("503.html"), status=503, headers=headers)

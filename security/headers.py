@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.cache import patch_cache_control
 
+from m365admin.lib.apipath import is_api
+
 
 class PermissionsPolicyMiddleware:
     def __init__(self, get_response) -> None:
@@ -32,6 +34,6 @@ class PrivateNoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path_info.startswith("/api/") or request.user.is_authenticated:
+        if is_api(request) or request.user.is_authenticated:
             patch_cache_control(response, no_store=True)
         return response

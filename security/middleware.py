@@ -21,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from m365admin import audit
+from m365admin.lib.apipath import is_api
 from m365admin.lib.asyncdb import in_worker_thread
 from m365admin.lib.clientip import client_ip, peer_is_trusted_proxy
 from security import inspection, iprules, otp, ratelimits
@@ -109,7 +110,7 @@ class AnonymousPageRateMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (request.method in ("GET", "HEAD") and not request.user.is_authenticated
-                and request.path_info not in PROBES and not request.path_info.startswith("/api/")):
+                and request.path_info not in PROBES and not is_api(request)):
             retry_after = ratelimits.count(request, "page", ratelimits.ANONYMOUS_PAGE_LIMITS,
                                            username="")
             if retry_after is not None:
@@ -198,7 +199,7 @@ class TwoFactorMiddleware:
 
 
 def _open_route(request: HttpRequest) -> bool:
-    if request.path_info.startswith("/api/"):
+    if is_api(request):
         return False  # none of them is under the API: no need to resolve the path
     try:
         return resolve(request.path_info).view_name in TWO_FACTOR_OPEN_ROUTES
@@ -208,11 +209,11 @@ def _open_route(request: HttpRequest) -> bool:
 
 def _bearer_api_call(request: HttpRequest) -> bool:
     # DRF authenticates a bearer token before the session and never falls back to it.
-    return request.path_info.startswith("/api/") and "HTTP_AUTHORIZATION" in request.META
+    return is_api(request) and "HTTP_AUTHORIZATION" in request.META
 
 
 def _second_factor_first(request: HttpRequest, step: otp.Step) -> HttpResponse:
-    if request.path_info.startswith("/api/"):
+    if is_api(request):
         return JsonResponse({"detail": _(
             "Two-factor verification is required: finish signing in in the browser first."
         )}, status=403)

@@ -11,15 +11,18 @@ from datetime import UTC, datetime
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from m365admin.asgi import application
+from m365admin.lib.apipath import API_PREFIX
 from m365admin.models.audit import AuditEntry
 from monitoring.consumers import CLOSE_FORBIDDEN
 from security import otp
 from security.choices import EventKind
+from security.middleware import TWO_FACTOR_OPEN_ROUTES
 from security.models import SecurityEvent
 
 pytestmark = pytest.mark.django_db
@@ -347,3 +350,9 @@ def test_an_administrator_without_a_device_gets_no_token(client, administrator):
     response = _token(client, administrator)
     assert response.status_code == 403
     assert "browser first" in response.json()["detail"]
+
+
+def test_no_route_open_before_the_second_factor_is_under_the_api():
+    """The middleware skips resolving API paths on that promise (security/middleware.py)."""
+    paths = {name: reverse(name) for name in TWO_FACTOR_OPEN_ROUTES}
+    assert paths and not [path for path in paths.values() if path.startswith(API_PREFIX)]
