@@ -40,23 +40,25 @@ def refresh_signin_hours(tenant: Tenant, since: datetime, until: datetime) -> in
     signins = SignIn.objects.filter(tenant=tenant).between(start, end).annotate(
         bucket=TruncHour("created", tzinfo=UTC)
     )
-    counts = signins.values("bucket").annotate(
-        total=Count("pk"),
+    # Per hour and country in one scan; an hour's totals are the sums of its countries'.
+    hours: dict[datetime, SignInHourly] = {}
+    for row in signins.values("bucket", "country").annotate(
+        n=Count("pk"),
         failed=Count("pk", filter=~Q(error_code=SUCCESS_CODE)),
         risky=Count("pk", filter=RISKY),
-    ).order_by()
-    countries: dict[datetime, dict[str, int]] = defaultdict(dict)
-    for row in signins.values("bucket", "country").annotate(n=Count("pk")).order_by():
-        countries[row["bucket"]][row["country"]] = row["n"]
+    ).order_by():
+        hour = hours.get(row["bucket"])
+        if hour is None:
+            hour = hours[row["bucket"]] = SignInHourly(
+                tenant=tenant, hour=row["bucket"], total=0, failed=0, risky=0, countries={})
+        hour.total += row["n"]
+        hour.failed += row["failed"]
+        hour.risky += row["risky"]
+        hour.countries[row["country"]] = row["n"]
     groups = _groups(signins)
-    rows = [
-        SignInHourly(
-            tenant=tenant, hour=row["bucket"], total=row["total"], failed=row["failed"],
-            risky=row["risky"], countries=countries[row["bucket"]],
-            groups=groups.get(row["bucket"], {}),
-        )
-        for row in counts
-    ]
+    for hour in hours.values():
+        hour.groups = groups.get(hour.hour, {})
+    rows = list(hours.values())
     with transaction.atomic():
         SignInHourly.objects.filter(tenant=tenant).between(start, end).delete()
         SignInHourly.objects.bulk_create(rows)
