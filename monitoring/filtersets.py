@@ -12,10 +12,14 @@ from monitoring.models import Alert, AlertRule
 
 
 class AlertFilterSet(django_filters.FilterSet):
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
-    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices, label=_("Status"))
+    # distinct=False: each matches a column of the alert or of its one rule, so no row can
+    # repeat, and a DISTINCT over every column (JSON labels included) sorted the whole list.
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False,
+                                                   label=_("Severity"))
+    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices, distinct=False,
+                                                 label=_("Status"))
     source = django_filters.MultipleChoiceFilter(
-        field_name="rule__source", choices=AlertSource.choices, label=_("Source")
+        field_name="rule__source", choices=AlertSource.choices, distinct=False, label=_("Source")
     )
     rule = django_filters.ModelChoiceFilter(
         queryset=AlertRule.objects.order_by("name"), to_field_name="code", label=_("Rule")
