@@ -13,15 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.utils import timezone
 
 from m365admin.choices import UserType
 from m365admin.models import DirectoryUser, Mailbox, OneDriveAccount, Tenant
 
-# Rows shown per table (five tables: 200 each took ~150 ms to render at 5,000 users); the counts
-# are always complete, and the explorers list the rest.
-ROWS = 50
+# Rows shown per table (five tables: 200 each took ~150 ms to render at 5,000 users, 50 each
+# ~30 ms); the counts are always complete, and the explorers list the rest.
+ROWS = 25
 
 
 @dataclass
@@ -48,7 +48,9 @@ class Posture:
 
 
 def _check(queryset: QuerySet) -> Check:
-    return Check(count=queryset.count(), rows=list(queryset[:ROWS]))
+    """The first ROWS rows, each carrying the count of them all: one query, not two scans."""
+    rows = list(queryset.annotate(matching=Window(Count("pk")))[:ROWS])
+    return Check(count=rows[0].matching if rows else 0, rows=rows)
 
 
 def inactive_accounts(users: QuerySet[DirectoryUser], cutoff: datetime) -> QuerySet:
