@@ -60,10 +60,16 @@ def filtered(filterset: django_filters.FilterSet,
     return filterset.filter_queryset(queryset), []
 
 
+def next_minute(moment: datetime) -> datetime:
+    """A window that ends now ends at the next whole minute instead: nothing is newer, and the
+    same search asked again within the minute is the same window (cached counts answer it)."""
+    return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
 def time_window(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
     """The [start, end) to read: the last 24 hours unless told, never longer than
     EXPLORER_MAX_RANGE_DAYS, so PostgreSQL opens only the partitions it needs."""
-    end = until or timezone.now()
+    end = until or next_minute(timezone.now())
     start = since or end - DEFAULT_WINDOW
     if start >= end:
         raise ValidationError(_("The start of the time range must be before its end."))
@@ -200,10 +206,10 @@ class Sorting:
 # Pages --------------------------------------------------------------------------------------
 
 
-def offset_page(queryset: QuerySet[Any] | Sequence[Any],
-                number: str | None) -> tuple[Page[Any], str | None]:
+def offset_page(queryset: QuerySet[Any] | Sequence[Any], number: str | None,
+                size: int = PAGE_SIZE) -> tuple[Page[Any], str | None]:
     """One page of a small table, and a problem if the page asked for does not exist."""
-    paginator = Paginator(queryset, PAGE_SIZE)
+    paginator = Paginator(queryset, size)
     try:
         return paginator.page(number or 1), None
     except InvalidPage:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncHour
 
 from m365admin.models import SignIn, SignInHourly, Tenant
@@ -27,6 +27,15 @@ type GroupKey = tuple[int | str, ...]
 
 def hour_floor(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def version(start: datetime, end: datetime) -> tuple[int | None, int, int | None]:
+    """Changes whenever sign-ins of [start, end) are stored, stored again or removed, as the
+    sign-in sync does it: the newest sign-in's id, and the window's rollup rows, which every
+    refresh writes anew (a removed tenant takes its rows along)."""
+    hours = SignInHourly.objects.filter(hour__gte=hour_floor(start), hour__lt=end).aggregate(
+        n=Count("pk"), last=Max("pk"))
+    return SignIn.objects.aggregate(last=Max("id"))["last"], hours["n"], hours["last"]
 
 
 def refresh_signin_hours(tenant: Tenant, since: datetime, until: datetime) -> int:

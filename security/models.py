@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,10 @@ class SecurityEvent(models.Model):
     verdict_by = models.CharField(_("verdict by"), max_length=150, blank=True)
     verdict_at = models.DateTimeField(_("verdict at"), null=True, blank=True)
     verdict_note = models.TextField(_("verdict note"), blank=True)
+    # Set on every save: the threat pages' 30-day summaries are cached under the latest of
+    # it (security.threats). A save(update_fields=…) must name it; QuerySet.update() must set
+    # it. The database default covers workers still on older code during an upgrade.
+    changed = models.DateTimeField(_("changed"), auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -77,7 +82,8 @@ class SecurityEvent(models.Model):
         self.verdict, self.verdict_note, self.verdict_by = verdict, note, by
         self.verdict_at = timezone.now()
         with transaction.atomic():
-            self.save(update_fields=["verdict", "verdict_note", "verdict_by", "verdict_at"])
+            self.save(update_fields=["verdict", "verdict_note", "verdict_by", "verdict_at",
+                                      "changed"])
             feed.publish(self)
         return previous
 

@@ -24,6 +24,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
+from django.db.models.functions import Now
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import ngettext
@@ -115,7 +116,8 @@ def record_within_cap(kind: EventKind, *, request: HttpRequest, **fields) -> Non
     key = (f"{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}over-cap:{kind}:{address}:"
            f"{window_end}")
     event_id = cache.get(key)
-    if event_id and SecurityEvent.objects.filter(pk=event_id).update(count=F("count") + 1):
+    if event_id and SecurityEvent.objects.filter(pk=event_id).update(count=F("count") + 1,
+                                                                     changed=Now()):
         return
     # The first past the cap in this window (two processes racing may both start one).
     event = events.record(kind, request=request, **fields)

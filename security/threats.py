@@ -13,19 +13,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Max, QuerySet
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from m365admin.filtersets import SignInFilterSet
+from m365admin.lib import versioned_cache
 from m365admin.models import SignIn, Tenant
 from security.choices import DETECTION_KINDS
 from security.models import SecurityEvent
 
 # The chart's span, and how far back a user's timeline reads.
 DAYS = 30
-# A timeline shows at most this many sign-ins (newest first) and says so when there are more.
-TIMELINE_LIMIT = 200
+# A timeline shows at most this many sign-ins (newest first) and says so when there are more,
+# linking to the explorer's list of them all (200 rows took 60 ms to render).
+TIMELINE_LIMIT = 100
 # The latest-events table names the addresses of this many sign-ins of each event at most:
 # enough to show who it came from without reading 200 sign-ins for each of 50 rows.
 ADDRESS_SAMPLE = 25
@@ -84,23 +86,15 @@ class CountryRow:
 
 
 # Per country ("—" for events that name none): its events, and its distinct users, counted
-# in the database from each event's JSON lists. A row per country comes back instead of a row
-# per event (some 30,000 in 30 days of five 2,000-user tenants, folded in Python at 300 ms).
+# in the database from each event's JSON lists: one pass over the (event, country, user)
+# rows, a row per country back. An event that names no user still counts (LEFT JOIN).
 _BY_COUNTRY = """
-    WITH place AS (
-        SELECT event.users AS users, c.value AS country
-        FROM ({events}) event
-        CROSS JOIN {each}(CASE WHEN {length}(event.countries) > 0 THEN event.countries
-                          ELSE %s END) {c}
-    )
-    SELECT counted.country, counted.events, COALESCE(seen.users, 0)
-    FROM (SELECT country, COUNT(*) AS events FROM place GROUP BY country) counted
-    LEFT JOIN (
-        SELECT country, COUNT(*) AS users
-        FROM (SELECT DISTINCT place.country, a.value FROM place CROSS JOIN {each}(place.users) {a})
-             AS pairs
-        GROUP BY country
-    ) seen ON seen.country = counted.country
+    SELECT c.value, COUNT(DISTINCT event.id), COUNT(DISTINCT a.value)
+    FROM ({events}) event
+    CROSS JOIN {each}(CASE WHEN {length}(event.countries) > 0 THEN event.countries
+                      ELSE %s END) {c}
+    LEFT JOIN {each}(event.users) {a} ON TRUE
+    GROUP BY c.value
 """
 # Each database's JSON functions: an array's length, and its elements as rows named "value".
 _JSON_ROWS = {
@@ -125,6 +119,26 @@ def by_country(events: QuerySet[SecurityEvent], now: datetime | None = None) -> 
                        [*params, json.dumps(["—"])])
         rows = [CountryRow(country, n, users) for country, n, users in cursor.fetchall()]
     return sorted(rows, key=lambda r: (-r.events, r.country))
+
+
+@dataclass(frozen=True)
+class Summary:
+    chart: dict  # daily_chart
+    countries: list[CountryRow]  # by_country
+
+
+def summary(events: QuerySet[SecurityEvent], now: datetime | None = None) -> Summary:
+    """The daily chart and the country table of `events`, from the cache while none of the
+    last DAYS days' events has been added, removed or changed since they were counted (one
+    count of them instead of unnesting every event's lists: 80 ms at 17,000 events)."""
+    recent = events.filter(window_start__gte=since(now=now)).order_by()
+    seen = recent.aggregate(n=Count("pk"), last=Max("changed"))
+    # Labels are translated and days are the reader's: both are part of what was asked.
+    asked = (recent.query.sql_with_params(), translation.get_language(),
+             timezone.get_current_timezone_name())
+    return versioned_cache.cached(
+        "threats.summary", asked, (seen["n"], seen["last"]),
+        lambda: Summary(daily_chart(events, now), by_country(events, now)))
 
 
 def _bounded(events: list[SecurityEvent]) -> QuerySet[SignIn] | None:

@@ -13,6 +13,7 @@ from django.utils import translation
 
 from collectors.clients import forget_clients
 from m365admin import partitions
+from m365admin.lib import versioned_cache
 from security import iprules, roles
 
 IN_CI = os.environ.get("CI") == "true"
@@ -75,10 +76,13 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_state():
+def _fresh_process_state(monkeypatch):
     # Partitions and Graph clients are cached per process; tests roll their databases back.
     partitions.forget_known()
     forget_clients()
+    # So are aggregates, under the version of their rows, which a rolled-back test can repeat
+    # (and in a Redis other runs share): each test keeps them under a namespace of its own.
+    monkeypatch.setattr(versioned_cache, "NAMESPACE", f"aggregate:{uuid.uuid4().hex}:")
     yield
     forget_clients()
 

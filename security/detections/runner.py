@@ -94,7 +94,7 @@ def _store(tenant: Tenant, finding: Finding, backfill: bool = False) -> bool:
         if not added:
             return False
         fields = ["evidence", "users", "countries", "window_start", "window_end", "details",
-                  "severity"]
+                  "severity", "changed"]
         if event.historical and not backfill and not _historical(added, timezone.now()):
             # The attack goes on after the backfill: recorded again now, so it alerts.
             event.historical, event.created = False, timezone.now()

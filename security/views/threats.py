@@ -35,6 +35,8 @@ ACCEPT_RISK = "security.add_detectionexception"
 END_RISK = "security.change_detectionexception"
 
 THREAT_FILTERS = ("tenant", "kind", "ip", "user", "verdict")
+# An event is a dense row (accounts, addresses, countries, its window): 50 took 40 ms to render.
+EVENTS_PER_PAGE = 25
 APP_KINDS = {kind.value for kind in EventKind} - {kind.value for kind in DETECTION_KINDS}
 
 
@@ -70,17 +72,18 @@ def threat_list(request: HttpRequest) -> HttpResponse:
     # always have a window), so a page reads 50 index entries instead of sorting every event.
     latest = events.select_related("tenant").order_by(
         F("window_end").desc(nulls_first=True), "-id")
-    page, page_problem = explorer.offset_page(latest, request.GET.get("page"))
+    page, page_problem = explorer.offset_page(latest, request.GET.get("page"), EVENTS_PER_PAGE)
     if page_problem:
         problems.append(page_problem)
-    chart = threats.daily_chart(events)
+    summary = threats.summary(events)
+    chart = summary.chart
     return render(request, "security/threat_list.html", {
         "filter_fields": explorer.filter_fields(filterset, THREAT_FILTERS),
         "problems": problems,
         "filters_ignored": filters_ignored,
         "page_obj": page,
         "rows": _with_addresses(list(page)),
-        "countries": threats.by_country(events),
+        "countries": summary.countries,
         "chart": chart,
         "chart_total": sum(series["total"] for series in chart["series"]),
         "days": threats.DAYS,

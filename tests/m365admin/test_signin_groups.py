@@ -3,6 +3,7 @@ with the list, within the same filters and time window, in one query."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -11,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from m365admin import rollups, signin_groups
+from m365admin.lib import versioned_cache
 from m365admin.models import SignIn, SignInHourly
 from tests.factories import make_rows, make_tenant
 
@@ -151,7 +153,15 @@ def _counts(response) -> tuple[list[tuple[str, int]], int]:
 
 
 def _read_rollups(queries) -> bool:
-    return any("m365admin_signinhourly" in q["sql"] for q in queries.captured_queries)
+    """Whether the page read the rollups' counts (not only their version)."""
+    return any('"m365admin_signinhourly"."groups"' in q["sql"]
+               or '"m365admin_signinhourly"."countries"' in q["sql"]
+               for q in queries.captured_queries)
+
+
+def _forget_cached_counts(monkeypatch):
+    """The next page counts afresh, as after a change the version sees."""
+    monkeypatch.setattr(versioned_cache, "NAMESPACE", f"aggregate:{uuid.uuid4().hex}:")
 
 
 @pytest.mark.parametrize("key", sorted(rollups.ROLLED_UP))
@@ -182,8 +192,81 @@ def test_other_filters_count_the_sign_ins_themselves(signed_in):
     assert failed[1] == 72 and 1000 not in dict(failed[0]).values()
 
 
-def test_rollups_from_before_a_grouping_was_kept_leave_it_to_the_sign_ins(signed_in):
+def test_rollups_from_before_a_grouping_was_kept_leave_it_to_the_sign_ins(signed_in,
+                                                                          monkeypatch):
     _every_ten_minutes(make_tenant())
     expected = _counts(signed_in.get(LIST, {"group": "app"}))
     SignInHourly.objects.update(groups={})
+    _forget_cached_counts(monkeypatch)  # such rollups were there before any page was asked
     assert _counts(signed_in.get(LIST, {"group": "app"})) == expected
+
+
+# Asked again -------------------------------------------------------------------------------
+
+
+def _grouping_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+
+
+@pytest.mark.parametrize("key", ["ip", "reason"])
+def test_asked_again_unchanged_the_counts_come_from_the_cache(signed_in, key):
+    _every_ten_minutes(make_tenant())
+    first = _counts(signed_in.get(LIST, {"group": key}))
+    with CaptureQueriesContext(connection) as queries:
+        assert _counts(signed_in.get(LIST, {"group": key})) == first
+    assert not _grouping_queries(queries) and not _read_rollups(queries)
+
+
+@pytest.mark.parametrize("key", ["ip", "reason"])
+def test_a_sync_that_stores_sign_ins_is_counted_at_once(signed_in, key):
+    """What the sign-in sync does: store the page, then rebuild the hours it touched."""
+    tenant = make_tenant()
+    _every_ten_minutes(tenant)
+    before = _counts(signed_in.get(LIST, {"group": key}))[1]
+    make_rows(SignIn, tenant, 3, created=lambda i: NOW - timedelta(hours=5, minutes=i),
+              error_code=50126, ip_address="198.51.100.77")
+    rollups.refresh_signin_hours(tenant, NOW - timedelta(hours=6), NOW - timedelta(hours=4))
+    groups, total = _counts(signed_in.get(LIST, {"group": key}))
+    assert total == before + 3
+    if key == "ip":
+        assert ("198.51.100.77", 3) in groups
+
+
+def test_a_sync_that_stores_sign_ins_again_is_counted_at_once(signed_in):
+    """A re-synced overlap stores the same sign-ins again (their ids stay) with what changed,
+    then rebuilds those hours: the counts follow."""
+    tenant = make_tenant()
+    _every_ten_minutes(tenant)
+    before = dict(_counts(signed_in.get(LIST, {"group": "country"}))[0])
+    SignIn.objects.filter(tenant=tenant, country="DE").update(country="FR")
+    rollups.refresh_signin_hours(tenant, NOW - timedelta(hours=31), NOW)
+    after = dict(_counts(signed_in.get(LIST, {"group": "country"}))[0])
+    assert "DE" not in after and after["FR"] == before["DE"]
+
+
+def test_a_removed_tenant_leaves_the_counts_at_once(signed_in):
+    ours, theirs = make_tenant(), make_tenant()
+    _every_ten_minutes(ours)
+    _every_ten_minutes(theirs)
+    assert _counts(signed_in.get(LIST, {"group": "user"}))[1] == 288
+    theirs.delete()
+    assert _counts(signed_in.get(LIST, {"group": "user"}))[1] == 144
+
+
+def test_the_counts_are_in_the_readers_language(signed_in, contoso):
+    english = _counts(signed_in.get(LIST, {"group": "reason"}))[0]
+    japanese = _counts(signed_in.get(LIST, {"group": "reason"}, HTTP_ACCEPT_LANGUAGE="ja"))[0]
+    assert [n for _name, n in english] == [n for _name, n in japanese]
+    assert english[0][0] == "Wrong user name or password" and japanese[0][0] != english[0][0]
+
+
+def test_a_window_that_ends_now_ends_at_the_next_whole_minute(signed_in, contoso):
+    """So the same search within the minute is the same window; a sign-in of this very second
+    is in it."""
+    make_rows(SignIn, contoso, 1, created=datetime.now(UTC))
+    response = signed_in.get(LIST)
+    end = response.context["end"]
+    assert (end.second, end.microsecond) == (0, 0)
+    assert timedelta(0) < end - datetime.now(UTC) <= timedelta(minutes=1)
+    assert response.context["end"] - response.context["start"] == timedelta(hours=24)
+    assert len(response.context["signins"]) == 7

@@ -153,6 +153,67 @@ def test_the_page_makes_as_many_queries_for_fifty_events_as_for_five(client, vie
     assert queries() == few
 
 
+def _legacy_at(tenant, at, country, n=1):
+    return make_rows(SignIn, tenant, n, created=lambda i: at + timedelta(minutes=i),
+                     user_principal_name=KIM, client_app_used="IMAP", ip_address="203.0.113.7",
+                     country=country)
+
+
+def _summary_queries(client) -> tuple[object, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/threats/")
+    assert response.status_code == 200
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+def _counted_countries(queries: list[str]) -> bool:
+    return any("COUNT(DISTINCT" in sql for sql in queries)
+
+
+def test_the_chart_and_countries_are_counted_once_until_an_event_changes(client, viewer):
+    """Asked again, the 30-day summary comes from the cache; a later detection run that
+    extends the event (a sign-in from another country) shows at once."""
+    tenant = make_tenant()
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    _legacy_at(tenant, noon, "NL", 2)
+    runner.run(tenant)
+    client.force_login(viewer)
+    first, counted = _summary_queries(client)
+    assert {(r.country, r.events, r.users) for r in first.context["countries"]} == {("NL", 1, 1)}
+    again, cached = _summary_queries(client)
+    assert _counted_countries(counted) and not _counted_countries(cached)
+    assert len(cached) < len(counted)
+    assert again.context["countries"] == first.context["countries"]
+    _legacy_at(tenant, noon + timedelta(hours=1), "JP")
+    assert runner.run(tenant).updated == 1
+    extended, recounted = _summary_queries(client)
+    assert _counted_countries(recounted)
+    assert {(r.country, r.events, r.users) for r in extended.context["countries"]} == {
+        ("NL", 1, 1), ("JP", 1, 1)}
+    assert sum(s["total"] for s in extended.context["chart"]["series"]) == 1
+
+
+def test_a_verdict_shows_at_once_in_a_summary_filtered_by_verdict(client, viewer):
+    event = _event(make_tenant())
+    client.force_login(viewer)
+    untriaged = client.get("/threats/?verdict=none").context["countries"]
+    assert [(r.country, r.events) for r in untriaged] == [("NL", 1)]
+    event.record_verdict(Verdict.BENIGN, "Known travel", "olive")
+    assert client.get("/threats/?verdict=none").context["countries"] == []
+    assert [(r.country, r.events) for r in
+            client.get("/threats/?verdict=benign").context["countries"]] == [("NL", 1)]
+
+
+def test_a_deleted_event_leaves_the_summary_at_once(client, viewer):
+    tenant = make_tenant()
+    _event(tenant)
+    gone = _event(tenant, countries=["US"])
+    client.force_login(viewer)
+    assert len(client.get("/threats/").context["countries"]) == 2
+    gone.delete()
+    assert [r.country for r in client.get("/threats/").context["countries"]] == ["NL"]
+
+
 # One event ----------------------------------------------------------------------------------
 
 
