@@ -29,7 +29,7 @@ DAYS = 30
 # linking to the explorer's list of them all (200 rows took 60 ms to render).
 TIMELINE_LIMIT = 100
 # The latest-events table names the addresses of this many sign-ins of each event at most:
-# enough to show who it came from without reading 200 sign-ins for each of 50 rows.
+# enough to show who it came from without reading 200 sign-ins for each row of a page.
 ADDRESS_SAMPLE = 25
 
 

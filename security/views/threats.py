@@ -69,7 +69,8 @@ def threat_list(request: HttpRequest) -> HttpResponse:
     events, problems = explorer.filtered(filterset, threats.detection_events())
     filters_ignored = bool(problems)
     # As securityevent_latest is ordered (PostgreSQL's DESC puts NULLs first; detections
-    # always have a window), so a page reads 50 index entries instead of sorting every event.
+    # always have a window), so a page reads its rows' index entries instead of sorting every
+    # event.
     latest = events.select_related("tenant").order_by(
         F("window_end").desc(nulls_first=True), "-id")
     page, page_problem = explorer.offset_page(latest, request.GET.get("page"), EVENTS_PER_PAGE)
